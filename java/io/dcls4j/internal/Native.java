@@ -1,0 +1,56 @@
+package io.dcls4j.internal;
+
+import io.dcls4j.DclsException;
+import io.dcls4j.Tensor;
+import io.dcls4j.ffi.dcls_h;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The one gate to the generated bindings: loads the native library before the bindings are used,
+ * and turns a failing {@code dcls_status} into a {@link DclsException} carrying the native message.
+ */
+public final class Native {
+    static {
+        NativeLibrary.load();
+    }
+
+    private Native() {}
+
+    /** Makes sure the native library is loaded (for callers that then use {@link dcls_h} directly). */
+    public static void ensureLoaded() {
+        // the static initialiser did the work
+    }
+
+    /** Throws a {@link DclsException} with the native error message unless {@code status} is DCLS_OK. */
+    public static void check(int status) {
+        if (status != dcls_h.DCLS_OK()) {
+            throw new DclsException(status, lastError() + " (" + statusName(status) + ")");
+        }
+    }
+
+    /** The calling thread's last native error message. */
+    public static String lastError() {
+        return cString(dcls_h.dcls_last_error());
+    }
+
+    /** Reads a NUL-terminated C string the native library owns. */
+    public static String cString(MemorySegment pointer) {
+        return pointer.reinterpret(4096).getString(0);
+    }
+
+    /** The segment of {@code t}, or NULL for a null tensor (an optional argument). */
+    public static MemorySegment segmentOrNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.segment();
+    }
+
+    private static String statusName(int status) {
+        return switch (status) {
+            case 1 -> "invalid argument";
+            case 2 -> "out of memory";
+            case 3 -> "backend error";
+            case 4 -> "internal error";
+            default -> "status " + status;
+        };
+    }
+}

@@ -1,0 +1,140 @@
+package io.dcls4j.ops;
+
+import io.dcls4j.Tensor;
+import io.dcls4j.ffi.dcls_conv_desc;
+import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.Native;
+import io.dcls4j.reference.ConvConfig;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A native convolution plan (oneDNN) for one shape: forward, backward-data, backward-weights and
+ * bias. Creating it builds and caches the primitives; every call after that only executes them.
+ *
+ * <p>Shapes (C order, float32): x (N, Cin, in...), kernel (Cout, Cin/g, k...), bias (Cout),
+ * y (N, Cout, out...). A plan holds scratch memory: use it from one thread at a time. Close it to
+ * free the native memory.
+ */
+public final class Convolution implements AutoCloseable {
+    private final ConvConfig config;
+    private final long[] inputShape;
+    private final long[] kernelShape;
+    private final long[] outputShape;
+    private final long[] biasShape;
+    private MemorySegment plan;
+
+    public Convolution(ConvConfig config) {
+        Native.ensureLoaded();
+        this.config = config;
+        int ndim = config.ndim();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment desc = dcls_conv_desc.allocate(arena);
+            dcls_conv_desc.ndim(desc, ndim);
+            dcls_conv_desc.padding_mode(desc, config.paddingMode().code());
+            dcls_conv_desc.batch(desc, config.batch());
+            dcls_conv_desc.in_channels(desc, config.inChannels());
+            dcls_conv_desc.out_channels(desc, config.outChannels());
+            dcls_conv_desc.groups(desc, config.groups());
+            int[] in = config.inputSize();
+            int[] k = config.kernelSize();
+            int[] s = config.stride();
+            int[] p = config.padding();
+            for (int d = 0; d < 3; d++) {
+                boolean used = d < ndim;
+                dcls_conv_desc.input_size(desc, d, used ? in[d] : 1);
+                dcls_conv_desc.kernel_size(desc, d, used ? k[d] : 1);
+                dcls_conv_desc.stride(desc, d, used ? s[d] : 1);
+                dcls_conv_desc.padding(desc, d, used ? p[d] : 0);
+            }
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Native.check(dcls_h.dcls_conv_plan_create(desc, out));
+            plan = out.get(ValueLayout.ADDRESS, 0);
+        }
+        int[] outSize = config.outputSize();
+        inputShape = activationShape(config.batch(), config.inChannels(), config.inputSize());
+        outputShape = activationShape(config.batch(), config.outChannels(), outSize);
+        kernelShape = activationShape(config.outChannels(), config.inPerGroup(), config.kernelSize());
+        biasShape = new long[] {config.outChannels()};
+    }
+
+    private static long[] activationShape(long first, long second, int[] spatial) {
+        long[] shape = new long[2 + spatial.length];
+        shape[0] = first;
+        shape[1] = second;
+        for (int d = 0; d < spatial.length; d++) {
+            shape[2 + d] = spatial[d];
+        }
+        return shape;
+    }
+
+    public ConvConfig config() {
+        return config;
+    }
+
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public long[] outputShape() {
+        return outputShape.clone();
+    }
+
+    public long[] kernelShape() {
+        return kernelShape.clone();
+    }
+
+    /** y = conv(x, kernel) + bias; bias may be null. */
+    public void forward(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
+        MemorySegment p = plan();
+        Shapes.require("x", x, inputShape);
+        Shapes.require("kernel", kernel, kernelShape);
+        Shapes.requireOptional("bias", bias, biasShape);
+        Shapes.require("y", y, outputShape);
+        Native.check(dcls_h.dcls_conv_forward(p, x.segment(), kernel.segment(), Native.segmentOrNull(bias),
+                y.segment()));
+    }
+
+    /** gradX = gradient of sum(y * gradY) with respect to x; overwritten. */
+    public void backwardData(Tensor gradY, Tensor kernel, Tensor gradX) {
+        MemorySegment p = plan();
+        Shapes.require("gradY", gradY, outputShape);
+        Shapes.require("kernel", kernel, kernelShape);
+        Shapes.require("gradX", gradX, inputShape);
+        Native.check(dcls_h.dcls_conv_backward_data(p, gradY.segment(), kernel.segment(), gradX.segment()));
+    }
+
+    /**
+     * Gradients of sum(y * gradY) with respect to the kernel and the bias (gradBias may be null):
+     * added to them when {@code accumulate}, written otherwise.
+     */
+    public void backwardWeights(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate) {
+        MemorySegment p = plan();
+        Shapes.require("x", x, inputShape);
+        Shapes.require("gradY", gradY, outputShape);
+        Shapes.require("gradKernel", gradKernel, kernelShape);
+        Shapes.requireOptional("gradBias", gradBias, biasShape);
+        Native.check(dcls_h.dcls_conv_backward_weights(p, x.segment(), gradY.segment(), gradKernel.segment(),
+                Native.segmentOrNull(gradBias), accumulate ? 1 : 0));
+    }
+
+    private MemorySegment plan() {
+        MemorySegment p = plan;
+        if (p == null) {
+            throw new IllegalStateException("convolution plan is closed");
+        }
+        return p;
+    }
+
+    /** Frees the native plan; later calls throw {@link IllegalStateException}. Idempotent. */
+    @Override
+    public void close() {
+        MemorySegment p = plan;
+        if (p != null) {
+            plan = null;
+            Native.check(dcls_h.dcls_conv_plan_destroy(p));
+        }
+    }
+}

@@ -1,0 +1,237 @@
+// The C ABI (dcls.h): validates arguments, dispatches to the CPU kernels and oneDNN plans,
+// and turns every C++ exception into a status plus a thread-local message.
+#include <omp.h>
+
+#include <cstdio>
+#include <new>
+#include <string>
+
+#include "dnnl.hpp"
+
+#include "construct_cpu.h"
+#include "conv_plan.h"
+#include "dcls.h"
+#include "error.h"
+
+struct dcls_conv_plan {
+    explicit dcls_conv_plan(const dcls_conv_desc &desc) : impl(desc) {}
+    dcls::ConvPlan impl;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+dcls_status fail(dcls_status status, const std::string &message) {
+    last_error = message;
+    return status;
+}
+
+// Runs `body`, mapping every exception to a status; clears nothing on success (the message
+// stays that of the last failure, as documented).
+template <typename Body>
+dcls_status guarded(const char *function, Body &&body) {
+    try {
+        body();
+        return DCLS_OK;
+    } catch (const dcls::Error &e) {
+        return fail(e.status(), std::string(function) + ": " + e.what());
+    } catch (const dnnl::error &e) {
+        return fail(DCLS_ERROR_BACKEND, std::string(function) + ": oneDNN: " + e.what() +
+                                            " (status " + std::to_string(static_cast<int>(e.status)) + ")");
+    } catch (const std::bad_alloc &) {
+        return fail(DCLS_ERROR_OUT_OF_MEMORY, std::string(function) + ": out of memory");
+    } catch (const std::exception &e) {
+        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": " + e.what());
+    } catch (...) {
+        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": unknown exception");
+    }
+}
+
+using dcls::require;
+
+void require_pointer(const void *p, const char *name) {
+    require(p != nullptr, std::string(name) + " is null");
+}
+
+void validate(const dcls_construct_desc *d) {
+    require_pointer(d, "desc");
+    require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));
+    require(d->interpolation >= DCLS_INTERPOLATION_BILINEAR && d->interpolation <= DCLS_INTERPOLATION_GAUSSIAN,
+            "unknown interpolation " + std::to_string(d->interpolation));
+    require(d->out_channels >= 1, "out_channels must be >= 1");
+    require(d->in_per_group >= 1, "in_per_group must be >= 1");
+    require(d->kernel_count >= 1, "kernel_count must be >= 1");
+    for (int i = 0; i < d->ndim; ++i)
+        require(d->dilated_kernel_size[i] >= 1,
+                "dilated_kernel_size[" + std::to_string(i) + "] must be >= 1");
+}
+
+bool has_sigma(const dcls_construct_desc *d) {
+    return d->interpolation == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH ||
+           d->interpolation == DCLS_INTERPOLATION_GAUSSIAN;
+}
+
+void validate(const dcls_conv_desc *d) {
+    require_pointer(d, "desc");
+    require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));
+    require(d->padding_mode >= DCLS_PADDING_ZEROS && d->padding_mode <= DCLS_PADDING_CIRCULAR,
+            "unknown padding mode " + std::to_string(d->padding_mode));
+    require(d->batch >= 1, "batch must be >= 1");
+    require(d->in_channels >= 1 && d->out_channels >= 1, "channel counts must be >= 1");
+    require(d->groups >= 1, "groups must be >= 1");
+    require(d->in_channels % d->groups == 0 && d->out_channels % d->groups == 0,
+            "groups (" + std::to_string(d->groups) + ") must divide in_channels (" +
+                std::to_string(d->in_channels) + ") and out_channels (" + std::to_string(d->out_channels) + ")");
+    for (int i = 0; i < d->ndim; ++i) {
+        const std::string axis = "[" + std::to_string(i) + "]";
+        require(d->input_size[i] >= 1, "input_size" + axis + " must be >= 1");
+        require(d->kernel_size[i] >= 1, "kernel_size" + axis + " must be >= 1");
+        require(d->stride[i] >= 1, "stride" + axis + " must be >= 1");
+        require(d->padding[i] >= 0, "padding" + axis + " must be >= 0");
+        require(d->input_size[i] + 2 * d->padding[i] >= d->kernel_size[i],
+                "padded input" + axis + " (" + std::to_string(d->input_size[i] + 2 * d->padding[i]) +
+                    ") is smaller than the kernel (" + std::to_string(d->kernel_size[i]) + ")");
+        if (d->padding_mode == DCLS_PADDING_REFLECT)
+            require(d->padding[i] < d->input_size[i], "reflect padding" + axis + " must be < input size");
+        if (d->padding_mode == DCLS_PADDING_CIRCULAR)
+            require(d->padding[i] <= d->input_size[i], "circular padding" + axis + " must be <= input size");
+    }
+}
+
+dcls::ConvPlan &plan_of(dcls_conv_plan *plan) {
+    require_pointer(plan, "plan");
+    return plan->impl;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char *dcls_last_error(void) { return last_error.c_str(); }
+
+const char *dcls_version(void) { return DCLS_VERSION; }
+
+dcls_status dcls_onednn_version(int32_t *major, int32_t *minor, int32_t *patch) {
+    return guarded(__func__, [&] {
+        require_pointer(major, "major");
+        require_pointer(minor, "minor");
+        require_pointer(patch, "patch");
+        const dnnl_version_t *v = dnnl_version();
+        *major = v->major;
+        *minor = v->minor;
+        *patch = v->patch;
+    });
+}
+
+const char *dcls_cpu_isa(void) {
+    try {
+        switch (dnnl::get_effective_cpu_isa()) {
+            case dnnl::cpu_isa::sse41: return "sse41";
+            case dnnl::cpu_isa::avx: return "avx";
+            case dnnl::cpu_isa::avx2: return "avx2";
+            case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+            case dnnl::cpu_isa::avx2_vnni_2: return "avx2_vnni_2";
+            case dnnl::cpu_isa::avx512_core: return "avx512_core";
+            case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+            case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+            case dnnl::cpu_isa::avx10_1_512: return "avx10_1_512";
+            case dnnl::cpu_isa::avx10_1_512_amx: return "avx10_1_512_amx";
+            case dnnl::cpu_isa::avx10_1_512_amx_fp16: return "avx10_1_512_amx_fp16";
+            default: return "other";
+        }
+    } catch (...) {
+        return "unknown";
+    }
+}
+
+dcls_status dcls_set_num_threads(int32_t num_threads) {
+    return guarded(__func__, [&] { omp_set_num_threads(num_threads > 0 ? num_threads : omp_get_num_procs()); });
+}
+
+int32_t dcls_get_num_threads(void) { return omp_get_max_threads(); }
+
+dcls_status dcls_construct_forward(const dcls_construct_desc *desc, const float *weight,
+                                   const float *positions, const float *sigma, float *kernel) {
+    return guarded(__func__, [&] {
+        validate(desc);
+        require_pointer(weight, "weight");
+        require_pointer(positions, "positions");
+        require_pointer(kernel, "kernel");
+        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        dcls::construct_forward_cpu(*desc, weight, positions, has_sigma(desc) ? sigma : nullptr, kernel);
+    });
+}
+
+dcls_status dcls_construct_backward(const dcls_construct_desc *desc, const float *weight,
+                                    const float *positions, const float *sigma,
+                                    const float *grad_kernel, float *grad_weight,
+                                    float *grad_positions, float *grad_sigma, int32_t accumulate) {
+    return guarded(__func__, [&] {
+        validate(desc);
+        require_pointer(weight, "weight");
+        require_pointer(positions, "positions");
+        require_pointer(grad_kernel, "grad_kernel");
+        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        else require(grad_sigma == nullptr, "grad_sigma must be null for an interpolation without sigma");
+        dcls::construct_backward_cpu(*desc, weight, positions, has_sigma(desc) ? sigma : nullptr,
+                                     grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate != 0);
+    });
+}
+
+dcls_status dcls_conv_plan_create(const dcls_conv_desc *desc, dcls_conv_plan **plan) {
+    return guarded(__func__, [&] {
+        require_pointer(plan, "plan");
+        *plan = nullptr;
+        validate(desc);
+        *plan = new dcls_conv_plan(*desc);
+    });
+}
+
+dcls_status dcls_conv_plan_destroy(dcls_conv_plan *plan) {
+    return guarded(__func__, [&] { delete plan; });
+}
+
+dcls_status dcls_conv_plan_output_size(const dcls_conv_plan *plan, int64_t output_size[3]) {
+    return guarded(__func__, [&] {
+        require_pointer(plan, "plan");
+        require_pointer(output_size, "output_size");
+        const int64_t *out = plan->impl.output_size();
+        for (int i = 0; i < 3; ++i) output_size[i] = i < plan->impl.desc().ndim ? out[i] : 1;
+    });
+}
+
+dcls_status dcls_conv_forward(dcls_conv_plan *plan, const float *x, const float *kernel,
+                              const float *bias, float *y) {
+    return guarded(__func__, [&] {
+        dcls::ConvPlan &p = plan_of(plan);
+        require_pointer(x, "x");
+        require_pointer(kernel, "kernel");
+        require_pointer(y, "y");
+        p.forward(x, kernel, bias, y);
+    });
+}
+
+dcls_status dcls_conv_backward_data(dcls_conv_plan *plan, const float *grad_y, const float *kernel,
+                                    float *grad_x) {
+    return guarded(__func__, [&] {
+        dcls::ConvPlan &p = plan_of(plan);
+        require_pointer(grad_y, "grad_y");
+        require_pointer(kernel, "kernel");
+        require_pointer(grad_x, "grad_x");
+        p.backward_data(grad_y, kernel, grad_x);
+    });
+}
+
+dcls_status dcls_conv_backward_weights(dcls_conv_plan *plan, const float *x, const float *grad_y,
+                                       float *grad_kernel, float *grad_bias, int32_t accumulate) {
+    return guarded(__func__, [&] {
+        dcls::ConvPlan &p = plan_of(plan);
+        require_pointer(x, "x");
+        require_pointer(grad_y, "grad_y");
+        require_pointer(grad_kernel, "grad_kernel");
+        p.backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate != 0);
+    });
+}
+
+}  // extern "C"

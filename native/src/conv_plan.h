@@ -1,0 +1,32 @@
+// A convolution plan: oneDNN primitives and scratch memory for one shape.
+// The descriptor is validated by the caller (api.cpp); see dcls.h for shapes and conventions.
+#pragma once
+
+#include <memory>
+
+#include "dcls.h"
+
+namespace dcls {
+
+class ConvPlan {
+public:
+    explicit ConvPlan(const dcls_conv_desc &desc);
+    ~ConvPlan();
+    ConvPlan(const ConvPlan &) = delete;
+    ConvPlan &operator=(const ConvPlan &) = delete;
+
+    const dcls_conv_desc &desc() const;
+    // Spatial output size, first ndim entries.
+    const int64_t *output_size() const;
+
+    void forward(const float *x, const float *kernel, const float *bias, float *y);
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void backward_weights(const float *x, const float *grad_y, float *grad_kernel,
+                          float *grad_bias, bool accumulate);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dcls

@@ -1,0 +1,26 @@
+// Explicit padding for the non-zero padding modes: pad the input, and fold a padded gradient back.
+#pragma once
+
+#include <cstdint>
+
+#include "dcls.h"
+
+namespace dcls {
+
+// One (N*C) stack of ndim-dimensional planes. `size` is the unpadded spatial size, `pad` the
+// padding on both sides of each axis; the padded size is size + 2 * pad.
+struct PadShape {
+    int ndim;
+    int64_t planes;  // N * C
+    int64_t size[3];
+    int64_t pad[3];
+};
+
+// dst (planes, size + 2 pad) = pad(src (planes, size)) with the given mode (reflect, replicate, circular).
+void pad_forward(const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst);
+
+// dst (planes, size) = adjoint of pad_forward applied to src (planes, size + 2 pad): every padded
+// cell's gradient is added to the input cell it copied. Overwrites dst.
+void pad_backward(const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst);
+
+}  // namespace dcls

@@ -1,0 +1,55 @@
+package io.dcls4j;
+
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+
+import static io.dcls4j.Compare.close;
+import static io.dcls4j.Compare.toFloat;
+
+/**
+ * Every golden case of the PyTorch reference (float64), run through the public API in float32:
+ * configure a DclsConv like the reference module, import its parameters with
+ * {@link DclsConv#loadReferenceParameters}, then compare the kernel, the output and every gradient.
+ */
+class GoldenNativeTest {
+
+    @TestFactory
+    List<DynamicTest> goldenCasesThroughTheLayer() {
+        return GoldenCase.all().stream().map(g -> DynamicTest.dynamicTest(g.name, () -> run(g))).toList();
+    }
+
+    static void run(GoldenCase g) {
+        Interpolation interp = g.interpolation();
+        int[] dks = g.intArray("dilated_kernel_size");
+        try (Arena arena = Arena.ofConfined();
+             DclsConv conv = DclsConv.builder(g.integer("in_channels"), g.integer("out_channels"))
+                     .kernelCount(g.integer("kernel_count")).dilatedKernelSize(dks).stride(g.intArray("stride"))
+                     .padding(g.intArray("padding")).groups(g.integer("groups")).bias(g.bool("bias"))
+                     .interpolation(interp).paddingMode(g.paddingMode()).seed(7).build()) {
+            conv.loadReferenceParameters(toFloat(g.data("weight")), toFloat(g.data("P")),
+                    g.has("SIG") ? toFloat(g.data("SIG")) : null, g.has("bias") ? toFloat(g.data("bias")) : null);
+
+            Tensor x = Tensor.allocate(arena, g.array("x").shape()).copyFrom(toFloat(g.data("x")));
+            Tensor y = conv.forward(x);
+            close(g.name + " K", g.data("K"), conv.kernel().toFloatArray());
+            close(g.name + " y", g.data("y"), y.toFloatArray());
+
+            Tensor gy = Tensor.allocate(arena, y.shape()).copyFrom(toFloat(g.data("gy")));
+            Tensor gx = conv.backward(gy);
+            close(g.name + " grad_x", g.data("grad_x"), gx.toFloatArray());
+            close(g.name + " grad_weight", g.data("grad_weight"), conv.weight().grad().toFloatArray());
+            close(g.name + " grad_P", g.data("grad_P"),
+                    PyTorchLayout.gradientsToReference(interp, dks, conv.positions().grad().toFloatArray()));
+            if (g.has("grad_SIG")) {
+                close(g.name + " grad_SIG", g.data("grad_SIG"),
+                        PyTorchLayout.gradientsToReference(interp, dks, conv.sigma().grad().toFloatArray()));
+            }
+            if (g.has("grad_bias")) {
+                close(g.name + " grad_bias", g.data("grad_bias"), conv.bias().grad().toFloatArray());
+            }
+        }
+    }
+}

@@ -1,0 +1,384 @@
+// Tests of the convolution C ABI (dcls_conv_*) against a naive double-precision direct
+// convolution and its naive backward, over random shapes: ndim 1, 2, 3; groups 1, 2 and
+// depthwise; strides 1..3; padding 0..kernel/2 with non-square sizes; all four padding modes;
+// with and without bias; accumulate 0 and 1. Then the error paths of the C ABI.
+//
+// Usage: test_conv [seed [configs]]. Prints "N passed, M failed"; exits non-zero on a failure.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dcls.h"
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void check(bool ok, const std::string &what) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        std::printf("FAIL: %s\n", what.c_str());
+    }
+}
+
+std::string describe(const dcls_conv_desc &d) {
+    static const char *modes[] = {"zeros", "reflect", "replicate", "circular"};
+    std::string s = std::to_string(d.ndim) + "D " + modes[d.padding_mode] + " N=" + std::to_string(d.batch) +
+                    " Cin=" + std::to_string(d.in_channels) + " Cout=" + std::to_string(d.out_channels) +
+                    " g=" + std::to_string(d.groups);
+    auto list = [&](const char *name, const int64_t *v) {
+        s += std::string(" ") + name + "=";
+        for (int i = 0; i < d.ndim; ++i) s += (i ? "x" : "") + std::to_string(v[i]);
+    };
+    list("in", d.input_size);
+    list("k", d.kernel_size);
+    list("s", d.stride);
+    list("p", d.padding);
+    return s;
+}
+
+// ---- the reference: naive direct convolution in double precision -------------------------
+
+// The shape as three spatial axes (d, h, w), unused leading axes of size 1.
+struct Ref {
+    dcls_conv_desc d;
+    int64_t in[3], k[3], s[3], p[3], out[3];
+
+    explicit Ref(const dcls_conv_desc &desc) : d(desc) {
+        const int lead = 3 - d.ndim;
+        for (int i = 0; i < 3; ++i) {
+            const bool used = i >= lead;
+            in[i] = used ? d.input_size[i - lead] : 1;
+            k[i] = used ? d.kernel_size[i - lead] : 1;
+            s[i] = used ? d.stride[i - lead] : 1;
+            p[i] = used ? d.padding[i - lead] : 0;
+            out[i] = (in[i] + 2 * p[i] - k[i]) / s[i] + 1;
+        }
+    }
+    int64_t in_plane() const { return in[0] * in[1] * in[2]; }
+    int64_t out_plane() const { return out[0] * out[1] * out[2]; }
+    int64_t k_plane() const { return k[0] * k[1] * k[2]; }
+    int64_t x_count() const { return d.batch * d.in_channels * in_plane(); }
+    int64_t y_count() const { return d.batch * d.out_channels * out_plane(); }
+    int64_t w_count() const { return d.out_channels * (d.in_channels / d.groups) * k_plane(); }
+
+    // The input index read at position i (in unpadded coordinates, possibly outside) along an
+    // axis of size n, or -1 for a zero. Written as a definition, not as the library does it.
+    int64_t source(int64_t i, int64_t n) const {
+        if (i >= 0 && i < n) return i;
+        switch (d.padding_mode) {
+            case DCLS_PADDING_ZEROS: return -1;
+            case DCLS_PADDING_REPLICATE: return std::min<int64_t>(std::max<int64_t>(i, 0), n - 1);
+            case DCLS_PADDING_CIRCULAR: return ((i % n) + n) % n;
+            default:  // reflect about the edge cells, numpy 'reflect'
+                while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+                return i;
+        }
+    }
+
+    // Calls f(n, o, c, out_offset, in_offset, w_offset) for every product term of the
+    // convolution, where c is the input channel and in_offset is -1 for a zero.
+    template <typename F>
+    void for_each_term(F f) const {
+        const int64_t cin_g = d.in_channels / d.groups, cout_g = d.out_channels / d.groups;
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t ci = 0; ci < cin_g; ++ci) {
+                    const int64_t c = (o / cout_g) * cin_g + ci;
+                    for (int64_t od = 0; od < out[0]; ++od)
+                        for (int64_t oh = 0; oh < out[1]; ++oh)
+                            for (int64_t ow = 0; ow < out[2]; ++ow)
+                                for (int64_t kd = 0; kd < k[0]; ++kd)
+                                    for (int64_t kh = 0; kh < k[1]; ++kh)
+                                        for (int64_t kw = 0; kw < k[2]; ++kw) {
+                                            const int64_t id = source(od * s[0] + kd - p[0], in[0]);
+                                            const int64_t ih = source(oh * s[1] + kh - p[1], in[1]);
+                                            const int64_t iw = source(ow * s[2] + kw - p[2], in[2]);
+                                            const int64_t yo = ((n * d.out_channels + o) * out[0] + od) * out[1] * out[2] +
+                                                               oh * out[2] + ow;
+                                            const int64_t xo = id < 0 || ih < 0 || iw < 0
+                                                                   ? -1
+                                                                   : ((n * d.in_channels + c) * in[0] + id) * in[1] * in[2] +
+                                                                         ih * in[2] + iw;
+                                            const int64_t wo = ((o * cin_g + ci) * k[0] + kd) * k[1] * k[2] + kh * k[2] + kw;
+                                            f(n, o, c, yo, xo, wo);
+                                        }
+                }
+    }
+
+    std::vector<double> forward(const std::vector<float> &x, const std::vector<float> &w, const float *bias) const {
+        std::vector<double> y(y_count(), 0.0);
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t i = 0; i < out_plane(); ++i)
+                    y[(n * d.out_channels + o) * out_plane() + i] = bias ? bias[o] : 0.0;
+        for_each_term([&](int64_t, int64_t, int64_t, int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) y[yo] += double(x[xo]) * w[wo];
+        });
+        return y;
+    }
+
+    std::vector<double> grad_x(const std::vector<float> &gy, const std::vector<float> &w) const {
+        std::vector<double> gx(x_count(), 0.0);
+        for_each_term([&](int64_t, int64_t, int64_t, int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) gx[xo] += double(gy[yo]) * w[wo];
+        });
+        return gx;
+    }
+
+    std::vector<double> grad_w(const std::vector<float> &x, const std::vector<float> &gy) const {
+        std::vector<double> gw(w_count(), 0.0);
+        for_each_term([&](int64_t, int64_t, int64_t, int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) gw[wo] += double(gy[yo]) * x[xo];
+        });
+        return gw;
+    }
+
+    std::vector<double> grad_b(const std::vector<float> &gy) const {
+        std::vector<double> gb(d.out_channels, 0.0);
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t i = 0; i < out_plane(); ++i) gb[o] += gy[(n * d.out_channels + o) * out_plane() + i];
+        return gb;
+    }
+};
+
+// max|got - ref| <= 1e-4 * max(1, max|ref|), where ref may carry a prior value (accumulate).
+bool close(const std::vector<float> &got, const std::vector<double> &ref, const std::string &what) {
+    if (got.size() != ref.size()) {
+        std::printf("  %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
+        return false;
+    }
+    double err = 0.0, scale = 1.0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double e = std::fabs(double(got[i]) - ref[i]);
+        err = std::isnan(e) ? INFINITY : std::max(err, e);
+        scale = std::max(scale, std::fabs(ref[i]));
+    }
+    const bool ok = err <= 1e-4 * scale;
+    if (!ok) std::printf("  %s: max|err| %.3g, scale %.3g\n", what.c_str(), err, scale);
+    return ok;
+}
+
+std::vector<float> random_vector(std::mt19937_64 &rng, int64_t count) {
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<float> v(count);
+    for (float &e : v) e = u(rng);
+    return v;
+}
+
+int64_t uniform(std::mt19937_64 &rng, int64_t lo, int64_t hi) {  // inclusive
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+
+// ---- one configuration -----------------------------------------------------------------------
+
+void test_config(const dcls_conv_desc &d, std::mt19937_64 &rng) {
+    const std::string name = describe(d);
+    dcls_conv_plan *plan = nullptr;
+    if (dcls_conv_plan_create(&d, &plan) != DCLS_OK || plan == nullptr) {
+        check(false, name + ": plan_create: " + dcls_last_error());
+        return;
+    }
+    const Ref ref(d);
+    int64_t out[3];
+    bool ok = dcls_conv_plan_output_size(plan, out) == DCLS_OK;
+    for (int i = 0; i < 3; ++i) ok = ok && out[i] == (i < d.ndim ? ref.out[3 - d.ndim + i] : 1);
+    check(ok, name + ": output_size");
+
+    const std::vector<float> x = random_vector(rng, ref.x_count()), w = random_vector(rng, ref.w_count()),
+                             b = random_vector(rng, d.out_channels), gy = random_vector(rng, ref.y_count());
+
+    // Forward, with and without bias (different output buffers, pre-filled with garbage).
+    std::vector<float> y(ref.y_count(), 1e3f), y_nobias(ref.y_count(), -1e3f);
+    bool st = dcls_conv_forward(plan, x.data(), w.data(), b.data(), y.data()) == DCLS_OK;
+    check(st && close(y, ref.forward(x, w, b.data()), "forward"), name + ": forward with bias");
+    st = dcls_conv_forward(plan, x.data(), w.data(), nullptr, y_nobias.data()) == DCLS_OK;
+    check(st && close(y_nobias, ref.forward(x, w, nullptr), "forward"), name + ": forward without bias");
+
+    // Backward data: overwrites.
+    std::vector<float> gx(ref.x_count(), 7.f);
+    st = dcls_conv_backward_data(plan, gy.data(), w.data(), gx.data()) == DCLS_OK;
+    check(st && close(gx, ref.grad_x(gy, w), "grad_x"), name + ": backward_data");
+
+    // Backward weights: overwrite, then accumulate onto random values; with and without bias.
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    std::vector<float> gw(ref.w_count(), 5.f), gb(d.out_channels, 5.f);
+    st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), 0) == DCLS_OK;
+    check(st && close(gw, gw_ref, "grad_kernel") && close(gb, gb_ref, "grad_bias"),
+          name + ": backward_weights accumulate=0 with bias");
+
+    std::vector<float> gw_acc = random_vector(rng, ref.w_count()), gb_acc = random_vector(rng, d.out_channels);
+    std::vector<double> gw_acc_ref(gw_ref), gb_acc_ref(gb_ref);
+    for (size_t i = 0; i < gw_acc.size(); ++i) gw_acc_ref[i] += gw_acc[i];
+    for (size_t i = 0; i < gb_acc.size(); ++i) gb_acc_ref[i] += gb_acc[i];
+    st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw_acc.data(), gb_acc.data(), 1) == DCLS_OK;
+    check(st && close(gw_acc, gw_acc_ref, "grad_kernel") && close(gb_acc, gb_acc_ref, "grad_bias"),
+          name + ": backward_weights accumulate=1 with bias");
+
+    std::vector<float> gw2(ref.w_count(), -3.f);
+    st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw2.data(), nullptr, 0) == DCLS_OK;
+    check(st && close(gw2, gw_ref, "grad_kernel"), name + ": backward_weights accumulate=0 without bias");
+
+    std::vector<float> gw3 = random_vector(rng, ref.w_count());
+    std::vector<double> gw3_ref(gw_ref);
+    for (size_t i = 0; i < gw3.size(); ++i) gw3_ref[i] += gw3[i];
+    st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw3.data(), nullptr, 1) == DCLS_OK;
+    check(st && close(gw3, gw3_ref, "grad_kernel"), name + ": backward_weights accumulate=1 without bias");
+
+    check(dcls_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+dcls_conv_desc random_config(std::mt19937_64 &rng) {
+    for (;;) {
+        dcls_conv_desc d{};
+        d.ndim = int32_t(uniform(rng, 1, 3));
+        d.padding_mode = int32_t(uniform(rng, 0, 3));
+        d.batch = uniform(rng, 1, 3);
+        switch (uniform(rng, 0, 2)) {
+            case 0:  // dense, sometimes wide
+                d.groups = 1;
+                d.in_channels = uniform(rng, 1, 6) * (uniform(rng, 0, 3) == 0 ? 4 : 1);
+                d.out_channels = uniform(rng, 1, 6) * (uniform(rng, 0, 3) == 0 ? 4 : 1);
+                break;
+            case 1:  // two groups
+                d.groups = 2;
+                d.in_channels = 2 * uniform(rng, 1, 4) * (uniform(rng, 0, 3) == 0 ? 3 : 1);
+                d.out_channels = 2 * uniform(rng, 1, 4) * (uniform(rng, 0, 3) == 0 ? 3 : 1);
+                break;
+            default:  // depthwise, sometimes with a channel multiplier
+                d.in_channels = d.groups = uniform(rng, 1, 20);
+                d.out_channels = d.in_channels * (uniform(rng, 0, 3) == 0 ? 2 : 1);
+                break;
+        }
+        const int64_t max_size = d.ndim == 1 ? 24 : d.ndim == 2 ? 12 : 7;
+        const int64_t max_kernel = d.ndim == 3 ? 3 : 5;
+        bool valid = true;
+        for (int i = 0; i < d.ndim; ++i) {
+            d.input_size[i] = uniform(rng, 1, max_size);
+            d.kernel_size[i] = uniform(rng, 1, max_kernel);
+            d.stride[i] = uniform(rng, 1, 3);
+            d.padding[i] = uniform(rng, 0, d.kernel_size[i] / 2);
+            if (d.padding_mode == DCLS_PADDING_REFLECT)
+                d.padding[i] = std::min(d.padding[i], d.input_size[i] - 1);
+            if (d.padding_mode == DCLS_PADDING_CIRCULAR)
+                d.padding[i] = std::min(d.padding[i], d.input_size[i]);
+            valid = valid && d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i];
+        }
+        if (valid) return d;
+    }
+}
+
+dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, int64_t g, int64_t size,
+                         int64_t k, int64_t s, int64_t p) {
+    dcls_conv_desc d{};
+    d.ndim = ndim;
+    d.padding_mode = mode;
+    d.batch = n;
+    d.in_channels = cin;
+    d.out_channels = cout;
+    d.groups = g;
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size + i;  // non-square
+        d.kernel_size[i] = k;
+        d.stride[i] = s;
+        d.padding[i] = p;
+    }
+    return d;
+}
+
+// ---- error paths ---------------------------------------------------------------------------
+
+void expect_invalid(const dcls_conv_desc &d, const std::string &what) {
+    dcls_conv_plan *plan = reinterpret_cast<dcls_conv_plan *>(&plan);  // must be reset to null
+    const dcls_status st = dcls_conv_plan_create(&d, &plan);
+    const char *message = dcls_last_error();
+    check(st == DCLS_ERROR_INVALID_ARGUMENT && plan == nullptr && message != nullptr && message[0] != '\0',
+          "error path: " + what + " (status " + std::to_string(st) + ", message \"" + (message ? message : "") + "\")");
+    if (st == DCLS_OK) dcls_conv_plan_destroy(plan);
+}
+
+void test_errors() {
+    const dcls_conv_desc good = make_desc(2, DCLS_PADDING_ZEROS, 1, 4, 6, 2, 8, 3, 1, 1);
+
+    dcls_conv_desc d = good;
+    d.groups = 4;  // divides Cin = 4 but not Cout = 6
+    expect_invalid(d, "groups not dividing out_channels");
+    d = good;
+    d.in_channels = 3;
+    expect_invalid(d, "groups not dividing in_channels");
+    d = good;
+    d.ndim = 0;
+    expect_invalid(d, "ndim 0");
+    d = good;
+    d.ndim = 4;
+    expect_invalid(d, "ndim 4");
+    d = good;
+    d.input_size[1] = 2;
+    d.kernel_size[1] = 5;
+    d.padding[1] = 1;  // 2 + 2 - 5 < 0: output size < 1
+    expect_invalid(d, "output size < 1");
+    d = good;
+    d.stride[0] = 0;
+    expect_invalid(d, "stride 0");
+    d = good;
+    d.padding_mode = DCLS_PADDING_REFLECT;
+    d.padding[0] = d.input_size[0];
+    expect_invalid(d, "reflect padding >= input size");
+    d = good;
+    d.padding_mode = 7;
+    expect_invalid(d, "unknown padding mode");
+
+    check(dcls_conv_plan_create(nullptr, nullptr) == DCLS_ERROR_INVALID_ARGUMENT, "error path: null desc and plan");
+    float v = 0.f;
+    check(dcls_conv_forward(nullptr, &v, &v, nullptr, &v) == DCLS_ERROR_INVALID_ARGUMENT && dcls_last_error()[0] != '\0',
+          "error path: forward with a null plan");
+    check(dcls_conv_plan_destroy(nullptr) == DCLS_OK, "destroy(null) is accepted");
+
+    dcls_conv_plan *plan = nullptr;
+    if (dcls_conv_plan_create(&good, &plan) == DCLS_OK) {
+        check(dcls_conv_forward(plan, nullptr, &v, nullptr, &v) == DCLS_ERROR_INVALID_ARGUMENT,
+              "error path: forward with a null x");
+        check(dcls_conv_backward_weights(plan, &v, &v, nullptr, nullptr, 0) == DCLS_ERROR_INVALID_ARGUMENT,
+              "error path: backward_weights with a null grad_kernel");
+        dcls_conv_plan_destroy(plan);
+    } else {
+        check(false, std::string("plan_create of a valid desc: ") + dcls_last_error());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240601;
+    const int configs = argc > 2 ? std::atoi(argv[2]) : 300;
+    std::mt19937_64 rng(seed);
+
+    // Fixed shapes with channel counts that oneDNN's optimised kernels (jit, brgconv, brdgmm_dw) take.
+    const dcls_conv_desc fixed[] = {
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 32, 32, 32, 15, 7, 1, 3),      // depthwise
+        make_desc(2, DCLS_PADDING_REFLECT, 2, 32, 32, 32, 15, 7, 2, 3),    // depthwise, strided
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 16, 32, 1, 12, 5, 1, 2),       // dense
+        make_desc(2, DCLS_PADDING_CIRCULAR, 2, 16, 16, 1, 12, 3, 1, 1),    // dense
+        make_desc(1, DCLS_PADDING_ZEROS, 2, 16, 16, 1, 64, 9, 1, 4),       // 1D dense
+        make_desc(1, DCLS_PADDING_REPLICATE, 2, 16, 16, 16, 64, 9, 1, 4),  // 1D depthwise
+        make_desc(3, DCLS_PADDING_ZEROS, 1, 16, 16, 16, 6, 3, 1, 1),       // 3D depthwise
+        make_desc(3, DCLS_PADDING_REFLECT, 1, 16, 16, 1, 6, 3, 1, 1),      // 3D dense
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 32, 32, 2, 10, 3, 1, 1),       // two groups
+    };
+    for (const dcls_conv_desc &d : fixed) test_config(d, rng);
+    for (int i = 0; i < configs; ++i) test_config(random_config(rng), rng);
+
+    test_errors();
+
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
