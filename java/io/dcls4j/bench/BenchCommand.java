@@ -1,0 +1,220 @@
+package io.dcls4j.bench;
+
+import io.dcls4j.Dcls;
+import io.dcls4j.DclsConv;
+import io.dcls4j.Tensor;
+import io.dcls4j.ops.Convolution;
+import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.reference.ReferenceConstruct;
+import io.dcls4j.reference.ReferenceConv;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dcls4j bench}: times, side by side in one run, the native DCLS layer, the plain oneDNN
+ * convolution with a dense kernel of the same size, the native kernel construction, and the
+ * pure-Java float64 reference, for forward and forward+backward (every gradient). Prints a table
+ * with ratios and writes it as CSV.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Times the native layer, plain oneDNN and the pure-Java implementation side by side.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:benchmarks ran", "1:a benchmark failed", "2:invalid arguments"})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--cases", split = ",", description = "Cases to run (default: all): ${COMPLETION-CANDIDATES}",
+            completionCandidates = CaseNames.class)
+    List<String> cases;
+
+    @Option(names = "--reps", defaultValue = "5", description = "Timed repetitions per measurement (median reported).")
+    int reps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Untimed repetitions first.")
+    int warmup;
+
+    @Option(names = "--reference-reps", defaultValue = "1",
+            description = "Repetitions of the (slow) float64 reference; 0 skips it.")
+    int referenceReps;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Native threads (0: all cores).")
+    int threads;
+
+    @Option(names = "--csv", description = "Write the results to this CSV file.")
+    Path csv;
+
+    static final class CaseNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        CaseNames() {
+            super(BenchCase.SUITE.stream().map(BenchCase::name).toList());
+        }
+    }
+
+    /** One row of the table. */
+    public record Result(String caseName, String implementation, double forwardMs, double forwardBackwardMs) {}
+
+    @Override
+    public Integer call() throws IOException {
+        if (reps < 1 || warmup < 0 || referenceReps < 0 || threads < 0) {
+            System.err.println("bench: --reps must be >= 1, --warmup, --reference-reps and --threads >= 0");
+            return 2;
+        }
+        List<BenchCase> selected = new ArrayList<>();
+        try {
+            for (String name : cases == null ? BenchCase.SUITE.stream().map(BenchCase::name).toList() : cases) {
+                selected.add(BenchCase.named(name));
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            return 2;
+        }
+        Dcls.setNumThreads(threads);
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "dcls4j bench: oneDNN %s, %s, %d native threads, %d cores, Java %s%n",
+                Dcls.oneDnnVersion(), Dcls.cpuIsa(), Dcls.numThreads(), Runtime.getRuntime().availableProcessors(),
+                Runtime.version());
+        out.printf(Locale.ROOT, "median of %d runs after %d warm-up (float64 reference: %d run)%n%n", reps, warmup,
+                referenceReps);
+        List<Result> results = new ArrayList<>();
+        for (BenchCase c : selected) {
+            out.println(c.name() + ": " + c.describe());
+            List<Result> rows = run(c);
+            print(out, rows);
+            results.addAll(rows);
+            out.println();
+        }
+        if (csv != null) {
+            writeCsv(csv, results);
+            out.println("wrote " + csv);
+        }
+        return 0;
+    }
+
+    List<Result> run(BenchCase c) {
+        List<Result> rows = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(42);
+        try (Arena arena = Arena.ofConfined();
+             DclsConv conv = DclsConv.builder(c.inChannels(), c.outChannels()).groups(c.groups())
+                     .kernelCount(c.kernelCount()).dilatedKernelSize(c.dilatedKernelSize()).padding(c.padding())
+                     .interpolation(c.interpolation()).seed(1).build()) {
+            Tensor x = fillRandom(Tensor.allocate(arena, c.inputShape()), random);
+            Tensor gy = fillRandom(Tensor.allocate(arena, conv.outputShape(c.inputShape())), random);
+
+            double layerForward = Timer.medianMs(warmup, reps, () -> conv.forward(x));
+            double layerStep = Timer.medianMs(warmup, reps, () -> {
+                conv.zeroGrad();
+                conv.forward(x);
+                conv.backward(gy);
+            });
+            rows.add(new Result(c.name(), "dcls4j native layer", layerForward, layerStep));
+
+            double constructForward = Timer.medianMs(warmup, reps, conv::buildKernel);
+            rows.add(new Result(c.name(), "  of which kernel construction", constructForward, Double.NaN));
+
+            try (Convolution dense = new Convolution(c.convConfig())) {
+                Tensor kernel = fillRandom(Tensor.allocate(arena, dense.kernelShape()), random);
+                Tensor y = Tensor.allocate(arena, dense.outputShape());
+                Tensor gx = Tensor.allocate(arena, dense.inputShape());
+                Tensor gk = Tensor.allocate(arena, dense.kernelShape());
+                Tensor gb = Tensor.allocate(arena, c.outChannels());
+                double f = Timer.medianMs(warmup, reps, () -> dense.forward(x, kernel, gb, y));
+                double fb = Timer.medianMs(warmup, reps, () -> {
+                    dense.forward(x, kernel, gb, y);
+                    dense.backwardWeights(x, gy, gk, gb, false);
+                    dense.backwardData(gy, kernel, gx);
+                });
+                rows.add(new Result(c.name(), "oneDNN dense conv, same kernel size", f, fb));
+            }
+
+            if (referenceReps > 0) {
+                rows.add(reference(c, conv, x, gy));
+            }
+        }
+        return rows;
+    }
+
+    /** The pure-Java float64 implementation: construction and direct convolution, forward and backward. */
+    private Result reference(BenchCase c, DclsConv conv, Tensor x, Tensor gy) {
+        ConstructConfig cc = c.constructConfig();
+        ConvConfig vc = c.convConfig();
+        double[] w = toDouble(conv.weight().value().toFloatArray());
+        double[] p = toDouble(conv.positions().value().toFloatArray());
+        double[] s = conv.sigma() == null ? null : toDouble(conv.sigma().value().toFloatArray());
+        double[] b = toDouble(conv.bias().value().toFloatArray());
+        double[] xd = toDouble(x.toFloatArray());
+        double[] gyd = toDouble(gy.toFloatArray());
+        double forward = Timer.medianMs(0, referenceReps, () -> {
+            double[] k = ReferenceConstruct.forward(cc, w, p, s);
+            ReferenceConv.forward(vc, xd, k, b);
+        });
+        double step = Timer.medianMs(0, referenceReps, () -> {
+            double[] k = ReferenceConstruct.forward(cc, w, p, s);
+            ReferenceConv.forward(vc, xd, k, b);
+            double[] gk = ReferenceConv.backwardWeights(vc, xd, gyd);
+            ReferenceConv.backwardBias(vc, gyd);
+            ReferenceConstruct.backward(cc, w, p, s, gk);
+            ReferenceConv.backwardData(vc, gyd, k);
+        });
+        return new Result(c.name(), "pure Java float64 reference", forward, step);
+    }
+
+    static void print(PrintStream out, List<Result> rows) {
+        Result base = rows.get(0);
+        out.printf(Locale.ROOT, "  %-38s %12s %12s %14s%n", "implementation", "forward ms", "fwd+bwd ms",
+                "fwd+bwd ratio");
+        for (Result r : rows) {
+            String ratio = Double.isNaN(r.forwardBackwardMs()) ? ""
+                    : String.format(Locale.ROOT, "%.2fx", r.forwardBackwardMs() / base.forwardBackwardMs());
+            out.printf(Locale.ROOT, "  %-38s %12s %12s %14s%n", r.implementation(), ms(r.forwardMs()),
+                    ms(r.forwardBackwardMs()), ratio);
+        }
+    }
+
+    private static String ms(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static void writeCsv(Path path, List<Result> results) throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("case,implementation,forward_ms,forward_backward_ms");
+        for (Result r : results) {
+            lines.add(String.join(",", r.caseName(), "\"" + r.implementation().trim() + "\"",
+                    csvNumber(r.forwardMs()), csvNumber(r.forwardBackwardMs())));
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(path, lines);
+    }
+
+    private static String csvNumber(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static Tensor fillRandom(Tensor t, SplittableRandom random) {
+        for (long i = 0; i < t.elementCount(); i++) {
+            t.set(i, (float) random.nextDouble(-1, 1));
+        }
+        return t;
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] out = new double[v.length];
+        Arrays.setAll(out, i -> v[i]);
+        return out;
+    }
+}
