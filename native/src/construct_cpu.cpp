@@ -9,7 +9,14 @@
 //   per pair, box = the product of the profiles' extents (at most the plane's area).
 // - backward: per element, the contractions of grad_kernel with the outer products of the
 //   profiles and of one derivative at a time, e.g. sum g(i,j,l) u0(i) u1(j) du2(l), evaluated
-//   axis by axis (innermost axis first) in one pass over the box: O(K * box) per pair too.
+//   axis by axis (axes 1 and 0 into vectors along the contiguous axis 2, then dot products) in
+//   one pass over the box: O(K * box) per pair too. With n = u / (S + eps), the gradient of
+//   sum g w n with respect to a parameter t is w / (S + eps) (sum g du/dt - sum g n * dS/dt),
+//   and dS/dt = sum(du_a/dt) * prod of the other axes' sums (math::normalised_grad).
+// - GAUSSIAN profiles use a vectorised exp (AVX2) when available; BILINEAR and TRIANGLE touch
+//   2 cells per axis, so the work there is O(K * 2^ndim) per pair.
+// - Denormals: FTZ/DAZ is set on each thread for the duration of the loops (or, without
+//   MXCSR, results are flushed when stored), so Gaussian tails come out as exact zeros.
 // Both loops run in parallel over the (o, i) pairs: every output belongs to one pair, so no
 // atomics. Per-thread scratch is O(sum of the dilated sizes); no K x area temporary.
 // The ndim < 3 cases run as 3D with leading axes of one cell whose profile is [1].
@@ -25,7 +32,12 @@
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #include <immintrin.h>
+#ifndef DCLS_HAVE_MXCSR
 #define DCLS_HAVE_MXCSR 1
+#endif
+#endif
+#ifndef DCLS_HAVE_MXCSR
+#define DCLS_HAVE_MXCSR 0
 #endif
 
 #include "construct_math.h"
@@ -47,7 +59,11 @@ public:
 
 private:
     unsigned saved_;
+#else
+    FlushDenormals() {}
 #endif
+    FlushDenormals(const FlushDenormals &) = delete;
+    FlushDenormals &operator=(const FlushDenormals &) = delete;
 };
 
 // Without MXCSR, results are flushed when stored.
@@ -186,19 +202,21 @@ void gauss_profile(const AxisParams<double> &a, int64_t size, Profile &p) {
     const __m256d minus_half = _mm256_set1_pd(-0.5), last = _mm256_set1_pd(double(size) - 0.5);
     __m256d idx = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
     __m256d su = _mm256_setzero_pd(), sc = _mm256_setzero_pd(), ss = _mm256_setzero_pd();
+    // Local copies: the vector stores may alias anything, the Profile's pointers included.
+    double *const pu = p.u, *const pdc = p.dc, *const pds = p.ds;
     for (int64_t i = 0; i < size; i += 4) {
         const __m256d x = _mm256_sub_pd(idx, c);
         const __m256d t = _mm256_mul_pd(x, inv);
         // The padding lanes (idx >= size) are zeroed so they stay out of the sums.
         const __m256d real = _mm256_cmp_pd(idx, last, _CMP_LT_OQ);
         const __m256d u = _mm256_and_pd(real, exp_nonpositive(_mm256_mul_pd(minus_half, _mm256_mul_pd(t, t))));
-        _mm256_storeu_pd(p.u + i, u);
+        _mm256_storeu_pd(pu + i, u);
         su = _mm256_add_pd(su, u);
         if (kGrad) {
             const __m256d dc = _mm256_mul_pd(_mm256_mul_pd(u, x), inv2);
             const __m256d ds = _mm256_mul_pd(_mm256_mul_pd(dc, x), sigma_factor);
-            _mm256_storeu_pd(p.dc + i, dc);
-            _mm256_storeu_pd(p.ds + i, ds);
+            _mm256_storeu_pd(pdc + i, dc);
+            _mm256_storeu_pd(pds + i, ds);
             sc = _mm256_add_pd(sc, dc);
             ss = _mm256_add_pd(ss, ds);
         }
@@ -368,51 +386,89 @@ struct Contractions {
 //   W**[l] = sum_i {u0 Vu, du0 Vu, ds0 Vu, u0 Vc, u0 Vs}[l]
 //   G = Wuu.u2, gc = (Wcu.u2, Wuc.u2, Wuu.du2), gs = (Wsu.u2, Wus.u2, Wuu.ds2).
 #if defined(__AVX2__) && defined(__FMA__)
-// With AVX2, in chunks of 4 cells of axis 2 whose V and W stay in registers.
-template <int NV>
-Contractions contract(const Geometry &g, const float *plane, Scratch &s) {
+// With AVX2: in blocks of up to 8 cells of axis 2 (H = 2 vectors of 4 doubles: independent FMA
+// chains; H = 1 for a last block of up to 4), whose V and W stay in registers.
+struct ContractionSums {
+    __m256d G, gc[3], gs[3];
+};
+
+template <int NV, int H>
+void contract_block(const Geometry &g, const float *plane, const Scratch &s, int64_t l0, int m,
+                    ContractionSums &acc) {
     const Profile &p0 = s.axis[0], &p1 = s.axis[1], &p2 = s.axis[2];
     const int64_t n1 = g.size[1], n2 = g.size[2];
-    const int64_t lo2 = p2.lo, len = p2.hi - p2.lo;
+    const int64_t lo2 = p2.lo;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask64[2] = {_mm256_cvtepi32_epi64(_mm256_castsi256_si128(mask)),
+                               _mm256_cvtepi32_epi64(_mm256_extracti128_si256(mask, 1))};
     const __m256d zero = _mm256_setzero_pd();
-    __m256d G = zero, gc0 = zero, gc1 = zero, gc2 = zero, gs0 = zero, gs1 = zero, gs2 = zero;
-    for (int64_t l0 = 0; l0 < len; l0 += 4) {
-        const int64_t m = std::min<int64_t>(4, len - l0);
-        const __m128i mask4 = _mm_cmpgt_epi32(_mm_set1_epi32(int(m)), _mm_setr_epi32(0, 1, 2, 3));
-        const __m256i mask8 = _mm256_cvtepi32_epi64(mask4);
-        __m256d wuu = zero, wcu = zero, wsu = zero, wuc = zero, wus = zero;
-        for (int64_t i = p0.lo; i < p0.hi; ++i) {
-            __m256d vu = zero, vc = zero, vs = zero;
-            const float *base = plane + i * n1 * n2 + lo2 + l0;
-            for (int64_t j = p1.lo; j < p1.hi; ++j) {
-                const __m256d v = _mm256_cvtps_pd(_mm_maskload_ps(base + j * n2, mask4));
-                vu = _mm256_fmadd_pd(_mm256_broadcast_sd(p1.u + j), v, vu);
-                if (NV >= 2) vc = _mm256_fmadd_pd(_mm256_broadcast_sd(p1.dc + j), v, vc);
-                if (NV >= 3) vs = _mm256_fmadd_pd(_mm256_broadcast_sd(p1.ds + j), v, vs);
+    __m256d wuu[H], wcu[H], wsu[H], wuc[H], wus[H];
+    for (int h = 0; h < H; ++h) wuu[h] = wcu[h] = wsu[h] = wuc[h] = wus[h] = zero;
+    for (int64_t i = p0.lo; i < p0.hi; ++i) {
+        __m256d vu[H], vc[H], vs[H];
+        for (int h = 0; h < H; ++h) vu[h] = vc[h] = vs[h] = zero;
+        const float *base = plane + i * n1 * n2 + lo2 + l0;
+        for (int64_t j = p1.lo; j < p1.hi; ++j) {
+            __m256d v[H];
+            if (H == 2) {
+                const __m256 row = _mm256_maskload_ps(base + j * n2, mask);
+                v[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(row));
+                v[H - 1] = _mm256_cvtps_pd(_mm256_extractf128_ps(row, 1));
+            } else {
+                v[0] = _mm256_cvtps_pd(_mm_maskload_ps(base + j * n2, _mm256_castsi256_si128(mask)));
             }
-            const __m256d a = _mm256_broadcast_sd(p0.u + i);
-            wuu = _mm256_fmadd_pd(a, vu, wuu);
+            const __m256d a = _mm256_broadcast_sd(p1.u + j);
+            const __m256d b = _mm256_broadcast_sd(p1.dc + j);
+            const __m256d c = _mm256_broadcast_sd(p1.ds + j);
+            for (int h = 0; h < H; ++h) {
+                vu[h] = _mm256_fmadd_pd(a, v[h], vu[h]);
+                if (NV >= 2) vc[h] = _mm256_fmadd_pd(b, v[h], vc[h]);
+                if (NV >= 3) vs[h] = _mm256_fmadd_pd(c, v[h], vs[h]);
+            }
+        }
+        const __m256d a = _mm256_broadcast_sd(p0.u + i);
+        const __m256d b = _mm256_broadcast_sd(p0.dc + i);
+        const __m256d c = _mm256_broadcast_sd(p0.ds + i);
+        for (int h = 0; h < H; ++h) {
+            wuu[h] = _mm256_fmadd_pd(a, vu[h], wuu[h]);
             if (NV >= 2) {
-                wcu = _mm256_fmadd_pd(_mm256_broadcast_sd(p0.dc + i), vu, wcu);
-                wuc = _mm256_fmadd_pd(a, vc, wuc);
+                wcu[h] = _mm256_fmadd_pd(b, vu[h], wcu[h]);
+                wuc[h] = _mm256_fmadd_pd(a, vc[h], wuc[h]);
             }
             if (NV >= 3) {
-                wsu = _mm256_fmadd_pd(_mm256_broadcast_sd(p0.ds + i), vu, wsu);
-                wus = _mm256_fmadd_pd(a, vs, wus);
+                wsu[h] = _mm256_fmadd_pd(c, vu[h], wsu[h]);
+                wus[h] = _mm256_fmadd_pd(a, vs[h], wus[h]);
             }
         }
-        const __m256d u2 = _mm256_maskload_pd(p2.u + lo2 + l0, mask8);
-        G = _mm256_fmadd_pd(wuu, u2, G);
+    }
+    for (int h = 0; h < H; ++h) {
+        // Masked: lanes past the profile's end may hold stale values (even NaN).
+        const int64_t at = lo2 + l0 + 4 * h;
+        const __m256d u2 = _mm256_maskload_pd(p2.u + at, mask64[h]);
+        acc.G = _mm256_fmadd_pd(wuu[h], u2, acc.G);
         if (NV >= 2) {
-            gc0 = _mm256_fmadd_pd(wcu, u2, gc0);
-            gc1 = _mm256_fmadd_pd(wuc, u2, gc1);
-            gc2 = _mm256_fmadd_pd(wuu, _mm256_maskload_pd(p2.dc + lo2 + l0, mask8), gc2);
+            acc.gc[0] = _mm256_fmadd_pd(wcu[h], u2, acc.gc[0]);
+            acc.gc[1] = _mm256_fmadd_pd(wuc[h], u2, acc.gc[1]);
+            acc.gc[2] = _mm256_fmadd_pd(wuu[h], _mm256_maskload_pd(p2.dc + at, mask64[h]), acc.gc[2]);
         }
         if (NV >= 3) {
-            gs0 = _mm256_fmadd_pd(wsu, u2, gs0);
-            gs1 = _mm256_fmadd_pd(wus, u2, gs1);
-            gs2 = _mm256_fmadd_pd(wuu, _mm256_maskload_pd(p2.ds + lo2 + l0, mask8), gs2);
+            acc.gs[0] = _mm256_fmadd_pd(wsu[h], u2, acc.gs[0]);
+            acc.gs[1] = _mm256_fmadd_pd(wus[h], u2, acc.gs[1]);
+            acc.gs[2] = _mm256_fmadd_pd(wuu[h], _mm256_maskload_pd(p2.ds + at, mask64[h]), acc.gs[2]);
         }
+    }
+}
+
+template <int NV>
+Contractions contract(const Geometry &g, const float *plane, Scratch &s) {
+    const int64_t len = s.axis[2].hi - s.axis[2].lo;
+    ContractionSums acc;
+    acc.G = _mm256_setzero_pd();
+    for (int a = 0; a < 3; ++a) acc.gc[a] = acc.gs[a] = acc.G;
+    for (int64_t l0 = 0; l0 < len; l0 += 8) {
+        const int m = int(std::min<int64_t>(8, len - l0));
+        if (m > 4) contract_block<NV, 2>(g, plane, s, l0, m, acc);
+        else contract_block<NV, 1>(g, plane, s, l0, m, acc);
     }
     auto total = [](__m256d v) {
         alignas(32) double lanes[4];
@@ -420,16 +476,10 @@ Contractions contract(const Geometry &g, const float *plane, Scratch &s) {
         return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     };
     Contractions r;
-    r.G = total(G);
-    if (NV >= 2) {
-        r.gc[0] = total(gc0);
-        r.gc[1] = total(gc1);
-        r.gc[2] = total(gc2);
-    }
-    if (NV >= 3) {
-        r.gs[0] = total(gs0);
-        r.gs[1] = total(gs1);
-        r.gs[2] = total(gs2);
+    r.G = total(acc.G);
+    for (int a = 0; a < 3; ++a) {
+        r.gc[a] = NV >= 2 ? total(acc.gc[a]) : 0.0;
+        r.gs[a] = NV >= 3 ? total(acc.gs[a]) : 0.0;
     }
     return r;
 }
@@ -557,7 +607,7 @@ void construct_forward_cpu(const dcls_construct_desc &desc, const float *weight,
     {
         const FlushDenormals ftz;
         Scratch s = pool.at(g, omp_get_thread_num());
-#pragma omp for schedule(static)
+#pragma omp for schedule(guided)
         for (int64_t pair = 0; pair < g.pairs; ++pair)
             forward_pair(g, weight, positions, sigma, pair, kernel + pair * g.area, s);
     }
@@ -578,7 +628,7 @@ void construct_backward_cpu(const dcls_construct_desc &desc, const float *weight
     {
         const FlushDenormals ftz;
         Scratch s = pool.at(g, omp_get_thread_num());
-#pragma omp for schedule(static)
+#pragma omp for schedule(guided)
         for (int64_t pair = 0; pair < g.pairs; ++pair) {
             const float *plane = grad_kernel + pair * g.area;
             if (nv == 1) backward_pair<1>(g, weight, positions, sigma, plane, pair, out, s);

@@ -523,6 +523,32 @@ void test_denormals_flushed() {
           "gradients have no denormals");
 }
 
+// Results do not depend on the number of threads (each (o, i) pair is computed by one thread
+// with its own scratch), with more threads than pairs or cores too.
+void test_thread_counts() {
+    Rng rng(31);
+    for (int interp : kInterps) {
+        const Config c{2, interp, 7, 3, 5, {9, 6, 0}};
+        const Params p = random_params(c, rng, 1.0, false, true);
+        const std::vector<double> g = random_vector(rng, c.pairs() * c.area());
+        std::vector<float> kernels[3];
+        Result grads[3];
+        const int counts[3] = {1, 2, 5};
+        for (int t = 0; t < 3; ++t) {
+            dcls_set_num_threads(counts[t]);
+            dcls_status st;
+            kernels[t] = run_forward(c, p, &st);
+            grads[t] = run_backward(c, p, g, 0);
+        }
+        dcls_set_num_threads(0);
+        bool same = true;
+        for (int t = 1; t < 3; ++t)
+            same = same && kernels[t] == kernels[0] && grads[t].weight == grads[0].weight &&
+                   grads[t].positions == grads[0].positions && grads[t].sigma == grads[0].sigma;
+        check(same, std::string(interp_name(interp)) + ": same results with 1, 2 and 5 threads");
+    }
+}
+
 void test_errors() {
     const Config good{2, DCLS_INTERPOLATION_GAUSSIAN, 1, 1, 1, {3, 3, 0}};
     const float w[1] = {1}, pos[2] = {0, 0}, sig[2] = {0, 0}, g[9] = {};
@@ -580,6 +606,7 @@ int main() {
     test_kinks();
     test_accumulate_and_nulls();
     test_denormals_flushed();
+    test_thread_counts();
     test_errors();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
