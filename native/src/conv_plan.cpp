@@ -29,6 +29,7 @@
 
 #include "dnnl.hpp"
 
+#include "depthwise_backward_weights.h"
 #include "error.h"
 #include "padding.h"
 
@@ -149,6 +150,9 @@ struct ConvPlan::Impl {
     dnnl::reorder bwd_weights_copy, bwd_weights_add;
     memory bwd_weights_copy_scratchpad, bwd_weights_add_scratchpad;
 
+    // Backward weights of depthwise shapes by our own kernel (set instead of the primitive).
+    std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
+
     explicit Impl(const dcls_conv_desc &desc);
 
     void note_scratchpad(const dnnl::primitive_desc_base &pd) {
@@ -159,6 +163,9 @@ struct ConvPlan::Impl {
     }
     Operand make_operand(const memory::desc &user_md, const memory::desc &prim_md, void *scratch,
                          bool input);
+    // The backward-weights primitive, its operands and the copies of its result.
+    void make_bwd_weights(const memory::desc &prim_in_user, const memory::desc &out_user,
+                          const memory::desc &weights_user, const memory::desc &bias_md);
     void to_prim(const Operand &op) {
         if (op.copy)
             op.copy.execute(stream, {{DNNL_ARG_FROM, op.user}, {DNNL_ARG_TO, op.prim},
@@ -238,14 +245,19 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
                              memory::desc(out_dims, dt::f32, t), strides, pad_l, pad_r, fwd_pd,
                              attr, true);
     });
-    bwd_weights_pd = choose_layout<bwd_weights_pd_t>(nd, cl_first, "backward-weights convolution", [&](tag t) {
-        return bwd_weights_pd_t(eng, algo, memory::desc(prim_in_dims, dt::f32, t), weights_any,
-                                bias_md, memory::desc(out_dims, dt::f32, t), strides, pad_l,
-                                pad_r, fwd_pd, attr, true);
-    });
+    const bool own_bwd_weights = DepthwiseBackwardWeights::applies(d);
+    if (own_bwd_weights) {
+        depthwise_bwd_weights = std::make_unique<DepthwiseBackwardWeights>(d);
+    } else {
+        bwd_weights_pd = choose_layout<bwd_weights_pd_t>(nd, cl_first, "backward-weights convolution", [&](tag t) {
+            return bwd_weights_pd_t(eng, algo, memory::desc(prim_in_dims, dt::f32, t), weights_any,
+                                    bias_md, memory::desc(out_dims, dt::f32, t), strides, pad_l,
+                                    pad_r, fwd_pd, attr, true);
+        });
+        note_scratchpad(bwd_weights_pd);
+    }
     note_scratchpad(fwd_pd);
     note_scratchpad(bwd_data_pd);
-    note_scratchpad(bwd_weights_pd);
 
     // Scratch sizes: an operand needs scratch only when its layout differs from the caller's;
     // the weight gradient always has scratch.
@@ -255,13 +267,15 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     };
     need(src_bytes, prim_in_user, fwd_pd.src_desc());
     need(src_bytes, prim_in_user, bwd_data_pd.diff_src_desc());
-    need(src_bytes, prim_in_user, bwd_weights_pd.src_desc());
     need(dst_bytes, out_user, fwd_pd.dst_desc());
     need(dst_bytes, out_user, bwd_data_pd.diff_dst_desc());
-    need(dst_bytes, out_user, bwd_weights_pd.diff_dst_desc());
     need(weights_bytes, weights_user, fwd_pd.weights_desc());
     need(weights_bytes, weights_user, bwd_data_pd.weights_desc());
-    weights_bytes = std::max(weights_bytes, bwd_weights_pd.diff_weights_desc().get_size());
+    if (!own_bwd_weights) {
+        need(src_bytes, prim_in_user, bwd_weights_pd.src_desc());
+        need(dst_bytes, out_user, bwd_weights_pd.diff_dst_desc());
+        weights_bytes = std::max(weights_bytes, bwd_weights_pd.diff_weights_desc().get_size());
+    }
     src_buf.allocate(src_bytes);
     dst_buf.allocate(dst_bytes);
     weights_buf.allocate(weights_bytes);
@@ -283,6 +297,33 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     bwd_data_diff_src = make_operand(prim_in_user, bwd_data_pd.diff_src_desc(), src_buf.get(), false);
 
     // Backward weights.
+    if (!own_bwd_weights) make_bwd_weights(prim_in_user, out_user, weights_user, bias_md);
+
+    // One scratchpad for every primitive; the memory objects above that were made before its
+    // size was known get their handle now.
+    scratchpad_buf.allocate(scratchpad_bytes);
+    fwd_scratchpad = scratchpad_for(fwd_pd);
+    bwd_data_scratchpad = scratchpad_for(bwd_data_pd);
+    for (Operand *op : {&fwd_src, &fwd_weights, &fwd_dst, &bwd_data_diff_dst, &bwd_data_weights, &bwd_data_diff_src})
+        if (op->copy) op->copy_scratchpad.set_data_handle(scratchpad_buf.get());
+    if (!own_bwd_weights) {
+        bwd_weights_scratchpad = scratchpad_for(bwd_weights_pd);
+        for (Operand *op : {&bwd_weights_src, &bwd_weights_diff_dst})
+            if (op->copy) op->copy_scratchpad.set_data_handle(scratchpad_buf.get());
+        bwd_weights_copy_scratchpad.set_data_handle(scratchpad_buf.get());
+        bwd_weights_add_scratchpad.set_data_handle(scratchpad_buf.get());
+    }
+
+    // With explicit padding the primitive's input side is always the padded buffer.
+    if (explicit_padding) {
+        for (Operand *op : {&fwd_src, &bwd_data_diff_src}) op->user.set_data_handle(pad_buf.get());
+        if (!own_bwd_weights) bwd_weights_src.user.set_data_handle(pad_buf.get());
+    }
+}
+
+void ConvPlan::Impl::make_bwd_weights(const memory::desc &prim_in_user, const memory::desc &out_user,
+                                      const memory::desc &weights_user, const memory::desc &bias_md) {
+    auto &eng = cpu_engine();
     bwd_weights = dnnl::convolution_backward_weights(bwd_weights_pd);
     bwd_weights_src = make_operand(prim_in_user, bwd_weights_pd.src_desc(), src_buf.get(), true);
     bwd_weights_diff_dst = make_operand(out_user, bwd_weights_pd.diff_dst_desc(), dst_buf.get(), true);
@@ -301,22 +342,6 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     bwd_weights_add = dnnl::reorder(add_pd);
     bwd_weights_add_scratchpad = memory(add_pd.scratchpad_desc(), eng, DNNL_MEMORY_NONE);
     note_scratchpad(add_pd);
-
-    // One scratchpad for every primitive; the memory objects above that were made before its
-    // size was known get their handle now.
-    scratchpad_buf.allocate(scratchpad_bytes);
-    fwd_scratchpad = scratchpad_for(fwd_pd);
-    bwd_data_scratchpad = scratchpad_for(bwd_data_pd);
-    bwd_weights_scratchpad = scratchpad_for(bwd_weights_pd);
-    for (Operand *op : {&fwd_src, &fwd_weights, &fwd_dst, &bwd_data_diff_dst, &bwd_data_weights,
-                        &bwd_data_diff_src, &bwd_weights_src, &bwd_weights_diff_dst})
-        if (op->copy) op->copy_scratchpad.set_data_handle(scratchpad_buf.get());
-    bwd_weights_copy_scratchpad.set_data_handle(scratchpad_buf.get());
-    bwd_weights_add_scratchpad.set_data_handle(scratchpad_buf.get());
-
-    // With explicit padding the primitive's input side is always the padded buffer.
-    if (explicit_padding)
-        for (Operand *op : {&fwd_src, &bwd_data_diff_src, &bwd_weights_src}) op->user.set_data_handle(pad_buf.get());
 }
 
 ConvPlan::ConvPlan(const dcls_conv_desc &desc) : impl_(new Impl(desc)) {}
@@ -369,6 +394,10 @@ void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *gr
 void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad_kernel,
                                 float *grad_bias, bool accumulate) {
     Impl &p = *impl_;
+    if (p.depthwise_bwd_weights) {
+        p.depthwise_bwd_weights->run(x, grad_y, grad_kernel, grad_bias, accumulate);
+        return;
+    }
     if (p.explicit_padding)
         pad_forward(p.pad_shape, static_cast<dcls_padding_mode>(p.d.padding_mode), x, p.pad_buf.floats());
     else

@@ -1,15 +1,20 @@
 // Tests of the convolution C ABI (dcls_conv_*) against a naive double-precision direct
 // convolution and its naive backward, over random shapes: ndim 1, 2, 3; groups 1, 2 and
 // depthwise; strides 1..3; padding 0..kernel/2 with non-square sizes; all four padding modes;
-// with and without bias; accumulate 0 and 1. Then the error paths of the C ABI.
+// with and without bias; accumulate 0 and 1. Then depthwise shapes for the library's own
+// depthwise backward-weights kernel (kernels up to 23, channel counts off the vector width,
+// every thread split, both instruction sets), one of them the full benchmark shape. Then the
+// error paths of the C ABI.
 //
-// Usage: test_conv [seed [configs]]. Prints "N passed, M failed"; exits non-zero on a failure.
+// Usage: test_conv [seed [configs [depthwise configs]]]. Prints "N passed, M failed"; exits
+// non-zero on a failure.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -295,6 +300,134 @@ dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cou
     return d;
 }
 
+// ---- depthwise backward weights ----------------------------------------------------------
+
+// Depthwise with channel multiplier 1, the shapes the library's own backward-weights kernel
+// takes: channel counts on and off the vector widths (8, 16), kernels up to 23 wide, strides
+// 1..3, all padding modes.
+dcls_conv_desc random_depthwise_config(std::mt19937_64 &rng) {
+    static const int64_t channels[] = {1, 3, 5, 8, 9, 16, 17, 24, 33};
+    for (;;) {
+        dcls_conv_desc d{};
+        d.ndim = int32_t(uniform(rng, 1, 3));
+        d.padding_mode = int32_t(uniform(rng, 0, 3));
+        d.batch = uniform(rng, 1, 3);
+        d.in_channels = d.out_channels = d.groups = channels[uniform(rng, 0, 8)];
+        const int64_t max_size = d.ndim == 1 ? 64 : d.ndim == 2 ? 24 : 9;
+        const int64_t max_kernel = d.ndim == 1 ? 23 : d.ndim == 2 ? (uniform(rng, 0, 2) == 0 ? 23 : 9) : 5;
+        bool valid = true;
+        for (int i = 0; i < d.ndim; ++i) {
+            d.input_size[i] = uniform(rng, 1, max_size);
+            d.kernel_size[i] = uniform(rng, 1, max_kernel);
+            d.stride[i] = uniform(rng, 1, 3);
+            d.padding[i] = uniform(rng, 0, d.kernel_size[i] / 2 + 1);
+            if (d.padding_mode == DCLS_PADDING_REFLECT) d.padding[i] = std::min(d.padding[i], d.input_size[i] - 1);
+            if (d.padding_mode == DCLS_PADDING_CIRCULAR) d.padding[i] = std::min(d.padding[i], d.input_size[i]);
+            valid = valid && d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i];
+        }
+        // At most 1.5M product terms, to keep the naive reference quick.
+        if (valid && Ref(d).y_count() * Ref(d).k_plane() <= 1500000) return d;
+    }
+}
+
+dcls_conv_desc depthwise_desc(int ndim, int mode, int64_t n, int64_t c, std::initializer_list<int64_t> size,
+                              std::initializer_list<int64_t> k, std::initializer_list<int64_t> s,
+                              std::initializer_list<int64_t> p) {
+    dcls_conv_desc d{};
+    d.ndim = ndim;
+    d.padding_mode = mode;
+    d.batch = n;
+    d.in_channels = d.out_channels = d.groups = c;
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size.begin()[i];
+        d.kernel_size[i] = k.begin()[i];
+        d.stride[i] = s.begin()[i];
+        d.padding[i] = p.begin()[i];
+    }
+    return d;
+}
+
+void test_depthwise(int configs, std::mt19937_64 &rng) {
+    const dcls_conv_desc fixed[] = {
+        depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 17, {21, 19}, {17, 17}, {1, 1}, {8, 8}),
+        depthwise_desc(2, DCLS_PADDING_REFLECT, 3, 33, {15, 22}, {7, 23}, {2, 1}, {3, 11}),
+        depthwise_desc(2, DCLS_PADDING_CIRCULAR, 1, 5, {9, 30}, {1, 23}, {1, 3}, {0, 9}),
+        depthwise_desc(2, DCLS_PADDING_REPLICATE, 2, 16, {13, 13}, {13, 1}, {3, 2}, {6, 0}),
+        depthwise_desc(1, DCLS_PADDING_ZEROS, 3, 5, {101}, {23}, {3}, {11}),
+        depthwise_desc(1, DCLS_PADDING_CIRCULAR, 2, 40, {77}, {41}, {1}, {20}),  // two kw blocks
+        depthwise_desc(1, DCLS_PADDING_REFLECT, 1, 1, {700}, {5}, {2}, {2}),    // rows over one segment
+        depthwise_desc(3, DCLS_PADDING_ZEROS, 2, 17, {7, 6, 9}, {5, 3, 7}, {1, 2, 1}, {2, 1, 3}),
+        depthwise_desc(3, DCLS_PADDING_REFLECT, 1, 33, {5, 5, 6}, {3, 5, 5}, {2, 1, 3}, {1, 2, 2}),
+        depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 32, {15, 15}, {3, 3}, {1, 1}, {1, 1}),
+    };
+    // Both instruction sets (the plan picks its kernel when created), and thread counts that
+    // give every work split: batch splits, kernel-row splits, one thread, more threads than cores.
+    for (const char *isa : {"", "avx2"}) {
+        setenv("DCLS_DEPTHWISE_ISA", isa, 1);
+        for (int threads : {2, 1, 5}) {
+            dcls_set_num_threads(threads);
+            for (const dcls_conv_desc &d : fixed) test_config(d, rng);
+        }
+        dcls_set_num_threads(2);
+        for (int i = 0; i < configs; ++i) test_config(random_depthwise_config(rng), rng);
+    }
+    unsetenv("DCLS_DEPTHWISE_ISA");
+    dcls_set_num_threads(0);
+}
+
+// The benchmark shape (N=8, 96 channels, 56x56, 17x17 kernel, padding 8): 25088 terms per
+// kernel entry, on data with a positive mean so that the sums grow with their length. Only
+// backward weights, against a direct double-precision depthwise reference.
+void test_depthwise_large() {
+    const dcls_conv_desc d = depthwise_desc(2, DCLS_PADDING_ZEROS, 8, 96, {56, 56}, {17, 17}, {1, 1}, {8, 8});
+    const std::string name = "large " + describe(d);
+    const Ref ref(d);
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<float> ux(0.f, 1.f), ug(-0.25f, 1.f);
+    std::vector<float> x(ref.x_count()), gy(ref.y_count());
+    for (float &e : x) e = ux(rng);
+    for (float &e : gy) e = ug(rng);
+
+    const int64_t C = d.in_channels, H = 56, W = 56, K = 17, P = 8;
+    std::vector<double> gw_ref(ref.w_count(), 0.0), gb_ref(C, 0.0);
+    for (int64_t n = 0; n < d.batch; ++n)
+        for (int64_t c = 0; c < C; ++c) {
+            const float *xs = x.data() + (n * C + c) * H * W, *gs = gy.data() + (n * C + c) * H * W;
+            for (int64_t i = 0; i < H * W; ++i) gb_ref[c] += gs[i];
+            for (int64_t kh = 0; kh < K; ++kh)
+                for (int64_t kw = 0; kw < K; ++kw) {
+                    double sum = 0.0;
+                    for (int64_t oh = std::max<int64_t>(0, P - kh); oh < std::min<int64_t>(H, H + P - kh); ++oh)
+                        for (int64_t ow = std::max<int64_t>(0, P - kw); ow < std::min<int64_t>(W, W + P - kw); ++ow)
+                            sum += double(gs[oh * W + ow]) * xs[(oh + kh - P) * W + ow + kw - P];
+                    gw_ref[(c * K + kh) * K + kw] += sum;
+                }
+        }
+
+    for (const char *isa : {"", "avx2"}) {
+        setenv("DCLS_DEPTHWISE_ISA", isa, 1);
+        dcls_conv_plan *plan = nullptr;
+        if (dcls_conv_plan_create(&d, &plan) != DCLS_OK) {
+            check(false, name + ": plan_create: " + dcls_last_error());
+            continue;
+        }
+        std::vector<float> gw(ref.w_count(), 5.f), gb(C, 5.f);
+        bool st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), 0) == DCLS_OK;
+        check(st && close(gw, gw_ref, "grad_kernel") && close(gb, gb_ref, "grad_bias"),
+              name + " " + (isa[0] ? isa : "default isa") + ": backward_weights accumulate=0");
+        std::vector<double> gw_acc_ref(gw_ref), gb_acc_ref(gb_ref);
+        for (double &e : gw_acc_ref) e += 5.0;
+        for (double &e : gb_acc_ref) e += 5.0;
+        std::fill(gw.begin(), gw.end(), 5.f);
+        std::fill(gb.begin(), gb.end(), 5.f);
+        st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), 1) == DCLS_OK;
+        check(st && close(gw, gw_acc_ref, "grad_kernel") && close(gb, gb_acc_ref, "grad_bias"),
+              name + " " + (isa[0] ? isa : "default isa") + ": backward_weights accumulate=1");
+        dcls_conv_plan_destroy(plan);
+    }
+    unsetenv("DCLS_DEPTHWISE_ISA");
+}
+
 // ---- error paths ---------------------------------------------------------------------------
 
 void expect_invalid(const dcls_conv_desc &d, const std::string &what) {
@@ -360,6 +493,7 @@ void test_errors() {
 int main(int argc, char **argv) {
     const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240601;
     const int configs = argc > 2 ? std::atoi(argv[2]) : 300;
+    const int depthwise_configs = argc > 3 ? std::atoi(argv[3]) : 100;
     std::mt19937_64 rng(seed);
 
     // Fixed shapes with channel counts that oneDNN's optimised kernels (jit, brgconv, brdgmm_dw) take.
@@ -376,6 +510,9 @@ int main(int argc, char **argv) {
     };
     for (const dcls_conv_desc &d : fixed) test_config(d, rng);
     for (int i = 0; i < configs; ++i) test_config(random_config(rng), rng);
+
+    test_depthwise(depthwise_configs, rng);
+    test_depthwise_large();
 
     test_errors();
 
