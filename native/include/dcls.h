@@ -147,6 +147,132 @@ DCLS_API dcls_status dcls_conv_backward_weights(dcls_conv_plan *plan, const floa
                                                 const float *grad_y, float *grad_kernel,
                                                 float *grad_bias, int32_t accumulate);
 
+/* ---- CUDA (defined in libdcls_cuda.so, not in libdcls.so) ------------------------------
+ *
+ * Everything in this section is declared here but DEFINED in a separate library,
+ * libdcls_cuda.so, which is built only where the CUDA toolkit is found. libdcls.so neither
+ * contains these functions nor depends on CUDA; load libdcls_cuda.so (and look these symbols
+ * up in it) only when a CUDA device is wanted. libdcls_cuda.so links the CUDA runtime
+ * statically and needs only the driver's libcuda.so.1. cuDNN (libcudnn.so.9) is loaded when
+ * the first convolution plan that needs it is made: from the file named by the environment
+ * variable DCLS_CUDNN_LIBRARY if set, else from the cuDNN folder the library was built with,
+ * else by the dynamic linker's search (LD_LIBRARY_PATH).
+ *
+ * Errors: as above, every function returns a dcls_status, but the message of a failure is
+ * given by dcls_cuda_last_error() (thread-local, in libdcls_cuda.so), not dcls_last_error().
+ *
+ * Pointers: tensors passed to the construction and convolution functions are device pointers
+ * (from dcls_cuda_malloc, or any device memory of the context's device), with the shapes and
+ * layouts documented for the CPU functions above.
+ *
+ * Ordering: a context owns one CUDA stream (and one cuDNN handle). Every function taking a
+ * context, or a plan made on it, only enqueues work on that stream and returns: the work of one
+ * context runs in the order it was enqueued. dcls_cuda_synchronize waits for all of it; an
+ * error raised while the work runs (not while it is enqueued) is reported by the next call that
+ * synchronizes. Host memory passed to dcls_cuda_memcpy may be reused when the call returns if
+ * it is pageable; pinned memory (dcls_cuda_malloc_host) is read or written asynchronously, so
+ * synchronize before touching it.
+ *
+ * Threading: a context, with its plans, must be used by one thread at a time. Different contexts
+ * may be used concurrently. A plan must be destroyed before its context.
+ */
+
+/* A CUDA context: one device, one stream, one (lazily created) cuDNN handle, and settings. */
+typedef struct dcls_cuda_context dcls_cuda_context;
+
+/* A convolution plan on a CUDA context: algorithms, workspace and scratch for one shape. */
+typedef struct dcls_cuda_conv_plan dcls_cuda_conv_plan;
+
+typedef enum dcls_cuda_memcpy_kind {
+    DCLS_CUDA_MEMCPY_HOST_TO_DEVICE = 1,
+    DCLS_CUDA_MEMCPY_DEVICE_TO_HOST = 2,
+    DCLS_CUDA_MEMCPY_DEVICE_TO_DEVICE = 3,
+    DCLS_CUDA_MEMCPY_DEFAULT = 4 /* inferred from the pointers (unified addressing) */
+} dcls_cuda_memcpy_kind;
+
+/* Which implementation runs depthwise convolutions (groups == in_channels). */
+typedef enum dcls_cuda_depthwise_mode {
+    DCLS_CUDA_DEPTHWISE_AUTO = 0,  /* dcls4j's kernels for large kernels, cuDNN otherwise (or by timing, with benchmark on) */
+    DCLS_CUDA_DEPTHWISE_NEVER = 1, /* always cuDNN */
+    DCLS_CUDA_DEPTHWISE_ALWAYS = 2 /* always dcls4j's kernels (they need no cuDNN) */
+} dcls_cuda_depthwise_mode;
+
+/* The message of the last failure of a dcls_cuda_* function on the calling thread; "" when none. */
+DCLS_API const char *dcls_cuda_last_error(void);
+
+/* The number of CUDA devices; 0 (and DCLS_OK) when there is no driver or no device (then
+ * dcls_cuda_last_error() says why). */
+DCLS_API dcls_status dcls_cuda_device_count(int32_t *count);
+
+/* The device's name and compute capability (major * 10 + minor); name gets at most
+ * capacity - 1 characters and a terminating 0. name may be null (capacity is then ignored). */
+DCLS_API dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity,
+                                           int32_t *compute_capability);
+
+/* The cuDNN version in use (e.g. 91000 for 9.10.0), loading cuDNN if needed; 0 when the library
+ * was built without cuDNN or cuDNN cannot be loaded (dcls_cuda_last_error then says why). */
+DCLS_API dcls_status dcls_cuda_cudnn_version(int32_t *version);
+
+/* Creates a context on `device` (0-based). */
+DCLS_API dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context **ctx);
+/* Waits for the context's work, then frees it. Null is accepted and ignored. */
+DCLS_API dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx);
+/* Waits until all the work enqueued on the context has finished. */
+DCLS_API dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx);
+
+/* Settings, read when a plan is created (existing plans keep theirs). All off / AUTO by default.
+ * tf32: let cuDNN use TF32 tensor cores for float32 convolutions (faster, ~1e-3 relative error).
+ * benchmark: time the candidate algorithms when a plan is made (cudnnFind*, and dcls4j's
+ *   depthwise kernels against cuDNN) instead of choosing by heuristics.
+ * depthwise_mode: a dcls_cuda_depthwise_mode. */
+DCLS_API dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled);
+DCLS_API dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled);
+DCLS_API dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode);
+
+/* Device memory, allocated and freed in order on the context's stream (a stream-ordered pool
+ * where the device supports it): a free takes effect after the work enqueued before it. bytes 0
+ * gives null. dcls_cuda_free(ctx, null) is accepted and ignored. */
+DCLS_API dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr);
+DCLS_API dcls_status dcls_cuda_free(dcls_cuda_context *ctx, void *ptr);
+/* Pinned (page-locked) host memory, for fast asynchronous copies. The free waits for the device. */
+DCLS_API dcls_status dcls_cuda_malloc_host(dcls_cuda_context *ctx, int64_t bytes, void **ptr);
+DCLS_API dcls_status dcls_cuda_free_host(dcls_cuda_context *ctx, void *ptr);
+/* Copies `bytes` bytes on the context's stream; kind is a dcls_cuda_memcpy_kind. */
+DCLS_API dcls_status dcls_cuda_memcpy(dcls_cuda_context *ctx, void *dst, const void *src, int64_t bytes,
+                                      int32_t kind);
+/* Sets `bytes` bytes of device memory to the byte `value`, on the context's stream. */
+DCLS_API dcls_status dcls_cuda_memset(dcls_cuda_context *ctx, void *ptr, int32_t value, int64_t bytes);
+
+/* Kernel construction on the device: as dcls_construct_forward / dcls_construct_backward,
+ * with device pointers, enqueued on the context's stream. */
+DCLS_API dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
+                                                 const float *weight, const float *positions,
+                                                 const float *sigma, float *kernel);
+DCLS_API dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
+                                                  const float *weight, const float *positions,
+                                                  const float *sigma, const float *grad_kernel,
+                                                  float *grad_weight, float *grad_positions,
+                                                  float *grad_sigma, int32_t accumulate);
+
+/* Convolution plans on the device: the same shapes, padding modes and semantics as
+ * dcls_conv_plan_* / dcls_conv_* above, with device pointers, enqueued on the plan's context. */
+DCLS_API dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_desc *desc,
+                                                dcls_cuda_conv_plan **plan);
+/* Null is accepted and ignored. The plan's device memory is freed in order on the context's stream. */
+DCLS_API dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan);
+/* The spatial output size, first ndim entries (1 for the others). */
+DCLS_API dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3]);
+/* What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...":
+ * a string owned by the plan, valid until it is destroyed. */
+DCLS_API dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info);
+DCLS_API dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel,
+                                            const float *bias, float *y);
+DCLS_API dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y,
+                                                  const float *kernel, float *grad_x);
+DCLS_API dcls_status dcls_cuda_conv_backward_weights(dcls_cuda_conv_plan *plan, const float *x,
+                                                     const float *grad_y, float *grad_kernel,
+                                                     float *grad_bias, int32_t accumulate);
+
 #ifdef __cplusplus
 }
 #endif

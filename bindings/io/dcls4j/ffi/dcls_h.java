@@ -1000,5 +1000,1616 @@ public class dcls_h extends dcls_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int DCLS_CUDA_MEMCPY_HOST_TO_DEVICE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_memcpy_kind.DCLS_CUDA_MEMCPY_HOST_TO_DEVICE = 1
+     * }
+     */
+    public static int DCLS_CUDA_MEMCPY_HOST_TO_DEVICE() {
+        return DCLS_CUDA_MEMCPY_HOST_TO_DEVICE;
+    }
+    private static final int DCLS_CUDA_MEMCPY_DEVICE_TO_HOST = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_memcpy_kind.DCLS_CUDA_MEMCPY_DEVICE_TO_HOST = 2
+     * }
+     */
+    public static int DCLS_CUDA_MEMCPY_DEVICE_TO_HOST() {
+        return DCLS_CUDA_MEMCPY_DEVICE_TO_HOST;
+    }
+    private static final int DCLS_CUDA_MEMCPY_DEVICE_TO_DEVICE = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_memcpy_kind.DCLS_CUDA_MEMCPY_DEVICE_TO_DEVICE = 3
+     * }
+     */
+    public static int DCLS_CUDA_MEMCPY_DEVICE_TO_DEVICE() {
+        return DCLS_CUDA_MEMCPY_DEVICE_TO_DEVICE;
+    }
+    private static final int DCLS_CUDA_MEMCPY_DEFAULT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_memcpy_kind.DCLS_CUDA_MEMCPY_DEFAULT = 4
+     * }
+     */
+    public static int DCLS_CUDA_MEMCPY_DEFAULT() {
+        return DCLS_CUDA_MEMCPY_DEFAULT;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_AUTO = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_mode.DCLS_CUDA_DEPTHWISE_AUTO = 0
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_AUTO() {
+        return DCLS_CUDA_DEPTHWISE_AUTO;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_NEVER = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_mode.DCLS_CUDA_DEPTHWISE_NEVER = 1
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_NEVER() {
+        return DCLS_CUDA_DEPTHWISE_NEVER;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_ALWAYS = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_mode.DCLS_CUDA_DEPTHWISE_ALWAYS = 2
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_ALWAYS() {
+        return DCLS_CUDA_DEPTHWISE_ALWAYS;
+    }
+
+    private static class dcls_cuda_last_error {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_POINTER    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_last_error");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *dcls_cuda_last_error()
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_last_error$descriptor() {
+        return dcls_cuda_last_error.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *dcls_cuda_last_error()
+     * }
+     */
+    public static MethodHandle dcls_cuda_last_error$handle() {
+        return dcls_cuda_last_error.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *dcls_cuda_last_error()
+     * }
+     */
+    public static MemorySegment dcls_cuda_last_error$address() {
+        return dcls_cuda_last_error.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * const char *dcls_cuda_last_error()
+     * }
+     */
+    public static MemorySegment dcls_cuda_last_error() {
+        var mh$ = dcls_cuda_last_error.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_last_error");
+            }
+            return (MemorySegment)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_device_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_device_count");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_count(int32_t *count)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_device_count$descriptor() {
+        return dcls_cuda_device_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_count(int32_t *count)
+     * }
+     */
+    public static MethodHandle dcls_cuda_device_count$handle() {
+        return dcls_cuda_device_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_count(int32_t *count)
+     * }
+     */
+    public static MemorySegment dcls_cuda_device_count$address() {
+        return dcls_cuda_device_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_count(int32_t *count)
+     * }
+     */
+    public static int dcls_cuda_device_count(MemorySegment count) {
+        var mh$ = dcls_cuda_device_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_device_count", count);
+            }
+            return (int)mh$.invokeExact(count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_device_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_device_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity, int32_t *compute_capability)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_device_info$descriptor() {
+        return dcls_cuda_device_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity, int32_t *compute_capability)
+     * }
+     */
+    public static MethodHandle dcls_cuda_device_info$handle() {
+        return dcls_cuda_device_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity, int32_t *compute_capability)
+     * }
+     */
+    public static MemorySegment dcls_cuda_device_info$address() {
+        return dcls_cuda_device_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity, int32_t *compute_capability)
+     * }
+     */
+    public static int dcls_cuda_device_info(int device, MemorySegment name, long capacity, MemorySegment compute_capability) {
+        var mh$ = dcls_cuda_device_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_device_info", device, name, capacity, compute_capability);
+            }
+            return (int)mh$.invokeExact(device, name, capacity, compute_capability);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_cudnn_version {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_cudnn_version");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cudnn_version(int32_t *version)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_cudnn_version$descriptor() {
+        return dcls_cuda_cudnn_version.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cudnn_version(int32_t *version)
+     * }
+     */
+    public static MethodHandle dcls_cuda_cudnn_version$handle() {
+        return dcls_cuda_cudnn_version.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cudnn_version(int32_t *version)
+     * }
+     */
+    public static MemorySegment dcls_cuda_cudnn_version$address() {
+        return dcls_cuda_cudnn_version.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cudnn_version(int32_t *version)
+     * }
+     */
+    public static int dcls_cuda_cudnn_version(MemorySegment version) {
+        var mh$ = dcls_cuda_cudnn_version.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_cudnn_version", version);
+            }
+            return (int)mh$.invokeExact(version);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_context_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_context_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context **ctx)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_context_create$descriptor() {
+        return dcls_cuda_context_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context **ctx)
+     * }
+     */
+    public static MethodHandle dcls_cuda_context_create$handle() {
+        return dcls_cuda_context_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context **ctx)
+     * }
+     */
+    public static MemorySegment dcls_cuda_context_create$address() {
+        return dcls_cuda_context_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context **ctx)
+     * }
+     */
+    public static int dcls_cuda_context_create(int device, MemorySegment ctx) {
+        var mh$ = dcls_cuda_context_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_context_create", device, ctx);
+            }
+            return (int)mh$.invokeExact(device, ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_context_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_context_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_context_destroy$descriptor() {
+        return dcls_cuda_context_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx)
+     * }
+     */
+    public static MethodHandle dcls_cuda_context_destroy$handle() {
+        return dcls_cuda_context_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx)
+     * }
+     */
+    public static MemorySegment dcls_cuda_context_destroy$address() {
+        return dcls_cuda_context_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx)
+     * }
+     */
+    public static int dcls_cuda_context_destroy(MemorySegment ctx) {
+        var mh$ = dcls_cuda_context_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_context_destroy", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_synchronize$descriptor() {
+        return dcls_cuda_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx)
+     * }
+     */
+    public static MethodHandle dcls_cuda_synchronize$handle() {
+        return dcls_cuda_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx)
+     * }
+     */
+    public static MemorySegment dcls_cuda_synchronize$address() {
+        return dcls_cuda_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx)
+     * }
+     */
+    public static int dcls_cuda_synchronize(MemorySegment ctx) {
+        var mh$ = dcls_cuda_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_synchronize", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_set_tf32 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_set_tf32");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_set_tf32$descriptor() {
+        return dcls_cuda_set_tf32.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MethodHandle dcls_cuda_set_tf32$handle() {
+        return dcls_cuda_set_tf32.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MemorySegment dcls_cuda_set_tf32$address() {
+        return dcls_cuda_set_tf32.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static int dcls_cuda_set_tf32(MemorySegment ctx, int enabled) {
+        var mh$ = dcls_cuda_set_tf32.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_set_tf32", ctx, enabled);
+            }
+            return (int)mh$.invokeExact(ctx, enabled);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_set_benchmark {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_set_benchmark");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_set_benchmark$descriptor() {
+        return dcls_cuda_set_benchmark.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MethodHandle dcls_cuda_set_benchmark$handle() {
+        return dcls_cuda_set_benchmark.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MemorySegment dcls_cuda_set_benchmark$address() {
+        return dcls_cuda_set_benchmark.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static int dcls_cuda_set_benchmark(MemorySegment ctx, int enabled) {
+        var mh$ = dcls_cuda_set_benchmark.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_set_benchmark", ctx, enabled);
+            }
+            return (int)mh$.invokeExact(ctx, enabled);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_set_depthwise_mode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_set_depthwise_mode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_set_depthwise_mode$descriptor() {
+        return dcls_cuda_set_depthwise_mode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static MethodHandle dcls_cuda_set_depthwise_mode$handle() {
+        return dcls_cuda_set_depthwise_mode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static MemorySegment dcls_cuda_set_depthwise_mode$address() {
+        return dcls_cuda_set_depthwise_mode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static int dcls_cuda_set_depthwise_mode(MemorySegment ctx, int mode) {
+        var mh$ = dcls_cuda_set_depthwise_mode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_set_depthwise_mode", ctx, mode);
+            }
+            return (int)mh$.invokeExact(ctx, mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_malloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_malloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_malloc$descriptor() {
+        return dcls_cuda_malloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static MethodHandle dcls_cuda_malloc$handle() {
+        return dcls_cuda_malloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static MemorySegment dcls_cuda_malloc$address() {
+        return dcls_cuda_malloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static int dcls_cuda_malloc(MemorySegment ctx, long bytes, MemorySegment ptr) {
+        var mh$ = dcls_cuda_malloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_malloc", ctx, bytes, ptr);
+            }
+            return (int)mh$.invokeExact(ctx, bytes, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_free$descriptor() {
+        return dcls_cuda_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static MethodHandle dcls_cuda_free$handle() {
+        return dcls_cuda_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static MemorySegment dcls_cuda_free$address() {
+        return dcls_cuda_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static int dcls_cuda_free(MemorySegment ctx, MemorySegment ptr) {
+        var mh$ = dcls_cuda_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_free", ctx, ptr);
+            }
+            return (int)mh$.invokeExact(ctx, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_malloc_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_malloc_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc_host(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_malloc_host$descriptor() {
+        return dcls_cuda_malloc_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc_host(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static MethodHandle dcls_cuda_malloc_host$handle() {
+        return dcls_cuda_malloc_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc_host(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static MemorySegment dcls_cuda_malloc_host$address() {
+        return dcls_cuda_malloc_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_malloc_host(dcls_cuda_context *ctx, int64_t bytes, void **ptr)
+     * }
+     */
+    public static int dcls_cuda_malloc_host(MemorySegment ctx, long bytes, MemorySegment ptr) {
+        var mh$ = dcls_cuda_malloc_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_malloc_host", ctx, bytes, ptr);
+            }
+            return (int)mh$.invokeExact(ctx, bytes, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_free_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_free_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free_host(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_free_host$descriptor() {
+        return dcls_cuda_free_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free_host(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static MethodHandle dcls_cuda_free_host$handle() {
+        return dcls_cuda_free_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free_host(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static MemorySegment dcls_cuda_free_host$address() {
+        return dcls_cuda_free_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_free_host(dcls_cuda_context *ctx, void *ptr)
+     * }
+     */
+    public static int dcls_cuda_free_host(MemorySegment ctx, MemorySegment ptr) {
+        var mh$ = dcls_cuda_free_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_free_host", ctx, ptr);
+            }
+            return (int)mh$.invokeExact(ctx, ptr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_memcpy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_memcpy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memcpy(dcls_cuda_context *ctx, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_memcpy$descriptor() {
+        return dcls_cuda_memcpy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memcpy(dcls_cuda_context *ctx, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MethodHandle dcls_cuda_memcpy$handle() {
+        return dcls_cuda_memcpy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memcpy(dcls_cuda_context *ctx, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MemorySegment dcls_cuda_memcpy$address() {
+        return dcls_cuda_memcpy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memcpy(dcls_cuda_context *ctx, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static int dcls_cuda_memcpy(MemorySegment ctx, MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        var mh$ = dcls_cuda_memcpy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_memcpy", ctx, dst, src, bytes, kind);
+            }
+            return (int)mh$.invokeExact(ctx, dst, src, bytes, kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_memset {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT,
+            dcls_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_memset");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memset(dcls_cuda_context *ctx, void *ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_memset$descriptor() {
+        return dcls_cuda_memset.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memset(dcls_cuda_context *ctx, void *ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static MethodHandle dcls_cuda_memset$handle() {
+        return dcls_cuda_memset.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memset(dcls_cuda_context *ctx, void *ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static MemorySegment dcls_cuda_memset$address() {
+        return dcls_cuda_memset.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_memset(dcls_cuda_context *ctx, void *ptr, int32_t value, int64_t bytes)
+     * }
+     */
+    public static int dcls_cuda_memset(MemorySegment ctx, MemorySegment ptr, int value, long bytes) {
+        var mh$ = dcls_cuda_memset.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_memset", ctx, ptr, value, bytes);
+            }
+            return (int)mh$.invokeExact(ctx, ptr, value, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_construct_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_construct_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, float *kernel)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_construct_forward$descriptor() {
+        return dcls_cuda_construct_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, float *kernel)
+     * }
+     */
+    public static MethodHandle dcls_cuda_construct_forward$handle() {
+        return dcls_cuda_construct_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, float *kernel)
+     * }
+     */
+    public static MemorySegment dcls_cuda_construct_forward$address() {
+        return dcls_cuda_construct_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, float *kernel)
+     * }
+     */
+    public static int dcls_cuda_construct_forward(MemorySegment ctx, MemorySegment desc, MemorySegment weight, MemorySegment positions, MemorySegment sigma, MemorySegment kernel) {
+        var mh$ = dcls_cuda_construct_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_construct_forward", ctx, desc, weight, positions, sigma, kernel);
+            }
+            return (int)mh$.invokeExact(ctx, desc, weight, positions, sigma, kernel);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_construct_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_construct_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, const float *grad_kernel, float *grad_weight, float *grad_positions, float *grad_sigma, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_construct_backward$descriptor() {
+        return dcls_cuda_construct_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, const float *grad_kernel, float *grad_weight, float *grad_positions, float *grad_sigma, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle dcls_cuda_construct_backward$handle() {
+        return dcls_cuda_construct_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, const float *grad_kernel, float *grad_weight, float *grad_positions, float *grad_sigma, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment dcls_cuda_construct_backward$address() {
+        return dcls_cuda_construct_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *weight, const float *positions, const float *sigma, const float *grad_kernel, float *grad_weight, float *grad_positions, float *grad_sigma, int32_t accumulate)
+     * }
+     */
+    public static int dcls_cuda_construct_backward(MemorySegment ctx, MemorySegment desc, MemorySegment weight, MemorySegment positions, MemorySegment sigma, MemorySegment grad_kernel, MemorySegment grad_weight, MemorySegment grad_positions, MemorySegment grad_sigma, int accumulate) {
+        var mh$ = dcls_cuda_construct_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_construct_backward", ctx, desc, weight, positions, sigma, grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate);
+            }
+            return (int)mh$.invokeExact(ctx, desc, weight, positions, sigma, grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_desc *desc, dcls_cuda_conv_plan **plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_create$descriptor() {
+        return dcls_cuda_conv_plan_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_desc *desc, dcls_cuda_conv_plan **plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_create$handle() {
+        return dcls_cuda_conv_plan_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_desc *desc, dcls_cuda_conv_plan **plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_create$address() {
+        return dcls_cuda_conv_plan_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_desc *desc, dcls_cuda_conv_plan **plan)
+     * }
+     */
+    public static int dcls_cuda_conv_plan_create(MemorySegment ctx, MemorySegment desc, MemorySegment plan) {
+        var mh$ = dcls_cuda_conv_plan_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_create", ctx, desc, plan);
+            }
+            return (int)mh$.invokeExact(ctx, desc, plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_destroy$descriptor() {
+        return dcls_cuda_conv_plan_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_destroy$handle() {
+        return dcls_cuda_conv_plan_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_destroy$address() {
+        return dcls_cuda_conv_plan_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan)
+     * }
+     */
+    public static int dcls_cuda_conv_plan_destroy(MemorySegment plan) {
+        var mh$ = dcls_cuda_conv_plan_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_destroy", plan);
+            }
+            return (int)mh$.invokeExact(plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_output_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_output_size");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_output_size$descriptor() {
+        return dcls_cuda_conv_plan_output_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_output_size$handle() {
+        return dcls_cuda_conv_plan_output_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_output_size$address() {
+        return dcls_cuda_conv_plan_output_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static int dcls_cuda_conv_plan_output_size(MemorySegment plan, MemorySegment output_size) {
+        var mh$ = dcls_cuda_conv_plan_output_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_output_size", plan, output_size);
+            }
+            return (int)mh$.invokeExact(plan, output_size);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_info$descriptor() {
+        return dcls_cuda_conv_plan_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_info$handle() {
+        return dcls_cuda_conv_plan_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_info$address() {
+        return dcls_cuda_conv_plan_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info)
+     * }
+     */
+    public static int dcls_cuda_conv_plan_info(MemorySegment plan, MemorySegment info) {
+        var mh$ = dcls_cuda_conv_plan_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_info", plan, info);
+            }
+            return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias, float *y)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_forward$descriptor() {
+        return dcls_cuda_conv_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias, float *y)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_forward$handle() {
+        return dcls_cuda_conv_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias, float *y)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_forward$address() {
+        return dcls_cuda_conv_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias, float *y)
+     * }
+     */
+    public static int dcls_cuda_conv_forward(MemorySegment plan, MemorySegment x, MemorySegment kernel, MemorySegment bias, MemorySegment y) {
+        var mh$ = dcls_cuda_conv_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_forward", plan, x, kernel, bias, y);
+            }
+            return (int)mh$.invokeExact(plan, x, kernel, bias, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_backward_data {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_backward_data");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y, const float *kernel, float *grad_x)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_backward_data$descriptor() {
+        return dcls_cuda_conv_backward_data.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y, const float *kernel, float *grad_x)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_backward_data$handle() {
+        return dcls_cuda_conv_backward_data.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y, const float *kernel, float *grad_x)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_backward_data$address() {
+        return dcls_cuda_conv_backward_data.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y, const float *kernel, float *grad_x)
+     * }
+     */
+    public static int dcls_cuda_conv_backward_data(MemorySegment plan, MemorySegment grad_y, MemorySegment kernel, MemorySegment grad_x) {
+        var mh$ = dcls_cuda_conv_backward_data.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_backward_data", plan, grad_y, kernel, grad_x);
+            }
+            return (int)mh$.invokeExact(plan, grad_y, kernel, grad_x);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_backward_weights {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_backward_weights");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_weights(dcls_cuda_conv_plan *plan, const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_backward_weights$descriptor() {
+        return dcls_cuda_conv_backward_weights.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_weights(dcls_cuda_conv_plan *plan, const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_backward_weights$handle() {
+        return dcls_cuda_conv_backward_weights.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_weights(dcls_cuda_conv_plan *plan, const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_backward_weights$address() {
+        return dcls_cuda_conv_backward_weights.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_backward_weights(dcls_cuda_conv_plan *plan, const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static int dcls_cuda_conv_backward_weights(MemorySegment plan, MemorySegment x, MemorySegment grad_y, MemorySegment grad_kernel, MemorySegment grad_bias, int accumulate) {
+        var mh$ = dcls_cuda_conv_backward_weights.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_backward_weights", plan, x, grad_y, grad_kernel, grad_bias, accumulate);
+            }
+            return (int)mh$.invokeExact(plan, x, grad_y, grad_kernel, grad_bias, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

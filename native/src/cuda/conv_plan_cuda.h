@@ -1,0 +1,56 @@
+// A convolution plan on a CUDA context: the engine of each pass (cuDNN or dcls4j's depthwise
+// kernels), explicit padding for reflect / replicate / circular, and the scratch memory.
+// The descriptor is validated by the caller (cuda_api.cpp).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cuda_common.h"
+#include "padding.h"
+
+namespace dcls {
+namespace cuda {
+
+class CudnnConv;
+class DepthwiseConv;
+
+class ConvPlanCuda {
+public:
+    ConvPlanCuda(dcls_cuda_context &ctx, const dcls_conv_desc &desc);
+    ~ConvPlanCuda();
+    ConvPlanCuda(const ConvPlanCuda &) = delete;
+    ConvPlanCuda &operator=(const ConvPlanCuda &) = delete;
+
+    const dcls_conv_desc &desc() const { return d_; }
+    const int64_t *output_size() const { return out_; }
+    const std::string &info() const { return info_; }
+    dcls_cuda_context &context() const { return ctx_; }
+
+    void forward(const float *x, const float *kernel, const float *bias, float *y);
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, bool accumulate);
+
+private:
+    enum class Engine { Cudnn, Depthwise };
+
+    void choose_engines();
+    // Times dcls4j's depthwise kernels per pass (ms), on scratch tensors.
+    void time_depthwise(float ms[3]);
+    const float *padded_input(const float *x);
+
+    dcls_cuda_context &ctx_;
+    dcls_conv_desc d_;
+    int64_t out_[3] = {1, 1, 1};
+    ConvGeometry g_;  // the convolution proper: padded input and no padding when explicit
+    bool explicit_padding_ = false;
+    PadShape pad_shape_{};
+    DeviceBuffer pad_buf_;  // the padded input, or the gradient of the padded input
+    Engine engine_[3] = {Engine::Cudnn, Engine::Cudnn, Engine::Cudnn};  // forward, backward data, weights
+    std::unique_ptr<CudnnConv> cudnn_;
+    std::unique_ptr<DepthwiseConv> depthwise_;
+    std::string info_;
+};
+
+}  // namespace cuda
+}  // namespace dcls

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The GPU check, in one command, for a GPU host that has the CUDA toolkit (nvcc), CMake, a C++
+# compiler and a Python with PyTorch and cuDNN 9 (site-packages/nvidia/cudnn), but no JDK, no
+# oneDNN and no network. Downloads nothing.
+#
+#   scripts/gpu-check.sh [--dcls-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]
+#
+#   --dcls-src DIR     the PyTorch DCLS reference (K-H-Ismail/Dilated-Convolution-with-Learnable-
+#                      Spacings-PyTorch), extracted into the working tree beforehand (not committed);
+#                      without it the peer is not timed
+#   --peer-bench FILE  the peer's timing script (default: shared/peer/dcls_torch_bench.py, or
+#                      ../shared/peer/dcls_torch_bench.py)
+#   --out DIR          where the results go (default: $OUT, as the device tool sets it, else
+#                      ./gpu-check-out)
+#   --configs N        random shapes per family in test_cuda (default 120)
+#
+# Steps: configure and build libdcls_cuda.so, test_cuda and bench_cuda with CMake
+# (DCLS_WITH_ONEDNN=OFF: no libdcls.so; cuDNN from the Python site-packages); run test_cuda
+# (against a CPU reference compiled into it); time the DCLS layer of the benchmark (Dcls2d 96ch,
+# groups 96, K=34, 17x17, padding 8, batch 64, 56x56, gauss and v0) with bench_cuda and, given
+# --dcls-src, with the PyTorch reference on the same GPU.
+# Results in the out folder: environment.txt, configure.log, build.log, test_cuda.log,
+# bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt.
+# Exit status: that of test_cuda (0 pass; 1 on a failure, a skip, or a build error).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DCLS_SRC=""
+PEER=""
+OUT_DIR="${OUT:-$ROOT/gpu-check-out}"
+CONFIGS=120
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dcls-src) DCLS_SRC=$(cd "$2" && pwd); shift 2 ;;
+        --peer-bench) PEER=$2; shift 2 ;;
+        --out) OUT_DIR=$2; shift 2 ;;
+        --configs) CONFIGS=$2; shift 2 ;;
+        *) echo "usage: $0 [--dcls-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
+if [ -z "$PEER" ]; then
+    for f in "$ROOT/shared/peer/dcls_torch_bench.py" "$ROOT/../shared/peer/dcls_torch_bench.py"; do
+        [ -f "$f" ] && PEER=$f && break
+    done
+fi
+
+command -v nvcc >/dev/null 2>&1 || export PATH="/usr/local/cuda/bin:$PATH"
+PYTHON=${PYTHON:-$(command -v python3 || command -v python)}
+BUILD=${BUILD_DIR:-/tmp/dcls4j-gpu-build}
+
+# cuDNN from the Python site-packages (the nvidia-cudnn wheel PyTorch depends on).
+if [ -z "${CUDNN_ROOT:-}" ]; then
+    CUDNN_ROOT=$("$PYTHON" -c 'import nvidia.cudnn as m, os; print(os.path.dirname(m.__file__) if getattr(m, "__file__", None) else list(m.__path__)[0])' 2>/dev/null || true)
+fi
+export LD_LIBRARY_PATH="${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${LD_LIBRARY_PATH:-}"
+
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown) $(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l) changed files"
+    echo "nvcc: $(nvcc --version 2>&1 | tail -1)"
+    echo "cmake: $(cmake --version | head -1)"
+    echo "python: $PYTHON $("$PYTHON" --version 2>&1)"
+    echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
+    echo "CUDNN_ROOT: ${CUDNN_ROOT:-<not found>}"
+    if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi 2>&1; else echo "nvidia-smi: not available"; fi
+} > "$OUT_DIR/environment.txt"
+cat "$OUT_DIR/environment.txt"
+
+summary() { echo "$*" | tee -a "$OUT_DIR/summary.txt"; }
+: > "$OUT_DIR/summary.txt"
+
+# 1. Configure and build (no oneDNN: the CUDA library and its test and benchmark only).
+if ! cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDCLS_WITH_ONEDNN=OFF -DDCLS_WITH_CUDA=ON \
+        -DCUDNN_ROOT="${CUDNN_ROOT:-}" -DDCLS_OUTPUT_DIR="$BUILD/lib" > "$OUT_DIR/configure.log" 2>&1; then
+    tail -30 "$OUT_DIR/configure.log"
+    summary "configure: FAILED (configure.log)"
+    exit 1
+fi
+grep 'dcls4j:' "$OUT_DIR/configure.log"
+if ! cmake --build "$BUILD" --parallel "$(nproc)" > "$OUT_DIR/build.log" 2>&1; then
+    tail -40 "$OUT_DIR/build.log"
+    summary "build: FAILED (build.log)"
+    exit 1
+fi
+summary "build: ok, $(grep -ci 'warning' "$OUT_DIR/build.log") warning lines"
+
+# 2. The test: 77 means it found no GPU, which on this host is a failure too.
+"$BUILD/tests/native/test_cuda" 20240611 "$CONFIGS" > "$OUT_DIR/test_cuda.log" 2>&1
+TEST_RC=$?
+grep -E '^(device|FAIL|SKIPPED)|passed, .* failed' "$OUT_DIR/test_cuda.log" | head -60
+case $TEST_RC in
+    0) summary "test_cuda: PASSED ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda.log"))" ;;
+    77) summary "test_cuda: SKIPPED (no GPU seen): $(grep SKIPPED "$OUT_DIR/test_cuda.log")"; TEST_RC=1 ;;
+    *) summary "test_cuda: FAILED rc=$TEST_RC ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda.log" || echo 'no summary'))" ;;
+esac
+
+# 3. The benchmark: dcls4j's CUDA path, then the PyTorch reference on the same GPU.
+"$BUILD/tests/native/bench_cuda" --batch 64 --reps 20 --warmup 3 --csv "$OUT_DIR/bench_dcls4j.csv" \
+    > "$OUT_DIR/bench_dcls4j.txt" 2>&1 || summary "bench_cuda: FAILED rc=$?"
+cat "$OUT_DIR/bench_dcls4j.txt"
+
+if [ -n "$DCLS_SRC" ] && [ -n "$PEER" ] && [ -f "$PEER" ]; then
+    echo "version,construct_ms,forward_ms,fwdbwd_ms" > "$OUT_DIR/bench_peer.csv"
+    : > "$OUT_DIR/bench_peer.txt"
+    for v in gauss v0; do
+        line=$(DCLS_SRC="$DCLS_SRC" "$PYTHON" "$PEER" --version "$v" --cin 96 --cout 96 --groups 96 --kernel-count 34 \
+                   --dks 17 17 --padding 8 8 --input 64 96 56 56 --reps 20 --warmup 3 --device cuda 2>>"$OUT_DIR/bench_peer.txt" | tail -1)
+        echo "$v: $line" | tee -a "$OUT_DIR/bench_peer.txt"
+        # "construct_ms A forward_ms B fwdbwd_ms C" -> v,A,B,C
+        echo "$line" | awk -v v="$v" '$1=="construct_ms"{print v "," $2 "," $4 "," $6}' >> "$OUT_DIR/bench_peer.csv"
+    done
+    summary "peer (PyTorch DCLS, --device cuda): $(tail -n +2 "$OUT_DIR/bench_peer.csv" | tr '\n' ' ')"
+else
+    summary "peer: not timed (give --dcls-src DIR with the reference extracted into the working tree; peer script: ${PEER:-not found})"
+fi
+summary "dcls4j (bench_cuda): $(tail -n +2 "$OUT_DIR/bench_dcls4j.csv" 2>/dev/null | cut -d, -f1-6 | tr '\n' ' ')"
+summary "note: the peer's fwdbwd has no grad_x (its input needs no grad): compare with dcls4j's fwdbwd_no_grad_x_ms (column 6)"
+exit $TEST_RC

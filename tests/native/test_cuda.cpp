@@ -1,0 +1,595 @@
+// Tests of libdcls_cuda.so over its C ABI (dcls.h, CUDA section).
+//
+// Without a CUDA device it checks what needs none (device count, error statuses and messages,
+// null handling), prints SKIPPED and exits 77, which ctest reports as skipped: never as passed.
+// With a device (TF32 off):
+// - construction, forward and backward (accumulate 0/1, null outputs), every ndim and
+//   interpolation, random shapes and parameters, against the CPU construction (construct_cpu.cpp,
+//   compiled into this test, so that it needs neither libdcls.so nor oneDNN);
+// - convolution plans, forward (with and without bias), backward data and backward weights
+//   (accumulate 0/1, with and without bias), random shapes over ndim 1-3, groups (dense, two groups,
+//   depthwise with and without a channel multiplier), strides, padding and the four padding modes,
+//   against a naive double-precision convolution; each shape with cuDNN (depthwise mode NEVER) and,
+//   for depthwise shapes, with dcls4j's depthwise kernels (ALWAYS); fixed large depthwise shapes
+//   (DCLS's 17x17, strided, 3D, 1D) and shapes that force the generic kernels; benchmark mode;
+//   TF32 on (loose tolerance);
+// - memory functions and error paths.
+// Tolerance: max|got - ref| <= 1e-4 * max(1, max|ref|).
+//
+// Usage: test_cuda [seed [configs]]. Prints "N passed, M failed"; exits 1 on a failure.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "construct_cpu.h"
+#include "dcls.h"
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void check(bool ok, const std::string &what) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        std::printf("FAIL: %s\n", what.c_str());
+    }
+}
+
+bool has_message() { return dcls_cuda_last_error() != nullptr && dcls_cuda_last_error()[0] != '\0'; }
+
+// max|got - ref| <= tol * max(1, max|ref|); NaN fails.
+bool close(const std::vector<float> &got, const std::vector<double> &ref, const std::string &what, double tol = 1e-4) {
+    if (got.size() != ref.size()) {
+        std::printf("  %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
+        return false;
+    }
+    double err = 0.0, scale = 1.0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double e = std::fabs(double(got[i]) - ref[i]);
+        err = std::isnan(e) ? INFINITY : std::max(err, e);
+        scale = std::max(scale, std::fabs(ref[i]));
+    }
+    const bool ok = err <= tol * scale;
+    if (!ok) std::printf("  %s: max|err| %.3g, scale %.3g\n", what.c_str(), err, scale);
+    return ok;
+}
+
+std::vector<double> to_double(const std::vector<float> &v) { return std::vector<double>(v.begin(), v.end()); }
+
+struct Rng {
+    std::mt19937_64 engine;
+    explicit Rng(uint64_t seed) : engine(seed) {}
+    double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(engine); }
+    int64_t integer(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(engine); }
+    std::vector<float> vec(int64_t n, double lo = -1.0, double hi = 1.0) {
+        std::vector<float> v(size_t(std::max<int64_t>(n, 0)));
+        for (float &x : v) x = float(uniform(lo, hi));
+        return v;
+    }
+};
+
+// ---- device memory -----------------------------------------------------------------------------
+
+dcls_cuda_context *ctx = nullptr;
+
+// A device copy of a float vector, freed on the context's stream.
+class Device {
+public:
+    explicit Device(size_t count) : count_(count) {
+        if (dcls_cuda_malloc(ctx, int64_t(count * sizeof(float)), &ptr_) != DCLS_OK) {
+            std::printf("dcls_cuda_malloc: %s\n", dcls_cuda_last_error());
+            std::exit(1);
+        }
+    }
+    explicit Device(const std::vector<float> &v) : Device(v.size()) { upload(v); }
+    ~Device() { dcls_cuda_free(ctx, ptr_); }
+    Device(const Device &) = delete;
+    Device &operator=(const Device &) = delete;
+
+    void upload(const std::vector<float> &v) {
+        if (!v.empty())
+            dcls_cuda_memcpy(ctx, ptr_, v.data(), int64_t(v.size() * sizeof(float)), DCLS_CUDA_MEMCPY_HOST_TO_DEVICE);
+    }
+    std::vector<float> download() const {
+        std::vector<float> v(count_);
+        if (count_ > 0)
+            dcls_cuda_memcpy(ctx, v.data(), ptr_, int64_t(count_ * sizeof(float)), DCLS_CUDA_MEMCPY_DEVICE_TO_HOST);
+        if (dcls_cuda_synchronize(ctx) != DCLS_OK) std::printf("  synchronize: %s\n", dcls_cuda_last_error());
+        return v;
+    }
+    float *get() const { return static_cast<float *>(ptr_); }
+
+private:
+    void *ptr_ = nullptr;
+    size_t count_;
+};
+
+// ---- construction ------------------------------------------------------------------------------
+
+const char *interp_name(int i) {
+    static const char *names[] = {"bilinear", "triangle", "triangle_learned_width", "gaussian"};
+    return names[i];
+}
+
+bool uses_sigma(int interp) {
+    return interp == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH || interp == DCLS_INTERPOLATION_GAUSSIAN;
+}
+
+void test_construct_config(const dcls_construct_desc &d, Rng &rng) {
+    std::string name = std::string("construct ") + interp_name(d.interpolation) + " ndim=" + std::to_string(d.ndim) +
+                       " dks=";
+    int64_t area = 1;
+    for (int i = 0; i < d.ndim; ++i) {
+        name += (i ? "x" : "") + std::to_string(d.dilated_kernel_size[i]);
+        area *= d.dilated_kernel_size[i];
+    }
+    name += " Cout=" + std::to_string(d.out_channels) + " Cin/g=" + std::to_string(d.in_per_group) +
+            " K=" + std::to_string(d.kernel_count);
+    const int64_t pairs = d.out_channels * d.in_per_group, params = pairs * d.kernel_count;
+    const bool sig = uses_sigma(d.interpolation);
+
+    std::vector<float> weight = rng.vec(params), positions(size_t(d.ndim * params)), sigma;
+    const double spread = rng.uniform(0.0, 2.5);
+    for (int dim = 0; dim < d.ndim; ++dim) {
+        const double half = double(d.dilated_kernel_size[dim] / 2);
+        for (int64_t e = 0; e < params; ++e) positions[size_t(dim * params + e)] = float(rng.uniform(-half - spread, half + spread));
+    }
+    if (sig) sigma = rng.vec(d.ndim * params, -2.0, 2.0);
+    const std::vector<float> grad_kernel = rng.vec(pairs * area);
+
+    // Forward.
+    std::vector<float> ref_kernel(size_t(pairs * area));
+    dcls::construct_forward_cpu(d, weight.data(), positions.data(), sig ? sigma.data() : nullptr, ref_kernel.data());
+    Device dw(weight), dp(positions), ds(sig ? sigma : std::vector<float>(1)), dk(size_t(pairs * area)),
+        dg(grad_kernel);
+    bool st = dcls_cuda_construct_forward(ctx, &d, dw.get(), dp.get(), sig ? ds.get() : nullptr, dk.get()) == DCLS_OK;
+    if (!st) std::printf("  %s\n", dcls_cuda_last_error());
+    check(st && close(dk.download(), to_double(ref_kernel), "kernel"), name + ": forward");
+
+    // Backward, overwrite then accumulate onto random values; then with null outputs.
+    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+        std::vector<float> gw = rng.vec(params), gp = rng.vec(d.ndim * params), gs = rng.vec(sig ? d.ndim * params : 0);
+        Device dgw(gw), dgp(gp), dgs(sig ? gs : std::vector<float>(1));
+        dcls::construct_backward_cpu(d, weight.data(), positions.data(), sig ? sigma.data() : nullptr, grad_kernel.data(),
+                                     gw.data(), gp.data(), sig ? gs.data() : nullptr, accumulate != 0);
+        st = dcls_cuda_construct_backward(ctx, &d, dw.get(), dp.get(), sig ? ds.get() : nullptr, dg.get(), dgw.get(),
+                                          dgp.get(), sig ? dgs.get() : nullptr, accumulate) == DCLS_OK;
+        if (!st) std::printf("  %s\n", dcls_cuda_last_error());
+        bool ok = st && close(dgw.download(), to_double(gw), "grad_weight") &&
+                  close(dgp.download(), to_double(gp), "grad_positions");
+        if (sig) ok = ok && close(dgs.download(), to_double(gs), "grad_sigma");
+        check(ok, name + ": backward accumulate=" + std::to_string(accumulate));
+    }
+    {
+        std::vector<float> gp(size_t(d.ndim * params));
+        Device dgp(gp);
+        dcls::construct_backward_cpu(d, weight.data(), positions.data(), sig ? sigma.data() : nullptr, grad_kernel.data(),
+                                     nullptr, gp.data(), nullptr, false);
+        st = dcls_cuda_construct_backward(ctx, &d, dw.get(), dp.get(), sig ? ds.get() : nullptr, dg.get(), nullptr,
+                                          dgp.get(), nullptr, 0) == DCLS_OK;
+        check(st && close(dgp.download(), to_double(gp), "grad_positions"), name + ": backward positions only");
+    }
+}
+
+void test_construct(Rng &rng, int configs) {
+    for (int ndim = 1; ndim <= 3; ++ndim)
+        for (int interp = 0; interp <= 3; ++interp)
+            for (int trial = 0; trial < std::max(1, configs / 12); ++trial) {
+                dcls_construct_desc d{};
+                d.ndim = ndim;
+                d.interpolation = interp;
+                d.out_channels = rng.integer(1, 6);
+                d.in_per_group = rng.integer(1, 4);
+                d.kernel_count = rng.integer(1, trial == 0 ? 40 : 12);
+                const int64_t max_size = ndim == 1 ? 40 : ndim == 2 ? 19 : 9;
+                for (int i = 0; i < ndim; ++i) d.dilated_kernel_size[i] = rng.integer(1, max_size);
+                test_construct_config(d, rng);
+            }
+    // DCLS's usual shapes, and more elements than one forward chunk (256).
+    dcls_construct_desc big{2, DCLS_INTERPOLATION_GAUSSIAN, 8, 1, 34, {17, 17, 0}};
+    test_construct_config(big, rng);
+    big.interpolation = DCLS_INTERPOLATION_BILINEAR;
+    test_construct_config(big, rng);
+    dcls_construct_desc many{1, DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, 2, 2, 300, {33, 0, 0}};
+    test_construct_config(many, rng);
+    dcls_construct_desc cube{3, DCLS_INTERPOLATION_GAUSSIAN, 3, 2, 27, {7, 9, 11}};
+    test_construct_config(cube, rng);
+}
+
+// ---- convolution: the naive reference (as test_conv.cpp) ---------------------------------------
+
+std::string describe(const dcls_conv_desc &d) {
+    static const char *modes[] = {"zeros", "reflect", "replicate", "circular"};
+    std::string s = std::to_string(d.ndim) + "D " + modes[d.padding_mode] + " N=" + std::to_string(d.batch) +
+                    " Cin=" + std::to_string(d.in_channels) + " Cout=" + std::to_string(d.out_channels) +
+                    " g=" + std::to_string(d.groups);
+    auto list = [&](const char *name, const int64_t *v) {
+        s += std::string(" ") + name + "=";
+        for (int i = 0; i < d.ndim; ++i) s += (i ? "x" : "") + std::to_string(v[i]);
+    };
+    list("in", d.input_size);
+    list("k", d.kernel_size);
+    list("s", d.stride);
+    list("p", d.padding);
+    return s;
+}
+
+struct Ref {
+    dcls_conv_desc d;
+    int64_t in[3], k[3], s[3], p[3], out[3];
+
+    explicit Ref(const dcls_conv_desc &desc) : d(desc) {
+        const int lead = 3 - d.ndim;
+        for (int i = 0; i < 3; ++i) {
+            const bool used = i >= lead;
+            in[i] = used ? d.input_size[i - lead] : 1;
+            k[i] = used ? d.kernel_size[i - lead] : 1;
+            s[i] = used ? d.stride[i - lead] : 1;
+            p[i] = used ? d.padding[i - lead] : 0;
+            out[i] = (in[i] + 2 * p[i] - k[i]) / s[i] + 1;
+        }
+    }
+    int64_t in_plane() const { return in[0] * in[1] * in[2]; }
+    int64_t out_plane() const { return out[0] * out[1] * out[2]; }
+    int64_t k_plane() const { return k[0] * k[1] * k[2]; }
+    int64_t x_count() const { return d.batch * d.in_channels * in_plane(); }
+    int64_t y_count() const { return d.batch * d.out_channels * out_plane(); }
+    int64_t w_count() const { return d.out_channels * (d.in_channels / d.groups) * k_plane(); }
+
+    int64_t source(int64_t i, int64_t n) const {
+        if (i >= 0 && i < n) return i;
+        switch (d.padding_mode) {
+            case DCLS_PADDING_ZEROS: return -1;
+            case DCLS_PADDING_REPLICATE: return std::min<int64_t>(std::max<int64_t>(i, 0), n - 1);
+            case DCLS_PADDING_CIRCULAR: return ((i % n) + n) % n;
+            default:
+                while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+                return i;
+        }
+    }
+
+    template <typename F>
+    void for_each_term(F f) const {
+        const int64_t cin_g = d.in_channels / d.groups, cout_g = d.out_channels / d.groups;
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t ci = 0; ci < cin_g; ++ci) {
+                    const int64_t c = (o / cout_g) * cin_g + ci;
+                    for (int64_t od = 0; od < out[0]; ++od)
+                        for (int64_t oh = 0; oh < out[1]; ++oh)
+                            for (int64_t ow = 0; ow < out[2]; ++ow)
+                                for (int64_t kd = 0; kd < k[0]; ++kd) {
+                                    const int64_t id = source(od * s[0] + kd - p[0], in[0]);
+                                    for (int64_t kh = 0; kh < k[1]; ++kh) {
+                                        const int64_t ih = source(oh * s[1] + kh - p[1], in[1]);
+                                        for (int64_t kw = 0; kw < k[2]; ++kw) {
+                                            const int64_t iw = source(ow * s[2] + kw - p[2], in[2]);
+                                            const int64_t yo = ((n * d.out_channels + o) * out[0] + od) * out[1] * out[2] +
+                                                               oh * out[2] + ow;
+                                            const int64_t xo = id < 0 || ih < 0 || iw < 0
+                                                                   ? -1
+                                                                   : ((n * d.in_channels + c) * in[0] + id) * in[1] * in[2] +
+                                                                         ih * in[2] + iw;
+                                            const int64_t wo = ((o * cin_g + ci) * k[0] + kd) * k[1] * k[2] + kh * k[2] + kw;
+                                            f(yo, xo, wo);
+                                        }
+                                    }
+                                }
+                }
+    }
+
+    std::vector<double> forward(const std::vector<float> &x, const std::vector<float> &w, const float *bias) const {
+        std::vector<double> y(size_t(y_count()), 0.0);
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t i = 0; i < out_plane(); ++i)
+                    y[size_t((n * d.out_channels + o) * out_plane() + i)] = bias ? bias[o] : 0.0;
+        for_each_term([&](int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) y[size_t(yo)] += double(x[size_t(xo)]) * w[size_t(wo)];
+        });
+        return y;
+    }
+    std::vector<double> grad_x(const std::vector<float> &gy, const std::vector<float> &w) const {
+        std::vector<double> gx(size_t(x_count()), 0.0);
+        for_each_term([&](int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) gx[size_t(xo)] += double(gy[size_t(yo)]) * w[size_t(wo)];
+        });
+        return gx;
+    }
+    std::vector<double> grad_w(const std::vector<float> &x, const std::vector<float> &gy) const {
+        std::vector<double> gw(size_t(w_count()), 0.0);
+        for_each_term([&](int64_t yo, int64_t xo, int64_t wo) {
+            if (xo >= 0) gw[size_t(wo)] += double(gy[size_t(yo)]) * x[size_t(xo)];
+        });
+        return gw;
+    }
+    std::vector<double> grad_b(const std::vector<float> &gy) const {
+        std::vector<double> gb(size_t(d.out_channels), 0.0);
+        for (int64_t n = 0; n < d.batch; ++n)
+            for (int64_t o = 0; o < d.out_channels; ++o)
+                for (int64_t i = 0; i < out_plane(); ++i) gb[size_t(o)] += gy[size_t((n * d.out_channels + o) * out_plane() + i)];
+        return gb;
+    }
+};
+
+bool cudnn_available = false;
+
+// One shape on the current settings of the context; `tol` loosens the comparison (TF32).
+void test_conv_config(const dcls_conv_desc &d, Rng &rng, const std::string &engine, double tol = 1e-4) {
+    const std::string name = describe(d) + " [" + engine + "]";
+    dcls_cuda_conv_plan *plan = nullptr;
+    if (dcls_cuda_conv_plan_create(ctx, &d, &plan) != DCLS_OK || plan == nullptr) {
+        check(false, name + ": plan_create: " + dcls_cuda_last_error());
+        return;
+    }
+    const char *info = nullptr;
+    check(dcls_cuda_conv_plan_info(plan, &info) == DCLS_OK && info && info[0], name + ": info");
+    const bool want_dcls = engine == "dcls", want_cudnn = engine == "cudnn";
+    if (info && (want_dcls || want_cudnn)) {
+        const bool has_dcls = std::strstr(info, "dcls:") != nullptr, has_cudnn = std::strstr(info, "cudnn:") != nullptr;
+        check(want_dcls ? has_dcls && !has_cudnn : has_cudnn && !has_dcls,
+              name + ": engine as asked (" + std::string(info) + ")");
+    }
+    const Ref ref(d);
+    int64_t out[3];
+    bool ok = dcls_cuda_conv_plan_output_size(plan, out) == DCLS_OK;
+    for (int i = 0; i < 3; ++i) ok = ok && out[i] == (i < d.ndim ? ref.out[3 - d.ndim + i] : 1);
+    check(ok, name + ": output_size");
+
+    const std::vector<float> x = rng.vec(ref.x_count()), w = rng.vec(ref.w_count()), b = rng.vec(d.out_channels),
+                             gy = rng.vec(ref.y_count());
+    Device dx(x), dw(w), db(b), dgy(gy), dy(size_t(ref.y_count())), dgx(size_t(ref.x_count()));
+    auto report = [&](dcls_status s) {
+        if (s != DCLS_OK) std::printf("  %s\n", dcls_cuda_last_error());
+        return s == DCLS_OK;
+    };
+
+    bool st = report(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()));
+    check(st && close(dy.download(), ref.forward(x, w, b.data()), "forward", tol), name + ": forward with bias");
+    st = report(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), nullptr, dy.get()));
+    check(st && close(dy.download(), ref.forward(x, w, nullptr), "forward", tol), name + ": forward without bias");
+
+    dgx.upload(std::vector<float>(size_t(ref.x_count()), 7.f));
+    st = report(dcls_cuda_conv_backward_data(plan, dgy.get(), dw.get(), dgx.get()));
+    check(st && close(dgx.download(), ref.grad_x(gy, w), "grad_x", tol), name + ": backward_data");
+
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    for (int accumulate = 0; accumulate <= 1; ++accumulate)
+        for (int with_bias = 0; with_bias <= 1; ++with_bias) {
+            const std::vector<float> gw0 = rng.vec(ref.w_count()), gb0 = rng.vec(d.out_channels);
+            std::vector<double> gw_want(gw_ref), gb_want(gb_ref);
+            if (accumulate) {
+                for (size_t i = 0; i < gw_want.size(); ++i) gw_want[i] += gw0[i];
+                for (size_t i = 0; i < gb_want.size(); ++i) gb_want[i] += gb0[i];
+            }
+            Device dgw(gw0), dgb(gb0);
+            st = report(dcls_cuda_conv_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), with_bias ? dgb.get() : nullptr,
+                                                        accumulate));
+            bool good = st && close(dgw.download(), gw_want, "grad_kernel", tol);
+            if (with_bias) good = good && close(dgb.download(), gb_want, "grad_bias", tol);
+            else good = good && close(dgb.download(), to_double(gb0), "grad_bias untouched", 0.0);
+            check(good, name + ": backward_weights accumulate=" + std::to_string(accumulate) +
+                            (with_bias ? " with bias" : " without bias"));
+        }
+    check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// Runs a shape with cuDNN and, for depthwise shapes, with dcls4j's kernels.
+void test_conv_engines(const dcls_conv_desc &d, Rng &rng) {
+    const bool depthwise = d.groups == d.in_channels;
+    if (cudnn_available) {
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_NEVER);
+        test_conv_config(d, rng, "cudnn");
+    } else if (!depthwise) {
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
+        dcls_cuda_conv_plan *plan = nullptr;
+        const dcls_status s = dcls_cuda_conv_plan_create(ctx, &d, &plan);
+        check(s == DCLS_ERROR_BACKEND && plan == nullptr && has_message(),
+              describe(d) + ": without cuDNN, a non-depthwise plan reports BACKEND");
+    }
+    if (depthwise) {
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_ALWAYS);
+        test_conv_config(d, rng, "dcls");
+    }
+    dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
+}
+
+dcls_conv_desc random_conv(Rng &rng) {
+    for (;;) {
+        dcls_conv_desc d{};
+        d.ndim = int32_t(rng.integer(1, 3));
+        d.padding_mode = int32_t(rng.integer(0, 3));
+        d.batch = rng.integer(1, 3);
+        switch (rng.integer(0, 3)) {
+            case 0:
+                d.groups = 1;
+                d.in_channels = rng.integer(1, 6) * (rng.integer(0, 3) == 0 ? 4 : 1);
+                d.out_channels = rng.integer(1, 6) * (rng.integer(0, 3) == 0 ? 4 : 1);
+                break;
+            case 1:
+                d.groups = 2;
+                d.in_channels = 2 * rng.integer(1, 4);
+                d.out_channels = 2 * rng.integer(1, 4);
+                break;
+            default:  // depthwise, half the time with a channel multiplier
+                d.in_channels = d.groups = rng.integer(1, 12);
+                d.out_channels = d.in_channels * (rng.integer(0, 1) == 0 ? 1 : rng.integer(2, 3));
+                break;
+        }
+        const int64_t max_size = d.ndim == 1 ? 40 : d.ndim == 2 ? 14 : 7;
+        const int64_t max_kernel = d.ndim == 1 ? 11 : d.ndim == 2 ? 7 : 3;
+        bool valid = true;
+        for (int i = 0; i < d.ndim; ++i) {
+            d.input_size[i] = rng.integer(1, max_size);
+            d.kernel_size[i] = rng.integer(1, max_kernel);
+            d.stride[i] = rng.integer(0, 2) == 0 ? rng.integer(2, 3) : 1;
+            d.padding[i] = rng.integer(0, d.kernel_size[i]);  // sometimes more than k - 1
+            if (d.padding_mode == DCLS_PADDING_REFLECT) d.padding[i] = std::min(d.padding[i], d.input_size[i] - 1);
+            if (d.padding_mode == DCLS_PADDING_CIRCULAR) d.padding[i] = std::min(d.padding[i], d.input_size[i]);
+            valid = valid && d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i];
+        }
+        if (valid) return d;
+    }
+}
+
+dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, int64_t g, int64_t size, int64_t k,
+                         int64_t s, int64_t p) {
+    dcls_conv_desc d{};
+    d.ndim = ndim;
+    d.padding_mode = mode;
+    d.batch = n;
+    d.in_channels = cin;
+    d.out_channels = cout;
+    d.groups = g;
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size + i;  // non-square
+        d.kernel_size[i] = k;
+        d.stride[i] = s;
+        d.padding[i] = p;
+    }
+    return d;
+}
+
+void test_conv(Rng &rng, int configs) {
+    const dcls_conv_desc fixed[] = {
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 28, 17, 1, 8),         // DCLS's depthwise 17x17
+        make_desc(2, DCLS_PADDING_REFLECT, 2, 6, 6, 6, 20, 9, 1, 4),        // reflect
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 4, 8, 4, 23, 7, 2, 3),          // strided, multiplier 2
+        make_desc(2, DCLS_PADDING_CIRCULAR, 1, 4, 4, 4, 70, 11, 1, 5),      // wide rows (R = 4)
+        make_desc(1, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 300, 31, 1, 15),       // 1D depthwise
+        make_desc(1, DCLS_PADDING_REPLICATE, 2, 8, 8, 8, 100, 9, 3, 4),     // 1D strided
+        make_desc(3, DCLS_PADDING_ZEROS, 1, 4, 4, 4, 9, 5, 1, 2),           // 3D depthwise
+        make_desc(3, DCLS_PADDING_REFLECT, 1, 4, 8, 4, 8, 3, 2, 1),         // 3D strided
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 16, 32, 1, 12, 5, 1, 2),        // dense
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 8, 8, 2, 10, 3, 1, 1),          // two groups
+        make_desc(2, DCLS_PADDING_ZEROS, 1, 2, 2, 2, 130, 121, 1, 0),       // huge kernel: generic forward
+        make_desc(1, DCLS_PADDING_ZEROS, 1, 2, 2, 2, 20010, 20000, 1, 0),   // 1D huge: generic weights
+    };
+    for (const dcls_conv_desc &d : fixed) test_conv_engines(d, rng);
+    for (int i = 0; i < configs; ++i) test_conv_engines(random_conv(rng), rng);
+
+    // Benchmark mode (cudnnFind* and timing of the depthwise kernels) and TF32.
+    dcls_cuda_set_benchmark(ctx, 1);
+    test_conv_config(fixed[0], rng, "benchmark");
+    if (cudnn_available) test_conv_config(fixed[8], rng, "benchmark");
+    dcls_cuda_set_benchmark(ctx, 0);
+    if (cudnn_available) {
+        dcls_cuda_set_tf32(ctx, 1);
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_NEVER);
+        test_conv_config(fixed[8], rng, "cudnn-tf32", 1e-2);
+        dcls_cuda_set_tf32(ctx, 0);
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
+    }
+}
+
+// ---- memory and errors -----------------------------------------------------------------------------
+
+void test_memory() {
+    void *d = nullptr, *h = nullptr;
+    check(dcls_cuda_malloc(ctx, 1024, &d) == DCLS_OK && d != nullptr, "malloc");
+    check(dcls_cuda_malloc_host(ctx, 1024, &h) == DCLS_OK && h != nullptr, "malloc_host");
+    if (d && h) {
+        std::memset(h, 0x5a, 1024);
+        check(dcls_cuda_memset(ctx, d, 0x11, 1024) == DCLS_OK, "memset");
+        check(dcls_cuda_memcpy(ctx, h, d, 512, DCLS_CUDA_MEMCPY_DEFAULT) == DCLS_OK, "memcpy default");
+        check(dcls_cuda_synchronize(ctx) == DCLS_OK, "synchronize");
+        const unsigned char *b = static_cast<const unsigned char *>(h);
+        check(b[0] == 0x11 && b[511] == 0x11 && b[512] == 0x5a, "memset + memcpy contents");
+    }
+    check(dcls_cuda_free(ctx, d) == DCLS_OK && dcls_cuda_free_host(ctx, h) == DCLS_OK, "free");
+    void *z = &z;
+    check(dcls_cuda_malloc(ctx, 0, &z) == DCLS_OK && z == nullptr, "malloc 0 gives null");
+    check(dcls_cuda_malloc(ctx, -1, &z) == DCLS_ERROR_INVALID_ARGUMENT && has_message(), "malloc -1");
+    check(dcls_cuda_memcpy(ctx, &z, &z, 8, 9) == DCLS_ERROR_INVALID_ARGUMENT, "memcpy with a bad kind");
+    check(dcls_cuda_set_depthwise_mode(ctx, 7) == DCLS_ERROR_INVALID_ARGUMENT, "bad depthwise mode");
+    check(dcls_cuda_free(ctx, nullptr) == DCLS_OK, "free(null)");
+
+    dcls_conv_desc bad = make_desc(2, DCLS_PADDING_ZEROS, 1, 4, 6, 4, 8, 3, 1, 1);
+    dcls_cuda_conv_plan *plan = reinterpret_cast<dcls_cuda_conv_plan *>(&plan);
+    check(dcls_cuda_conv_plan_create(ctx, &bad, &plan) == DCLS_ERROR_INVALID_ARGUMENT && plan == nullptr && has_message(),
+          "conv plan with bad groups");
+    dcls_construct_desc cd{2, DCLS_INTERPOLATION_GAUSSIAN, 1, 1, 0, {5, 5, 0}};
+    float f = 0.f;
+    check(dcls_cuda_construct_forward(ctx, &cd, &f, &f, &f, &f) == DCLS_ERROR_INVALID_ARGUMENT, "construct with K = 0");
+    cd.kernel_count = 1;
+    check(dcls_cuda_construct_forward(ctx, &cd, &f, &f, nullptr, &f) == DCLS_ERROR_INVALID_ARGUMENT,
+          "construct gaussian without sigma");
+    cd.interpolation = DCLS_INTERPOLATION_BILINEAR;
+    check(dcls_cuda_construct_backward(ctx, &cd, &f, &f, nullptr, &f, nullptr, nullptr, &f, 0) ==
+              DCLS_ERROR_INVALID_ARGUMENT,
+          "construct backward: grad_sigma for bilinear");
+}
+
+// What needs no device: run everywhere.
+void test_without_device() {
+    check(dcls_cuda_device_count(nullptr) == DCLS_ERROR_INVALID_ARGUMENT && has_message(), "device_count(null)");
+    check(dcls_cuda_context_destroy(nullptr) == DCLS_OK, "context_destroy(null)");
+    check(dcls_cuda_conv_plan_destroy(nullptr) == DCLS_OK, "conv_plan_destroy(null)");
+    check(dcls_cuda_synchronize(nullptr) == DCLS_ERROR_INVALID_ARGUMENT && has_message(), "synchronize(null)");
+    float f = 0.f;
+    dcls_construct_desc cd{1, DCLS_INTERPOLATION_BILINEAR, 1, 1, 1, {3, 0, 0}};
+    check(dcls_cuda_construct_forward(nullptr, &cd, &f, &f, nullptr, &f) == DCLS_ERROR_INVALID_ARGUMENT,
+          "construct_forward(null ctx)");
+    dcls_cuda_conv_plan *plan = nullptr;
+    const dcls_conv_desc d = make_desc(1, DCLS_PADDING_ZEROS, 1, 1, 1, 1, 8, 3, 1, 1);
+    check(dcls_cuda_conv_plan_create(nullptr, &d, &plan) == DCLS_ERROR_INVALID_ARGUMENT && plan == nullptr,
+          "conv_plan_create(null ctx)");
+    int32_t version = -1;
+    check(dcls_cuda_cudnn_version(&version) == DCLS_OK && version >= 0, "cudnn_version");
+    if (version == 0) check(has_message(), "cudnn_version 0 says why");
+    cudnn_available = version > 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240611;
+    const int configs = argc > 2 ? std::atoi(argv[2]) : 120;
+    Rng rng(seed);
+
+    test_without_device();
+    int32_t count = -1;
+    check(dcls_cuda_device_count(&count) == DCLS_OK && count >= 0, "device_count");
+    if (count <= 0) {
+        dcls_cuda_context *c = nullptr;
+        check(dcls_cuda_context_create(0, &c) != DCLS_OK && c == nullptr && has_message(),
+              "context_create without a device fails with a message");
+        if (failed > 0) {
+            std::printf("%d passed, %d failed\n", passed, failed);
+            return 1;
+        }
+        std::printf("SKIPPED: no CUDA device (%s); %d checks of the no-device paths passed, nothing on a GPU ran\n",
+                    dcls_cuda_last_error(), passed);
+        return 77;
+    }
+
+    char name[256] = {0};
+    int32_t cc = 0;
+    check(dcls_cuda_device_info(0, name, sizeof name, &cc) == DCLS_OK, "device_info");
+    int32_t cudnn = 0;
+    dcls_cuda_cudnn_version(&cudnn);
+    std::printf("device 0: %s (compute capability %d), cuDNN %d%s\n", name, cc, cudnn,
+                cudnn ? "" : (std::string(" (") + dcls_cuda_last_error() + ")").c_str());
+    if (dcls_cuda_context_create(0, &ctx) != DCLS_OK) {
+        std::printf("FAIL: context_create: %s\n", dcls_cuda_last_error());
+        return 1;
+    }
+    dcls_cuda_set_tf32(ctx, 0);
+
+    test_memory();
+    test_construct(rng, configs);
+    test_conv(rng, configs);
+
+    check(dcls_cuda_synchronize(ctx) == DCLS_OK, "final synchronize");
+    check(dcls_cuda_context_destroy(ctx) == DCLS_OK, "context_destroy");
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
