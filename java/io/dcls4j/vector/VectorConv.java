@@ -1,0 +1,692 @@
+package io.dcls4j.vector;
+
+import io.dcls4j.PaddingMode;
+import io.dcls4j.reference.ConvConfig;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Pure-Java float32 grouped N-d convolution (cross-correlation, as {@code torch.nn.functional.convNd}) and its
+ * gradients, with the semantics of {@link io.dcls4j.reference.ReferenceConv}: groups, stride, padding in all four
+ * {@link PaddingMode}s, 1 to 3 spatial axes.
+ *
+ * <p>Arrays are C order: x {@code (N, Cin, in...)}, kernel {@code (Cout, Cin/groups, k...)}, bias {@code (Cout)},
+ * y {@code (N, Cout, out...)}. The input is copied once into a padded buffer (rows split by phase when the W stride
+ * exceeds 1, so every tap reads consecutive floats), then:
+ * <ul>
+ *   <li>forward and the data gradient are direct convolutions vectorised along the output width, accumulating in
+ *       registers: 4 output channels x 4 vectors per block when a group has several input channels, 4 output rows x
+ *       4 vectors sharing every input row when it has one (depthwise); taps whose kernel value is zero are
+ *       skipped (exact: a zero tap adds nothing);</li>
+ *   <li>the data gradient is the forward convolution of the (stride-upsampled, zero-padded) output gradient with
+ *       the flipped, transposed kernel, computed only over the part of the padded input it is needed for;</li>
+ *   <li>the weight gradient reduces gradient x input products with vector accumulators, 4 output channels x 4 taps
+ *       (or 4 x 4 taps sharing input rows, depthwise) per block.</li>
+ * </ul>
+ * Work is split over samples, channels and blocks on {@link VectorParallel#threads()} workers; every output value
+ * is computed by one worker, so results are deterministic. An instance owns its buffers and is not thread-safe.
+ */
+public final class VectorConv {
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final int L = CorrPlan.L;
+    /** A thread that is never started: memory it may access is not confined to one thread. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    private final ConvConfig config;
+    private final PaddingMode mode;
+    private final int batch;
+    private final int inCh;
+    private final int outCh;
+    private final int groups;
+    private final int ipg;
+    private final int opg;
+    private final int[] in = new int[3];
+    private final int[] k = new int[3];
+    private final int[] s = new int[3];
+    private final int[] pad = new int[3];
+    private final int[] padded = new int[3];
+    private final int[] out = new int[3];
+    private final int[] winLo = new int[3];
+    private final int[] win = new int[3];
+    private final int taps;
+
+    private final CorrPlan fwd;
+    private final CorrPlan bwd;
+    private final PackedKernel fwdPacked;
+    private PackedKernel bwdPacked;
+    private float[] xs;
+    private float[] gyr;
+    private boolean gradLoaded;
+    private float[] gyz;
+    private float[] kt;
+    private float[] gxp;
+    private float[][] partScratch;
+    private int[][] tapScratch;
+    private double[][] accScratch;
+    private float[][] outScratch;
+
+    public VectorConv(ConvConfig c) {
+        this.config = Objects.requireNonNull(c, "config");
+        mode = c.paddingMode();
+        batch = c.batch();
+        inCh = c.inChannels();
+        outCh = c.outChannels();
+        groups = c.groups();
+        ipg = c.inPerGroup();
+        opg = c.outPerGroup();
+        int shift = 3 - c.ndim();
+        int[] inputSize = c.inputSize();
+        int[] kernelSize = c.kernelSize();
+        int[] stride = c.stride();
+        int[] padding = c.padding();
+        int[] outputSize = c.outputSize();
+        for (int d = 0; d < 3; d++) {
+            boolean real = d >= shift;
+            in[d] = real ? inputSize[d - shift] : 1;
+            k[d] = real ? kernelSize[d - shift] : 1;
+            s[d] = real ? stride[d - shift] : 1;
+            pad[d] = real ? padding[d - shift] : 0;
+            out[d] = real ? outputSize[d - shift] : 1;
+            padded[d] = in[d] + 2 * pad[d];
+            winLo[d] = mode == PaddingMode.ZEROS ? pad[d] : 0;
+            win[d] = mode == PaddingMode.ZEROS ? in[d] : padded[d];
+        }
+        taps = k[0] * k[1] * k[2];
+        fwd = new CorrPlan(batch, inCh, outCh, groups, padded[0], padded[1], padded[2], s[2], k[0], k[1], k[2],
+                s[0], s[1], out[0], out[1], out[2]);
+        bwd = new CorrPlan(batch, outCh, inCh, groups, win[0] + k[0] - 1, win[1] + k[1] - 1, win[2] + k[2] - 1, 1,
+                k[0], k[1], k[2], 1, 1, win[0], win[1], win[2]);
+        fwdPacked = new PackedKernel(fwd);
+    }
+
+    /** The configuration this instance was built for. */
+    public ConvConfig config() {
+        return config;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Public API
+
+    /** {@code y = conv(pad(x), kernel) + bias}; bias may be null; y is overwritten. */
+    public void forward(float[] x, float[] kernel, float[] bias, float[] y) {
+        checkLength("x", x, config.inputLength());
+        forward(MemorySegment.ofArray(x), kernel, bias, y);
+    }
+
+    /** As {@link #forward(float[], float[], float[], float[])} with x read from memory (C order float32). */
+    public void forward(MemorySegment x, float[] kernel, float[] bias, float[] y) {
+        padInput(x);
+        forwardPadded(kernel, bias, y);
+    }
+
+    /** The gradient with respect to x of {@code L = sum(y * gradY)}; gx is overwritten. */
+    public void backwardData(float[] gradY, float[] kernel, float[] gx) {
+        checkLength("gradY", gradY, config.outputLength());
+        loadGradY(MemorySegment.ofArray(gradY));
+        backwardDataLoaded(kernel, gx);
+    }
+
+    /** The gradient with respect to the kernel of {@code L = sum(y * gradY)}; gk is overwritten. */
+    public void backwardWeights(float[] x, float[] gradY, float[] gk) {
+        checkLength("x", x, config.inputLength());
+        checkLength("gradY", gradY, config.outputLength());
+        padInput(MemorySegment.ofArray(x));
+        loadGradY(MemorySegment.ofArray(gradY));
+        backwardWeightsLoaded(gk, null);
+    }
+
+    /** The bias gradient: gradY summed over samples and space, added to gb if {@code accumulate}. */
+    public void backwardBias(float[] gradY, float[] gb, boolean accumulate) {
+        checkLength("gradY", gradY, config.outputLength());
+        loadGradY(MemorySegment.ofArray(gradY));
+        backwardBiasLoaded(gb, accumulate);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Package API for VectorDcls: the padded input is kept from forward to the weight gradient, and the output
+    // gradient is loaded once for the three gradients.
+
+    /** Copies x (C order float32, from any memory) into the padded, phase-split input buffer. */
+    void padInput(MemorySegment x) {
+        Objects.requireNonNull(x, "x");
+        if (x.byteSize() < (long) config.inputLength() * Float.BYTES) {
+            throw new IllegalArgumentException("x has " + x.byteSize() / Float.BYTES + " floats, expected "
+                    + config.inputLength());
+        }
+        if (xs == null) {
+            xs = new float[fwd.inputLength()];
+        }
+        float[] dst = xs;
+        int planes = batch * inCh;
+        int sw = s[2];
+        int ws = fwd.ws;
+        int wr = fwd.wr;
+        int xPlane = fwd.xPlane;
+        boolean zeros = mode == PaddingMode.ZEROS;
+        forPlanes(x, planes, plane -> {
+            int dBase = plane * xPlane;
+            for (int pd = 0; pd < padded[0]; pd++) {
+                int sd = sourceIndex(mode, pd - pad[0], in[0]);
+                if (sd < 0) {
+                    continue; // zero rows are never written
+                }
+                for (int ph = 0; ph < padded[1]; ph++) {
+                    int sh = sourceIndex(mode, ph - pad[1], in[1]);
+                    if (sh < 0) {
+                        continue;
+                    }
+                    int row = dBase + (pd * padded[1] + ph) * wr;
+                    long srcRow = (((long) plane * in[0] + sd) * in[1] + sh) * in[2];
+                    if (sw == 1 && zeros) {
+                        MemorySegment.copy(x, FLOAT, srcRow * Float.BYTES, dst, row + pad[2], in[2]);
+                    } else {
+                        for (int pw = 0; pw < padded[2]; pw++) {
+                            int sx = sourceIndex(mode, pw - pad[2], in[2]);
+                            float v = sx < 0 ? 0f : x.getAtIndex(FLOAT, srcRow + sx);
+                            dst[row + (pw % sw) * ws + pw / sw] = v;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Copies the output gradient (C order float32, from any memory) into the row-padded buffer. */
+    void loadGradY(MemorySegment gy) {
+        Objects.requireNonNull(gy, "gradY");
+        if (gy.byteSize() < (long) config.outputLength() * Float.BYTES) {
+            throw new IllegalArgumentException("gradY has " + gy.byteSize() / Float.BYTES + " floats, expected "
+                    + config.outputLength());
+        }
+        if (gyr == null) {
+            gyr = new float[fwd.gradLength()]; // zero; margins and row tails stay zero
+        }
+        float[] dst = gyr;
+        CorrPlan p = fwd;
+        forPlanes(gy, batch * outCh, plane -> {
+            for (int r = 0; r < p.rows; r++) {
+                MemorySegment.copy(gy, FLOAT, ((long) plane * p.yPlane + p.rowOut[r]) * Float.BYTES, dst,
+                        plane * p.gPlane + p.rowGrad[r], p.ow);
+            }
+        });
+        gradLoaded = true;
+    }
+
+    /** Runs body for every plane, in parallel unless the memory is confined to the calling thread. */
+    private static void forPlanes(MemorySegment source, int planes, java.util.function.IntConsumer body) {
+        boolean shared = source.isAccessibleBy(OTHER_THREAD);
+        if (!shared) {
+            for (int plane = 0; plane < planes; plane++) {
+                body.accept(plane);
+            }
+            return;
+        }
+        int tasks = Math.min(planes, 16 * VectorParallel.threads());
+        VectorParallel.run(tasks, (task, worker) -> {
+            for (int plane = task * planes / tasks, end = (task + 1) * planes / tasks; plane < end; plane++) {
+                body.accept(plane);
+            }
+        });
+    }
+
+    /** The forward pass on the input last given to {@link #padInput}. */
+    void forwardPadded(float[] kernel, float[] bias, float[] y) {
+        checkLength("kernel", kernel, config.kernelLength());
+        checkLength("y", y, config.outputLength());
+        if (bias != null) {
+            checkLength("bias", bias, outCh);
+        }
+        if (xs == null) {
+            throw new IllegalStateException("no input");
+        }
+        fwdPacked.pack(kernel);
+        corr(fwd, xs, fwdPacked, bias, y);
+    }
+
+    private void requireGrad() {
+        if (!gradLoaded) {
+            throw new IllegalStateException("no output gradient loaded");
+        }
+    }
+
+    /** The data gradient from the loaded output gradient; gx is overwritten. */
+    void backwardDataLoaded(float[] kernel, float[] gx) {
+        checkLength("kernel", kernel, config.kernelLength());
+        checkLength("gx", gx, config.inputLength());
+        requireGrad();
+        fillUpsampled();
+        transposeKernel(kernel);
+        if (bwdPacked == null) {
+            bwdPacked = new PackedKernel(bwd);
+        }
+        bwdPacked.pack(kt);
+        if (mode == PaddingMode.ZEROS) {
+            corr(bwd, gyz, bwdPacked, null, gx);
+        } else {
+            if (gxp == null) {
+                gxp = new float[bwd.outputLength()];
+            }
+            corr(bwd, gyz, bwdPacked, null, gxp);
+            fold(gxp, gx);
+        }
+    }
+
+    /**
+     * The weight gradient from the input last given to {@link #padInput} and the loaded output gradient. With a
+     * mask (shaped like the kernel), only the marked taps are computed and the others are set to 0.
+     */
+    void backwardWeightsLoaded(float[] gk, boolean[] mask) {
+        checkLength("gk", gk, config.kernelLength());
+        if (mask != null && mask.length != gk.length) {
+            throw new IllegalArgumentException("mask has length " + mask.length + ", expected " + gk.length);
+        }
+        if (xs == null) {
+            throw new IllegalStateException("no input");
+        }
+        requireGrad();
+        ensureScratch();
+        if (ipg == 1) {
+            weightsDepthwise(gk, mask);
+        } else {
+            weightsDense(gk, mask);
+        }
+    }
+
+    /** The bias gradient from the loaded output gradient. */
+    void backwardBiasLoaded(float[] gb, boolean accumulate) {
+        checkLength("gb", gb, outCh);
+        requireGrad();
+        float[] g = gyr;
+        int plane = fwd.gPlane;
+        VectorParallel.run(outCh, (o, worker) -> {
+            double total = 0;
+            for (int n = 0; n < batch; n++) {
+                int base = (n * outCh + o) * plane;
+                FloatVector acc = FloatVector.zero(CorrPlan.S);
+                for (int i = 0; i < plane; i += L) {
+                    acc = acc.add(FloatVector.fromArray(CorrPlan.S, g, base + i));
+                }
+                total += acc.reduceLanes(VectorOperators.ADD);
+            }
+            gb[o] = accumulate ? (float) (gb[o] + total) : (float) total;
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void ensureScratch() {
+        int threads = VectorParallel.threads();
+        if (partScratch == null || partScratch.length < threads) {
+            int tapGroups = (taps + 3) / 4;
+            partScratch = new float[threads][16 * L * Math.max(1, tapGroups)];
+            tapScratch = new int[threads][4 * tapGroups + 4];
+            accScratch = new double[threads][16];
+        }
+    }
+
+    private float[] outScratch(int worker, int length) {
+        float[] t = outScratch[worker];
+        if (t == null || t.length < length) {
+            t = new float[length];
+            outScratch[worker] = t;
+        }
+        return t;
+    }
+
+    /**
+     * Runs the correlation of plan p: input buffer, packed kernel, optional bias, output y. Blocks whose vector
+     * stores could reach past the end of y are computed into a scratch buffer and copied, so that every kernel
+     * call stays in bounds.
+     */
+    private void corr(CorrPlan p, float[] input, PackedKernel pk, float[] bias, float[] y) {
+        int threads = VectorParallel.threads();
+        if (outScratch == null || outScratch.length < threads) {
+            outScratch = new float[threads][];
+        }
+        int tmpLength = 4 * p.yPlane + 8 * L;
+        if (pk.depthwise) {
+            int colBlocks = p.ow >= 4 * L ? (p.ow + 4 * L - 1) / (4 * L) : 1;
+            boolean shared = pk.sharedRows;
+            int rowBlocks = shared ? (p.oh + 3) / 4 : p.oh;
+            int planes = p.batch * p.outCh * p.od;
+            int chunks = Math.max(1, Math.min(rowBlocks, (8 * threads + planes - 1) / planes));
+            VectorParallel.run(planes * chunks, (task, worker) -> {
+                int chunk = task % chunks;
+                int plane = task / chunks;
+                int d = plane % p.od;
+                int no = plane / p.od;
+                int o = no % p.outCh;
+                int n = no / p.outCh;
+                int xb = (n * p.inCh + o / p.opg) * p.xPlane;
+                boolean tail = (long) (no + 1) * p.yPlane + 4 * L > y.length;
+                float[] dst = tail ? outScratch(worker, tmpLength) : y;
+                int yb = tail ? 0 : no * p.yPlane;
+                float b = bias == null ? 0f : bias[o];
+                int rFrom = chunk * rowBlocks / chunks;
+                int rTo = (chunk + 1) * rowBlocks / chunks;
+                int e0 = o * pk.cap;
+                int e1 = e0 + pk.count1[o];
+                for (int rbk = rFrom; rbk < rTo; rbk++) {
+                    for (int cbk = 0; cbk < colBlocks; cbk++) {
+                        int cb = p.ow >= 4 * L ? Math.min(cbk * 4 * L, p.ow - 4 * L) : 0;
+                        if (shared) {
+                            CorrKernels.forwardDw4(p, input, xb, pk.k1, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b, dst,
+                                    yb, d, Math.min(4 * rbk, p.oh - 4), cb);
+                        } else {
+                            CorrKernels.forwardDw1(p, input, xb, pk.k1, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b, dst,
+                                    yb, d, rbk, cb);
+                        }
+                    }
+                }
+                if (tail) {
+                    int first = shared ? Math.min(4 * rFrom, p.oh - 4) : rFrom;
+                    int last = shared ? Math.min(4 * rTo, p.oh) : rTo;
+                    for (int r = first; r < last; r++) {
+                        int off = (d * p.oh + r) * p.ow;
+                        System.arraycopy(dst, off, y, no * p.yPlane + off, p.ow);
+                    }
+                }
+            });
+            return;
+        }
+        int bpg = pk.blocksPerGroup();
+        int blocks = p.batch * p.groups * bpg;
+        int slotGroups = p.slots / 4;
+        int chunks = Math.max(1, Math.min(slotGroups, (8 * threads + blocks - 1) / blocks));
+        VectorParallel.run(blocks * chunks, (task, worker) -> {
+            int chunk = task % chunks;
+            int blk = task / chunks;
+            int b = blk % bpg;
+            int ng = blk / bpg;
+            int g = ng % p.groups;
+            int n = ng / p.groups;
+            int sgFrom = chunk * slotGroups / chunks;
+            int sgTo = (chunk + 1) * slotGroups / chunks;
+            int xb = (n * p.inCh + g * p.ipg) * p.xPlane;
+            boolean four = b < pk.nb4;
+            int o0 = four ? g * p.opg + 4 * b : g * p.opg + 4 * pk.nb4 + (b - pk.nb4);
+            int nOut = four ? 4 : 1;
+            int yReal = (n * p.outCh + o0) * p.yPlane;
+            boolean tail = (long) yReal + (long) nOut * p.yPlane + 4 * L > y.length;
+            float[] dst = tail ? outScratch(worker, tmpLength) : y;
+            int yb = tail ? 0 : yReal;
+            if (four) {
+                int block = g * pk.nb4 + b;
+                int e0 = pk.base4 + block * pk.cap;
+                int e1 = e0 + pk.count4[block];
+                float b0 = bias == null ? 0f : bias[o0];
+                float b1 = bias == null ? 0f : bias[o0 + 1];
+                float b2 = bias == null ? 0f : bias[o0 + 2];
+                float b3 = bias == null ? 0f : bias[o0 + 3];
+                for (int sg = sgFrom; sg < sgTo; sg++) {
+                    CorrKernels.forward4x4(p, input, xb, pk.k4, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b0, b1, b2, b3,
+                            dst, yb, sg);
+                }
+            } else {
+                int e0 = o0 * pk.cap;
+                int e1 = e0 + pk.count1[o0];
+                float b0 = bias == null ? 0f : bias[o0];
+                for (int sg = sgFrom; sg < sgTo; sg++) {
+                    CorrKernels.forward1x4(p, input, xb, pk.k1, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b0, dst, yb, sg);
+                }
+            }
+            if (tail) {
+                for (int sIdx = 4 * sgFrom; sIdx < 4 * sgTo; sIdx++) {
+                    int len = Math.min(L, p.ow - p.slotCol[sIdx]);
+                    for (int c = 0; c < nOut && len > 0; c++) {
+                        int off = c * p.yPlane + p.slotOut[sIdx];
+                        System.arraycopy(dst, off, y, yReal + off, len);
+                    }
+                }
+            }
+        });
+    }
+
+    private void weightsDense(float[] gk, boolean[] mask) {
+        CorrPlan p = fwd;
+        int nb4 = opg / 4;
+        int rem = opg % 4;
+        int bpg = nb4 + rem;
+        int tasks = groups * bpg * ipg;
+        float[][] parts = partScratch;
+        int[][] tapLists = tapScratch;
+        float[] g = gyr;
+        float[] x = xs;
+        VectorParallel.run(tasks, (task, worker) -> {
+            int i = task % ipg;
+            int gb = task / ipg;
+            int b = gb % bpg;
+            int grp = gb / bpg;
+            boolean four = b < nb4;
+            int o0 = four ? grp * opg + 4 * b : grp * opg + 4 * nb4 + (b - nb4);
+            int nOut = four ? 4 : 1;
+            // the taps to compute: needed by any of the block's output channels
+            int[] list = tapLists[worker];
+            int count = 0;
+            for (int t = 0; t < taps; t++) {
+                boolean need = mask == null;
+                for (int c = 0; c < nOut && !need; c++) {
+                    need = mask[((o0 + c) * ipg + i) * taps + t];
+                }
+                if (need) {
+                    list[count++] = t;
+                } else {
+                    for (int c = 0; c < nOut; c++) {
+                        gk[((o0 + c) * ipg + i) * taps + t] = 0f;
+                    }
+                }
+            }
+            if (count == 0) {
+                return;
+            }
+            int groupsOfFour = (count + 3) / 4;
+            for (int j = count; j < 4 * groupsOfFour; j++) {
+                list[j] = list[0]; // padding: computed, never stored
+            }
+            float[] part = parts[worker];
+            int stride = nOut * 4 * L;
+            Arrays.fill(part, 0, groupsOfFour * stride, 0f);
+            for (int n = 0; n < batch; n++) {
+                int gyb = (n * outCh + o0) * p.gPlane;
+                int xb = (n * inCh + grp * ipg + i) * p.xPlane;
+                for (int tg = 0; tg < groupsOfFour; tg++) {
+                    int t0 = p.tapOff[list[4 * tg]];
+                    int t1 = p.tapOff[list[4 * tg + 1]];
+                    int t2 = p.tapOff[list[4 * tg + 2]];
+                    int t3 = p.tapOff[list[4 * tg + 3]];
+                    if (four) {
+                        CorrKernels.weights4x4(p, g, gyb, x, xb, t0, t1, t2, t3, part, tg * stride);
+                    } else {
+                        CorrKernels.weights1x4(p, g, gyb, x, xb, t0, t1, t2, t3, part, tg * stride);
+                    }
+                }
+            }
+            double[] acc = accScratch[worker];
+            for (int j = 0; j < count; j++) {
+                int tg = j / 4;
+                int slot = j % 4;
+                for (int c = 0; c < nOut; c++) {
+                    acc[0] = 0;
+                    CorrKernels.reduce(part, tg * stride + (c * 4 + slot) * L, 1, acc);
+                    gk[((o0 + c) * ipg + i) * taps + list[j]] = (float) acc[0];
+                }
+            }
+        });
+    }
+
+    private void weightsDepthwise(float[] gk, boolean[] mask) {
+        CorrPlan p = fwd;
+        int kd = k[0];
+        int kh = k[1];
+        int kw = k[2];
+        int fullRowBlocks = p.sh == 1 ? kh / 4 : 0;
+        int rowGroups = fullRowBlocks + (kh - 4 * fullRowBlocks);
+        int tasks = outCh * kd * rowGroups;
+        float[][] parts = partScratch;
+        float[] g = gyr;
+        float[] x = xs;
+        VectorParallel.run(tasks, (task, worker) -> {
+            int rg = task % rowGroups;
+            int oz = task / rowGroups;
+            int z = oz % kd;
+            int o = oz / kd;
+            int ci = o / opg;
+            int h0 = rg < fullRowBlocks ? 4 * rg : 4 * fullRowBlocks + (rg - fullRowBlocks);
+            int rowsHere = rg < fullRowBlocks ? 4 : 1;
+            float[] part = parts[worker];
+            double[] acc = accScratch[worker];
+            int kBase = o * taps + (z * kh + h0) * kw;
+            for (int c0 = 0; c0 < kw; ) {
+                int width = c0 + 4 <= kw ? 4 : 1;
+                boolean need = mask == null;
+                for (int r = 0; r < rowsHere && !need; r++) {
+                    for (int c = 0; c < width && !need; c++) {
+                        need = mask[kBase + r * kw + c0 + c];
+                    }
+                }
+                int vectors = rowsHere * width;
+                Arrays.fill(acc, 0, vectors, 0.0);
+                if (need) {
+                    Arrays.fill(part, 0, vectors * L, 0f);
+                    for (int n = 0; n < batch; n++) {
+                        int gb = (n * outCh + o) * p.gPlane;
+                        int xb = (n * inCh + ci) * p.xPlane;
+                        if (rowsHere == 4) {
+                            if (width == 4) {
+                                CorrKernels.weightsDw4x4(p, g, gb, x, xb, z, h0, c0, part);
+                            } else {
+                                CorrKernels.weightsDw4x1(p, g, gb, x, xb, z, h0, c0, part);
+                            }
+                        } else if (width == 4) {
+                            CorrKernels.weightsDw1x4(p, g, gb, x, xb, z, h0, c0, part);
+                        } else {
+                            CorrKernels.weightsDw1x1(p, g, gb, x, xb, z, h0, c0, part);
+                        }
+                    }
+                    CorrKernels.reduce(part, 0, vectors, acc);
+                }
+                // part layout: 4x4 [row][col], 4x1 [row], 1x4 [col], 1x1 [0]
+                for (int r = 0; r < rowsHere; r++) {
+                    for (int c = 0; c < width; c++) {
+                        gk[kBase + r * kw + c0 + c] = (float) acc[r * width + c];
+                    }
+                }
+                c0 += width;
+            }
+        });
+    }
+
+    /** Fills the upsampled, zero-padded output gradient: gy[o] goes to index k-1 + o*s - winLo along each axis. */
+    private void fillUpsampled() {
+        if (gyz == null) {
+            gyz = new float[bwd.inputLength()]; // zero; the cells written below are the same on every call
+        }
+        float[] dst = gyz;
+        float[] src = gyr;
+        CorrPlan p = fwd;
+        int planes = batch * outCh;
+        int zd = bwd.xd;
+        int zh = bwd.xh;
+        int wr = bwd.wr;
+        int zw = win[2] + k[2] - 1;
+        int tasks = Math.min(planes, 16 * VectorParallel.threads());
+        VectorParallel.run(tasks, (task, worker) -> {
+            for (int plane = task * planes / tasks, end = (task + 1) * planes / tasks; plane < end; plane++) {
+                int dBase = plane * bwd.xPlane;
+                int sBase = plane * p.gPlane;
+                for (int a = 0; a < out[0]; a++) {
+                    int jd = k[0] - 1 + a * s[0] - winLo[0];
+                    if (jd < 0 || jd >= zd) {
+                        continue;
+                    }
+                    for (int b = 0; b < out[1]; b++) {
+                        int jh = k[1] - 1 + b * s[1] - winLo[1];
+                        if (jh < 0 || jh >= zh) {
+                            continue;
+                        }
+                        int row = dBase + (jd * zh + jh) * wr;
+                        int from = sBase + p.rowGrad[a * out[1] + b];
+                        int off = k[2] - 1 - winLo[2];
+                        if (s[2] == 1) {
+                            int c0 = Math.max(0, -off);
+                            int c1 = Math.min(out[2], zw - off);
+                            if (c1 > c0) {
+                                System.arraycopy(src, from + c0, dst, row + off + c0, c1 - c0);
+                            }
+                        } else {
+                            for (int c = 0; c < out[2]; c++) {
+                                int jw = off + c * s[2];
+                                if (jw >= 0 && jw < zw) {
+                                    dst[row + jw] = src[from + c];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** kt (Cin, opg, taps) = kernel (Cout, ipg, taps) with channels swapped within groups and taps reversed. */
+    private void transposeKernel(float[] kernel) {
+        if (kt == null) {
+            kt = new float[kernel.length];
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int i = 0; i < ipg; i++) {
+                for (int ol = 0; ol < opg; ol++) {
+                    int dst = ((g * ipg + i) * opg + ol) * taps;
+                    int src = ((g * opg + ol) * ipg + i) * taps;
+                    for (int t = 0; t < taps; t++) {
+                        kt[dst + t] = kernel[src + taps - 1 - t];
+                    }
+                }
+            }
+        }
+    }
+
+    /** gx = the padded-input gradient gxp folded back onto the cells each padding cell was copied from. */
+    private void fold(float[] gradPadded, float[] gx) {
+        int planes = batch * inCh;
+        int pv = padded[0] * padded[1] * padded[2];
+        int iv = in[0] * in[1] * in[2];
+        VectorParallel.run(planes, (plane, worker) -> {
+            Arrays.fill(gx, plane * iv, (plane + 1) * iv, 0f);
+            for (int a = 0; a < padded[0]; a++) {
+                int sa = sourceIndex(mode, a - pad[0], in[0]);
+                for (int b = 0; b < padded[1]; b++) {
+                    int sb = sourceIndex(mode, b - pad[1], in[1]);
+                    for (int c = 0; c < padded[2]; c++) {
+                        int sc = sourceIndex(mode, c - pad[2], in[2]);
+                        if (sa >= 0 && sb >= 0 && sc >= 0) {
+                            gx[plane * iv + (sa * in[1] + sb) * in[2] + sc] +=
+                                    gradPadded[plane * pv + (a * padded[1] + b) * padded[2] + c];
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** The input cell a padded cell copies along one axis (i may be outside [0, size)); -1 for a zero cell. */
+    static int sourceIndex(PaddingMode mode, int i, int size) {
+        if (i >= 0 && i < size) {
+            return i;
+        }
+        return switch (mode) {
+            case ZEROS -> -1;
+            case REFLECT -> i < 0 ? -i : 2 * (size - 1) - i;
+            case REPLICATE -> i < 0 ? 0 : size - 1;
+            case CIRCULAR -> Math.floorMod(i, size);
+        };
+    }
+
+    private static void checkLength(String name, float[] array, int expected) {
+        VectorConstruct.checkLength(name, array, expected);
+    }
+}
