@@ -8,6 +8,7 @@ import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
 import io.dcls4j.reference.ReferenceConv;
+import io.dcls4j.vector.VectorDcls;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,8 +26,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code dcls4j bench}: times, side by side in one run, the native DCLS layer, the plain oneDNN
- * convolution with a dense kernel of the same size, the native kernel construction, and the
- * pure-Java float64 reference, for forward and forward+backward (every gradient). Prints a table
+ * convolution with a dense kernel of the same size, the native kernel construction, the fast
+ * pure-Java implementation (Vector API, all cores) and the pure-Java float64 reference, for forward and forward+backward (every gradient). Prints a table
  * with ratios and writes it as CSV.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -137,6 +138,17 @@ public final class BenchCommand implements Callable<Integer> {
                     dense.backwardData(gy, kernel, gx);
                 });
                 rows.add(new Result(c.name(), "oneDNN dense conv, same kernel size", f, fb));
+            }
+
+            {
+                VectorDcls java = VectorDcls.copyOf(conv);
+                double f = Timer.medianMs(warmup, reps, () -> java.forward(x));
+                double fb = Timer.medianMs(warmup, reps, () -> {
+                    java.zeroGrad();
+                    java.forward(x);
+                    java.backward(gy);
+                });
+                rows.add(new Result(c.name(), "pure Java float32 (Vector API)", f, fb));
             }
 
             if (referenceReps > 0) {
