@@ -267,7 +267,7 @@ void construct_forward(cudaStream_t stream, const dcls_construct_desc &desc, con
     const Geometry g = geometry_of(desc);
     const int grid = int(std::min<int64_t>(g.pairs, kMaxGrid));
     const int threads = int(std::min<int64_t>(kForwardThreads, (g.area + 31) / 32 * 32));
-    construct_forward_kernel<<<grid, std::max(threads, 32), 0, stream>>>(
+    DCLS_LAUNCH(construct_forward_kernel, grid, std::max(threads, 32), 0, stream)(
         g, weight, positions, math::has_sigma(g.interpolation) ? sigma : nullptr, kernel);
     check_launch("construct_forward_kernel");
 }
@@ -280,7 +280,7 @@ void construct_backward(cudaStream_t stream, const dcls_construct_desc &desc, co
     if (!grad_weight && !grad_positions && !grad_sigma) return;
     const int grid = int(std::min<int64_t>(g.pairs, kMaxGrid));
     const int warps = int(std::min<int64_t>(8, g.count));
-    construct_backward_kernel<<<grid, 32 * warps, 0, stream>>>(
+    DCLS_LAUNCH(construct_backward_kernel, grid, 32 * warps, 0, stream)(
         g, weight, positions, math::has_sigma(g.interpolation) ? sigma : nullptr, grad_kernel,
         Outputs{grad_weight, grad_positions, grad_sigma, accumulate});
     check_launch("construct_backward_kernel");

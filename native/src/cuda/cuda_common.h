@@ -10,6 +10,16 @@
 #include "dcls.h"
 #include "error.h"
 
+// Kernel launches and dynamic shared memory go through these two macros, so that the kernels can
+// also be compiled as plain C++ and run by the CPU emulation of tests/native/test_cuda_emu (which
+// defines both first). DCLS_LAUNCH(k, grid, block, shared_bytes, stream)(args...) launches k.
+#ifndef DCLS_LAUNCH
+#define DCLS_LAUNCH(kernel, grid, block, shared, stream) kernel<<<grid, block, shared, stream>>>
+#endif
+#ifndef DCLS_SHARED_FLOATS
+#define DCLS_SHARED_FLOATS(name) extern __shared__ float name[]
+#endif
+
 namespace dcls {
 namespace cuda {
 

@@ -28,7 +28,10 @@ namespace dcls {
 namespace cuda {
 namespace {
 
-constexpr size_t kMaxShared = 48 * 1024;
+// Shared memory per block the kernels plan with (the CPU emulation of test_cuda_emu varies it).
+#ifndef DCLS_MAX_SHARED_BYTES
+#define DCLS_MAX_SHARED_BYTES (48 * 1024)
+#endif
 constexpr int kThreads = 256;
 constexpr int kTapsPerThread = 8;
 constexpr int64_t kMaxGrid = int64_t(1) << 30;
@@ -56,7 +59,7 @@ __global__ void __launch_bounds__(kThreads, 2) tiled_kernel(TileArgs a, const fl
                                                          const float *__restrict__ w,
                                                          const float *__restrict__ bias,
                                                          float *__restrict__ dst) {
-    extern __shared__ float smem[];
+    DCLS_SHARED_FLOATS(smem);
     const int tx = threadIdx.x, ty = threadIdx.y, by = blockDim.y;
     const int tid = ty * 32 + tx, nthreads = 32 * by;
     const int tw = 32 * R, th = by * RY;
@@ -237,7 +240,7 @@ struct WeightsArgs {
 __global__ void __launch_bounds__(kThreads, 2) weights_partial_kernel(WeightsArgs a, const float *__restrict__ x,
                                                                    const float *__restrict__ gy,
                                                                    float *__restrict__ partial) {
-    extern __shared__ float smem[];
+    DCLS_SHARED_FLOATS(smem);
     const TileArgs &t = a.t;
     const int tid = threadIdx.x;
     const int slot = tid / a.groups, gl = tid % a.groups;
@@ -413,7 +416,7 @@ DepthwiseConv::TileConfig choose_tile(const TileArgs &a) {
         const int64_t rows = (int64_t(c.by) * c.ry - 1) * a.s[1] + a.k[1];
         const int64_t cols = (32 * int64_t(c.r) - 1) * a.s[2] + a.k[2];
         const int64_t floats = rows * cols + a.k[1] * a.k[2];
-        if (floats * int64_t(sizeof(float)) <= int64_t(kMaxShared)) {
+        if (floats * int64_t(sizeof(float)) <= int64_t(DCLS_MAX_SHARED_BYTES)) {
             c.tiled = true;
             c.shared_bytes = size_t(floats) * sizeof(float);
             return c;
@@ -432,7 +435,9 @@ void launch_tiled_rry(cudaStream_t stream, const DepthwiseConv::TileConfig &c, T
     a.tiles_y = (a.dst[1] + int64_t(c.by) * RY - 1) / (int64_t(c.by) * RY);
     const int64_t blocks = a.tiles_x * a.tiles_y * a.batch * a.dst_channels * a.dst[0];
     const dim3 block(32, unsigned(c.by));
-    tiled_kernel<R, RY><<<int(std::min<int64_t>(blocks, kMaxGrid)), block, c.shared_bytes, stream>>>(a, src, w, bias, dst);
+    const auto kernel = tiled_kernel<R, RY>;
+    const int grid = int(std::min<int64_t>(blocks, kMaxGrid));
+    DCLS_LAUNCH(kernel, grid, block, c.shared_bytes, stream)(a, src, w, bias, dst);
     check_launch("depthwise tiled_kernel");
 }
 
@@ -487,7 +492,7 @@ DepthwiseConv::DepthwiseConv(dcls_cuda_context &ctx, const ConvGeometry &g)
         const int64_t span = (tw - 1) * g.stride[2] + ngx * kTapsPerThread + 1;
         const int64_t floats =
             std::max<int64_t>(int64_t(w.slots) * (tw + w.rows_max * span), int64_t(kThreads) * kTapsPerThread);
-        if (floats * int64_t(sizeof(float)) <= int64_t(kMaxShared)) {
+        if (floats * int64_t(sizeof(float)) <= int64_t(DCLS_MAX_SHARED_BYTES)) {
             fits = true;
             w.tw = int(tw);
             w.span = int(span);
@@ -514,8 +519,8 @@ void DepthwiseConv::forward(const float *x, const float *w, const float *bias, f
     if (fwd_.tiled) {
         launch_tiled(ctx_.stream, fwd_, a, x, w, bias, y);
     } else {
-        generic_forward_kernel<<<grid_for(g_.batch * g_.out_channels * g_.out_plane(), kThreads), kThreads, 0,
-                                 ctx_.stream>>>(a, x, w, bias, y);
+        const int grid = grid_for(g_.batch * g_.out_channels * g_.out_plane(), kThreads);
+        DCLS_LAUNCH(generic_forward_kernel, grid, kThreads, 0, ctx_.stream)(a, x, w, bias, y);
         check_launch("depthwise generic_forward_kernel");
     }
 }
@@ -524,8 +529,8 @@ void DepthwiseConv::backward_data(const float *grad_y, const float *w, float *gr
     if (bwd_data_.tiled) {
         launch_tiled(ctx_.stream, bwd_data_, backward_data_args(g_), grad_y, w, nullptr, grad_x);
     } else {
-        generic_backward_data_kernel<<<grid_for(g_.batch * g_.in_channels * g_.in_plane(), kThreads), kThreads, 0,
-                                       ctx_.stream>>>(forward_args(g_), grad_y, w, grad_x);
+        const int grid = grid_for(g_.batch * g_.in_channels * g_.in_plane(), kThreads);
+        DCLS_LAUNCH(generic_backward_data_kernel, grid, kThreads, 0, ctx_.stream)(forward_args(g_), grad_y, w, grad_x);
         check_launch("depthwise generic_backward_data_kernel");
     }
 }
@@ -548,19 +553,22 @@ void DepthwiseConv::backward_weights(const float *x, const float *grad_y, float 
         a.chunks = c.chunks;
         a.x_tiles = (g_.out[2] + c.tw - 1) / c.tw;
         const dim3 grid(unsigned(c.chunks * g_.out_channels), unsigned(c.tap_blocks));
-        weights_partial_kernel<<<grid, kThreads, c.shared_bytes, ctx_.stream>>>(a, x, grad_y, partials_.floats());
+        DCLS_LAUNCH(weights_partial_kernel, grid, kThreads, c.shared_bytes, ctx_.stream)(
+            a, x, grad_y, partials_.floats());
         check_launch("depthwise weights_partial_kernel");
         const int64_t count = g_.out_channels * g_.k_volume();
-        weights_finish_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx_.stream>>>(c.chunks, count, partials_.floats(),
-                                                                                        grad_w, accumulate);
+        DCLS_LAUNCH(weights_finish_kernel, grid_for(count, kThreads), kThreads, 0, ctx_.stream)(
+            c.chunks, count, partials_.floats(), grad_w, accumulate);
         check_launch("depthwise weights_finish_kernel");
     } else {
         const int64_t blocks = std::min<int64_t>(g_.out_channels * g_.k_volume(), kMaxGrid);
-        generic_backward_weights_kernel<<<int(blocks), kThreads, 0, ctx_.stream>>>(t, x, grad_y, grad_w, accumulate);
+        DCLS_LAUNCH(generic_backward_weights_kernel, int(blocks), kThreads, 0, ctx_.stream)(
+            t, x, grad_y, grad_w, accumulate);
         check_launch("depthwise generic_backward_weights_kernel");
     }
     if (grad_bias) {
-        bias_grad_kernel<<<int(std::min<int64_t>(g_.out_channels, kMaxGrid)), kThreads, 0, ctx_.stream>>>(
+        const int grid = int(std::min<int64_t>(g_.out_channels, kMaxGrid));
+        DCLS_LAUNCH(bias_grad_kernel, grid, kThreads, 0, ctx_.stream)(
             g_.batch, g_.out_channels, g_.out_plane(), grad_y, grad_bias, accumulate);
         check_launch("depthwise bias_grad_kernel");
     }

@@ -125,13 +125,13 @@ int grid_for(int64_t total) { return int(std::max<int64_t>(1, std::min<int64_t>(
 
 void pad_forward(cudaStream_t stream, const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst) {
     const Axes a = axes_of(shape);
-    pad_forward_kernel<<<grid_for(a.planes * a.plane_padded), kThreads, 0, stream>>>(a, mode, src, dst);
+    DCLS_LAUNCH(pad_forward_kernel, grid_for(a.planes * a.plane_padded), kThreads, 0, stream)(a, mode, src, dst);
     check_launch("pad_forward_kernel");
 }
 
 void pad_backward(cudaStream_t stream, const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst) {
     const Axes a = axes_of(shape);
-    pad_backward_kernel<<<grid_for(a.planes * a.plane), kThreads, 0, stream>>>(a, mode, src, dst);
+    DCLS_LAUNCH(pad_backward_kernel, grid_for(a.planes * a.plane), kThreads, 0, stream)(a, mode, src, dst);
     check_launch("pad_backward_kernel");
 }
 

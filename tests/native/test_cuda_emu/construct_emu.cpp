@@ -1,0 +1,2 @@
+// construct_cuda.cu compiled as C++ against the CPU emulation of the CUDA runtime (cuda_runtime.h here).
+#include "construct_cuda.cu"

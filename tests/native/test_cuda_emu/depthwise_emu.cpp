@@ -1,0 +1,2 @@
+// depthwise_cuda.cu compiled as C++ against the CPU emulation of the CUDA runtime (cuda_runtime.h here).
+#include "depthwise_cuda.cu"
