@@ -25,10 +25,11 @@ final class CorrKernels {
     /**
      * Output vectors {@code 4*sg .. 4*sg+3} of 4 output channels: descriptors {@code e0 .. e1} of
      * {@link PackedKernel} (input offsets relative to {@code xb}, offsets into the 4-interleaved {@code k4});
-     * initial values b0..b3; output plane of the first channel at {@code yb}, the others {@code yPlane} apart.
+     * initial values b0..b3. The 16 vectors go to {@code tile} ([channel][vector][lane]) whole; the caller copies
+     * the valid lanes out (so that the kernel stays small enough for every JIT tier).
      */
     static void forward4x4(CorrPlan p, float[] xs, int xb, float[] k4, int[] dx, int[] dk, int[] lo, int[] hi,
-                           int e0, int e1, float b0, float b1, float b2, float b3, float[] y, int yb, int sg) {
+                           int e0, int e1, float b0, float b1, float b2, float b3, float[] tile, int sg) {
         final int s0 = 4 * sg;
         final int in0 = p.slotIn[s0], in1 = p.slotIn[s0 + 1], in2 = p.slotIn[s0 + 2], in3 = p.slotIn[s0 + 3];
         FloatVector a00 = FloatVector.broadcast(S, b0), a01 = a00, a02 = a00, a03 = a00;
@@ -68,29 +69,27 @@ final class CorrKernels {
                 a33 = x3.fma(k, a33);
             }
         }
-        final int ow = p.ow;
-        final int yp = p.yPlane;
-        a00.intoArray(y, yb + p.slotOut[s0], S.indexInRange(p.slotCol[s0], ow));
-        a01.intoArray(y, yb + p.slotOut[s0 + 1], S.indexInRange(p.slotCol[s0 + 1], ow));
-        a02.intoArray(y, yb + p.slotOut[s0 + 2], S.indexInRange(p.slotCol[s0 + 2], ow));
-        a03.intoArray(y, yb + p.slotOut[s0 + 3], S.indexInRange(p.slotCol[s0 + 3], ow));
-        a10.intoArray(y, yb + yp + p.slotOut[s0], S.indexInRange(p.slotCol[s0], ow));
-        a11.intoArray(y, yb + yp + p.slotOut[s0 + 1], S.indexInRange(p.slotCol[s0 + 1], ow));
-        a12.intoArray(y, yb + yp + p.slotOut[s0 + 2], S.indexInRange(p.slotCol[s0 + 2], ow));
-        a13.intoArray(y, yb + yp + p.slotOut[s0 + 3], S.indexInRange(p.slotCol[s0 + 3], ow));
-        a20.intoArray(y, yb + 2 * yp + p.slotOut[s0], S.indexInRange(p.slotCol[s0], ow));
-        a21.intoArray(y, yb + 2 * yp + p.slotOut[s0 + 1], S.indexInRange(p.slotCol[s0 + 1], ow));
-        a22.intoArray(y, yb + 2 * yp + p.slotOut[s0 + 2], S.indexInRange(p.slotCol[s0 + 2], ow));
-        a23.intoArray(y, yb + 2 * yp + p.slotOut[s0 + 3], S.indexInRange(p.slotCol[s0 + 3], ow));
-        a30.intoArray(y, yb + 3 * yp + p.slotOut[s0], S.indexInRange(p.slotCol[s0], ow));
-        a31.intoArray(y, yb + 3 * yp + p.slotOut[s0 + 1], S.indexInRange(p.slotCol[s0 + 1], ow));
-        a32.intoArray(y, yb + 3 * yp + p.slotOut[s0 + 2], S.indexInRange(p.slotCol[s0 + 2], ow));
-        a33.intoArray(y, yb + 3 * yp + p.slotOut[s0 + 3], S.indexInRange(p.slotCol[s0 + 3], ow));
+        a00.intoArray(tile, 0);
+        a01.intoArray(tile, 1 * L);
+        a02.intoArray(tile, 2 * L);
+        a03.intoArray(tile, 3 * L);
+        a10.intoArray(tile, 4 * L);
+        a11.intoArray(tile, 5 * L);
+        a12.intoArray(tile, 6 * L);
+        a13.intoArray(tile, 7 * L);
+        a20.intoArray(tile, 8 * L);
+        a21.intoArray(tile, 9 * L);
+        a22.intoArray(tile, 10 * L);
+        a23.intoArray(tile, 11 * L);
+        a30.intoArray(tile, 12 * L);
+        a31.intoArray(tile, 13 * L);
+        a32.intoArray(tile, 14 * L);
+        a33.intoArray(tile, 15 * L);
     }
 
     /** As {@link #forward4x4} for one output channel: kernel values {@code k1[dk + j]}. */
     static void forward1x4(CorrPlan p, float[] xs, int xb, float[] k1, int[] dx, int[] dk, int[] lo, int[] hi,
-                           int e0, int e1, float b0, float[] y, int yb, int sg) {
+                           int e0, int e1, float b0, float[] tile, int sg) {
         final int s0 = 4 * sg;
         final int in0 = p.slotIn[s0], in1 = p.slotIn[s0 + 1], in2 = p.slotIn[s0 + 2], in3 = p.slotIn[s0 + 3];
         FloatVector a00 = FloatVector.broadcast(S, b0), a01 = a00, a02 = a00, a03 = a00;
@@ -107,11 +106,10 @@ final class CorrKernels {
                 a03 = FloatVector.fromArray(S, xs, o + in3).fma(k, a03);
             }
         }
-        final int ow = p.ow;
-        a00.intoArray(y, yb + p.slotOut[s0], S.indexInRange(p.slotCol[s0], ow));
-        a01.intoArray(y, yb + p.slotOut[s0 + 1], S.indexInRange(p.slotCol[s0 + 1], ow));
-        a02.intoArray(y, yb + p.slotOut[s0 + 2], S.indexInRange(p.slotCol[s0 + 2], ow));
-        a03.intoArray(y, yb + p.slotOut[s0 + 3], S.indexInRange(p.slotCol[s0 + 3], ow));
+        a00.intoArray(tile, 0);
+        a01.intoArray(tile, 1 * L);
+        a02.intoArray(tile, 2 * L);
+        a03.intoArray(tile, 3 * L);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -282,6 +280,103 @@ final class CorrKernels {
         a33.intoArray(part, po + 15 * L);
     }
 
+    /**
+     * As {@link #weights4x4} with 6 taps (t0..t5): 24 vector partial sums at {@code part[po ..]} ([channel][tap][lane]);
+     * 10 loads for 24 multiply-adds.
+     */
+    static void weights4x6(CorrPlan p, float[] g, int gb, float[] xs, int xb, int t0, int t1, int t2, int t3,
+                           int t4, int t5, float[] part, int po) {
+        final int gp = p.gPlane;
+        FloatVector a00 = FloatVector.fromArray(S, part, po);
+        FloatVector a01 = FloatVector.fromArray(S, part, po + L);
+        FloatVector a02 = FloatVector.fromArray(S, part, po + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(S, part, po + 3 * L);
+        FloatVector a04 = FloatVector.fromArray(S, part, po + 4 * L);
+        FloatVector a05 = FloatVector.fromArray(S, part, po + 5 * L);
+        FloatVector a10 = FloatVector.fromArray(S, part, po + 6 * L);
+        FloatVector a11 = FloatVector.fromArray(S, part, po + 7 * L);
+        FloatVector a12 = FloatVector.fromArray(S, part, po + 8 * L);
+        FloatVector a13 = FloatVector.fromArray(S, part, po + 9 * L);
+        FloatVector a14 = FloatVector.fromArray(S, part, po + 10 * L);
+        FloatVector a15 = FloatVector.fromArray(S, part, po + 11 * L);
+        FloatVector a20 = FloatVector.fromArray(S, part, po + 12 * L);
+        FloatVector a21 = FloatVector.fromArray(S, part, po + 13 * L);
+        FloatVector a22 = FloatVector.fromArray(S, part, po + 14 * L);
+        FloatVector a23 = FloatVector.fromArray(S, part, po + 15 * L);
+        FloatVector a24 = FloatVector.fromArray(S, part, po + 16 * L);
+        FloatVector a25 = FloatVector.fromArray(S, part, po + 17 * L);
+        FloatVector a30 = FloatVector.fromArray(S, part, po + 18 * L);
+        FloatVector a31 = FloatVector.fromArray(S, part, po + 19 * L);
+        FloatVector a32 = FloatVector.fromArray(S, part, po + 20 * L);
+        FloatVector a33 = FloatVector.fromArray(S, part, po + 21 * L);
+        FloatVector a34 = FloatVector.fromArray(S, part, po + 22 * L);
+        FloatVector a35 = FloatVector.fromArray(S, part, po + 23 * L);
+        final int[] slotIn = p.slotIn;
+        final int[] slotGrad = p.slotGrad;
+        for (int sl = 0; sl < slotIn.length; sl++) {
+            int xo = xb + slotIn[sl];
+            int go = gb + slotGrad[sl];
+            FloatVector g0 = FloatVector.fromArray(S, g, go);
+            FloatVector g1 = FloatVector.fromArray(S, g, go + gp);
+            FloatVector g2 = FloatVector.fromArray(S, g, go + 2 * gp);
+            FloatVector g3 = FloatVector.fromArray(S, g, go + 3 * gp);
+            FloatVector x0 = FloatVector.fromArray(S, xs, xo + t0);
+            a00 = g0.fma(x0, a00);
+            a10 = g1.fma(x0, a10);
+            a20 = g2.fma(x0, a20);
+            a30 = g3.fma(x0, a30);
+            FloatVector x1 = FloatVector.fromArray(S, xs, xo + t1);
+            a01 = g0.fma(x1, a01);
+            a11 = g1.fma(x1, a11);
+            a21 = g2.fma(x1, a21);
+            a31 = g3.fma(x1, a31);
+            FloatVector x2 = FloatVector.fromArray(S, xs, xo + t2);
+            a02 = g0.fma(x2, a02);
+            a12 = g1.fma(x2, a12);
+            a22 = g2.fma(x2, a22);
+            a32 = g3.fma(x2, a32);
+            FloatVector x3 = FloatVector.fromArray(S, xs, xo + t3);
+            a03 = g0.fma(x3, a03);
+            a13 = g1.fma(x3, a13);
+            a23 = g2.fma(x3, a23);
+            a33 = g3.fma(x3, a33);
+            FloatVector x4 = FloatVector.fromArray(S, xs, xo + t4);
+            a04 = g0.fma(x4, a04);
+            a14 = g1.fma(x4, a14);
+            a24 = g2.fma(x4, a24);
+            a34 = g3.fma(x4, a34);
+            FloatVector x5 = FloatVector.fromArray(S, xs, xo + t5);
+            a05 = g0.fma(x5, a05);
+            a15 = g1.fma(x5, a15);
+            a25 = g2.fma(x5, a25);
+            a35 = g3.fma(x5, a35);
+        }
+        a00.intoArray(part, po);
+        a01.intoArray(part, po + L);
+        a02.intoArray(part, po + 2 * L);
+        a03.intoArray(part, po + 3 * L);
+        a04.intoArray(part, po + 4 * L);
+        a05.intoArray(part, po + 5 * L);
+        a10.intoArray(part, po + 6 * L);
+        a11.intoArray(part, po + 7 * L);
+        a12.intoArray(part, po + 8 * L);
+        a13.intoArray(part, po + 9 * L);
+        a14.intoArray(part, po + 10 * L);
+        a15.intoArray(part, po + 11 * L);
+        a20.intoArray(part, po + 12 * L);
+        a21.intoArray(part, po + 13 * L);
+        a22.intoArray(part, po + 14 * L);
+        a23.intoArray(part, po + 15 * L);
+        a24.intoArray(part, po + 16 * L);
+        a25.intoArray(part, po + 17 * L);
+        a30.intoArray(part, po + 18 * L);
+        a31.intoArray(part, po + 19 * L);
+        a32.intoArray(part, po + 20 * L);
+        a33.intoArray(part, po + 21 * L);
+        a34.intoArray(part, po + 22 * L);
+        a35.intoArray(part, po + 23 * L);
+    }
+
     /** As {@link #weights4x4} for one output channel: 4 partial sums at {@code part[po ..]} ([tap][lane]). */
     static void weights1x4(CorrPlan p, float[] g, int gb, float[] xs, int xb, int t0, int t1, int t2, int t3,
                            float[] part, int po) {
@@ -304,167 +399,6 @@ final class CorrKernels {
         a1.intoArray(part, po + L);
         a2.intoArray(part, po + 2 * L);
         a3.intoArray(part, po + 3 * L);
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Weight gradient, one input channel per group (depthwise).
-
-    /**
-     * Stride 1 along H: adds to {@code part[0 .. 16L)} ([kernel row][kernel column][lane]) the products for taps
-     * (z, h0..h0+3, c0..c0+3) (all existing) of one (output, input) pair: row-padded gradient plane at {@code gb},
-     * input plane at {@code xb}. Input row {@code r} meets gradient row {@code r - h} for tap row h; the gradient's
-     * zero margin rows stand in for the rows that do not exist.
-     */
-    static void weightsDw4x4(CorrPlan p, float[] g, int gb, float[] xs, int xb, int z, int h0, int c0,
-                             float[] part) {
-        final int wr = p.wr;
-        final int owr = p.owr;
-        final int x0c = p.colOff[c0], x1c = p.colOff[c0 + 1], x2c = p.colOff[c0 + 2], x3c = p.colOff[c0 + 3];
-        FloatVector a00 = FloatVector.fromArray(S, part, 0), a01 = FloatVector.fromArray(S, part, L);
-        FloatVector a02 = FloatVector.fromArray(S, part, 2 * L), a03 = FloatVector.fromArray(S, part, 3 * L);
-        FloatVector a10 = FloatVector.fromArray(S, part, 4 * L), a11 = FloatVector.fromArray(S, part, 5 * L);
-        FloatVector a12 = FloatVector.fromArray(S, part, 6 * L), a13 = FloatVector.fromArray(S, part, 7 * L);
-        FloatVector a20 = FloatVector.fromArray(S, part, 8 * L), a21 = FloatVector.fromArray(S, part, 9 * L);
-        FloatVector a22 = FloatVector.fromArray(S, part, 10 * L), a23 = FloatVector.fromArray(S, part, 11 * L);
-        FloatVector a30 = FloatVector.fromArray(S, part, 12 * L), a31 = FloatVector.fromArray(S, part, 13 * L);
-        FloatVector a32 = FloatVector.fromArray(S, part, 14 * L), a33 = FloatVector.fromArray(S, part, 15 * L);
-        final int[] rowIn = p.dwRowIn;
-        final int[] rowGrad = p.dwRowGrad;
-        final int xBase = xb + (z * p.xh + h0) * wr;
-        for (int t = 0; t < rowIn.length; t++) {
-            int xr = xBase + rowIn[t];
-            int g0 = gb + rowGrad[t];
-            {
-                for (int c = 0; c < owr; c += L) {
-                    int xo = xr + c;
-                    FloatVector x0 = FloatVector.fromArray(S, xs, xo + x0c);
-                    FloatVector x1 = FloatVector.fromArray(S, xs, xo + x1c);
-                    FloatVector x2 = FloatVector.fromArray(S, xs, xo + x2c);
-                    FloatVector x3 = FloatVector.fromArray(S, xs, xo + x3c);
-                    int go = g0 + c;
-                    FloatVector gv = FloatVector.fromArray(S, g, go);
-                    a00 = gv.fma(x0, a00);
-                    a01 = gv.fma(x1, a01);
-                    a02 = gv.fma(x2, a02);
-                    a03 = gv.fma(x3, a03);
-                    gv = FloatVector.fromArray(S, g, go - owr);
-                    a10 = gv.fma(x0, a10);
-                    a11 = gv.fma(x1, a11);
-                    a12 = gv.fma(x2, a12);
-                    a13 = gv.fma(x3, a13);
-                    gv = FloatVector.fromArray(S, g, go - 2 * owr);
-                    a20 = gv.fma(x0, a20);
-                    a21 = gv.fma(x1, a21);
-                    a22 = gv.fma(x2, a22);
-                    a23 = gv.fma(x3, a23);
-                    gv = FloatVector.fromArray(S, g, go - 3 * owr);
-                    a30 = gv.fma(x0, a30);
-                    a31 = gv.fma(x1, a31);
-                    a32 = gv.fma(x2, a32);
-                    a33 = gv.fma(x3, a33);
-                }
-            }
-        }
-        a00.intoArray(part, 0);
-        a01.intoArray(part, L);
-        a02.intoArray(part, 2 * L);
-        a03.intoArray(part, 3 * L);
-        a10.intoArray(part, 4 * L);
-        a11.intoArray(part, 5 * L);
-        a12.intoArray(part, 6 * L);
-        a13.intoArray(part, 7 * L);
-        a20.intoArray(part, 8 * L);
-        a21.intoArray(part, 9 * L);
-        a22.intoArray(part, 10 * L);
-        a23.intoArray(part, 11 * L);
-        a30.intoArray(part, 12 * L);
-        a31.intoArray(part, 13 * L);
-        a32.intoArray(part, 14 * L);
-        a33.intoArray(part, 15 * L);
-    }
-
-    /** As {@link #weightsDw4x4} for the single kernel column c0: partial sums {@code part[0 .. 4L)} ([row][lane]). */
-    static void weightsDw4x1(CorrPlan p, float[] g, int gb, float[] xs, int xb, int z, int h0, int c0,
-                             float[] part) {
-        final int wr = p.wr;
-        final int owr = p.owr;
-        final int xc = p.colOff[c0];
-        FloatVector a0 = FloatVector.fromArray(S, part, 0), a1 = FloatVector.fromArray(S, part, L);
-        FloatVector a2 = FloatVector.fromArray(S, part, 2 * L), a3 = FloatVector.fromArray(S, part, 3 * L);
-        final int[] rowIn = p.dwRowIn;
-        final int[] rowGrad = p.dwRowGrad;
-        final int xBase = xb + (z * p.xh + h0) * wr + xc;
-        for (int t = 0; t < rowIn.length; t++) {
-            int xr = xBase + rowIn[t];
-            int g0 = gb + rowGrad[t];
-            {
-                for (int c = 0; c < owr; c += L) {
-                    FloatVector x = FloatVector.fromArray(S, xs, xr + c);
-                    int go = g0 + c;
-                    a0 = FloatVector.fromArray(S, g, go).fma(x, a0);
-                    a1 = FloatVector.fromArray(S, g, go - owr).fma(x, a1);
-                    a2 = FloatVector.fromArray(S, g, go - 2 * owr).fma(x, a2);
-                    a3 = FloatVector.fromArray(S, g, go - 3 * owr).fma(x, a3);
-                }
-            }
-        }
-        a0.intoArray(part, 0);
-        a1.intoArray(part, L);
-        a2.intoArray(part, 2 * L);
-        a3.intoArray(part, 3 * L);
-    }
-
-    /** Any stride: taps (z, h, c0..c0+3) of one pair, partial sums {@code part[0 .. 4L)} ([column][lane]). */
-    static void weightsDw1x4(CorrPlan p, float[] g, int gb, float[] xs, int xb, int z, int h, int c0,
-                             float[] part) {
-        final int wr = p.wr;
-        final int owr = p.owr;
-        final int x0c = p.colOff[c0], x1c = p.colOff[c0 + 1], x2c = p.colOff[c0 + 2], x3c = p.colOff[c0 + 3];
-        FloatVector a0 = FloatVector.fromArray(S, part, 0), a1 = FloatVector.fromArray(S, part, L);
-        FloatVector a2 = FloatVector.fromArray(S, part, 2 * L), a3 = FloatVector.fromArray(S, part, 3 * L);
-        final int[] rowIn = p.rowIn;
-        final int[] rowGrad = p.rowGrad;
-        final int xBase = xb + (z * p.xh + h) * wr;
-        for (int r = 0; r < rowIn.length; r++) {
-            int xr = xBase + rowIn[r];
-            int g0 = gb + rowGrad[r];
-            {
-                for (int c = 0; c < owr; c += L) {
-                    int xo = xr + c;
-                    FloatVector gv = FloatVector.fromArray(S, g, g0 + c);
-                    a0 = gv.fma(FloatVector.fromArray(S, xs, xo + x0c), a0);
-                    a1 = gv.fma(FloatVector.fromArray(S, xs, xo + x1c), a1);
-                    a2 = gv.fma(FloatVector.fromArray(S, xs, xo + x2c), a2);
-                    a3 = gv.fma(FloatVector.fromArray(S, xs, xo + x3c), a3);
-                }
-            }
-        }
-        a0.intoArray(part, 0);
-        a1.intoArray(part, L);
-        a2.intoArray(part, 2 * L);
-        a3.intoArray(part, 3 * L);
-    }
-
-    /** Any stride: the single tap (z, h, c) of one pair, partial sum {@code part[0 .. L)}. */
-    static void weightsDw1x1(CorrPlan p, float[] g, int gb, float[] xs, int xb, int z, int h, int c0,
-                             float[] part) {
-        final int wr = p.wr;
-        final int owr = p.owr;
-        final int xc = p.colOff[c0];
-        FloatVector a0 = FloatVector.fromArray(S, part, 0);
-        final int[] rowIn = p.rowIn;
-        final int[] rowGrad = p.rowGrad;
-        final int xBase = xb + (z * p.xh + h) * wr + xc;
-        for (int r = 0; r < rowIn.length; r++) {
-            int xr = xBase + rowIn[r];
-            int g0 = gb + rowGrad[r];
-            {
-                for (int c = 0; c < owr; c += L) {
-                    a0 = FloatVector.fromArray(S, g, g0 + c).fma(FloatVector.fromArray(S, xs, xr + c), a0);
-                }
-            }
-        }
-        a0.intoArray(part, 0);
     }
 
     /** Sum of {@code n} vectors of {@code part} from {@code po}, lane by lane into {@code out[0..n)}, in double. */

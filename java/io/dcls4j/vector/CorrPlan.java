@@ -22,7 +22,7 @@ final class CorrPlan {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     /** Zero rows above and below every slice of a row-padded output gradient. */
-    static final int GY_MARGIN = 3;
+    static final int GY_MARGIN = 4;
 
     final int batch;
     final int inCh;
@@ -60,9 +60,13 @@ final class CorrPlan {
     final int[] phOff;
     final int[] phN;
     final int[] colPos;
-    /** Depthwise weight gradient, stride 1 along H: input and gradient offsets of the rows (d, r), r < oh + 3. */
-    final int[] dwRowIn;
-    final int[] dwRowGrad;
+    /**
+     * Depthwise weight gradient with R tap rows (index R, 2 to 5), stride 1 along H: input and gradient offsets of
+     * the vectors of rows (d, r), r &lt; oh + R - 1 (the kernel reads gradient rows r - R + 1 .. r, the margins
+     * being zero).
+     */
+    final int[][] dwRowIn = new int[6][];
+    final int[][] dwRowGrad = new int[6][];
     /** Offset of kernel row {@code (kd, kh)} (index {@code kd * kh + kh}) relative to an output's first input. */
     final int[] kRowOff;
     /** Offset of tap {@code (kd, kh, kw)} (flat C index) relative to the input position of its output. */
@@ -143,13 +147,20 @@ final class CorrPlan {
                 }
             }
         }
-        dwRowIn = new int[od * (oh + 3)];
-        dwRowGrad = new int[dwRowIn.length];
-        for (int a = 0; a < od; a++) {
-            for (int r = 0; r < oh + 3; r++) {
-                dwRowIn[a * (oh + 3) + r] = (a * sd * xh + r) * wr;
-                dwRowGrad[a * (oh + 3) + r] = a * gSlice + (GY_MARGIN + r) * owr;
+        int vectorsPerRow = owr / L;
+        for (int rr = 2; rr <= 5; rr++) {
+            int[] in = new int[od * (oh + rr - 1) * vectorsPerRow];
+            int[] grad = new int[in.length];
+            for (int a = 0, i = 0; a < od; a++) {
+                for (int r = 0; r < oh + rr - 1; r++) {
+                    for (int v = 0; v < vectorsPerRow; v++, i++) {
+                        in[i] = (a * sd * xh + r) * wr + v * L;
+                        grad[i] = a * gSlice + (GY_MARGIN + r) * owr + v * L;
+                    }
+                }
             }
+            dwRowIn[rr] = in;
+            dwRowGrad[rr] = grad;
         }
         rows = od * oh;
         rowIn = new int[rows];

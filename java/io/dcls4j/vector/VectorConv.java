@@ -34,8 +34,6 @@ import java.util.Objects;
 public final class VectorConv {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final int L = CorrPlan.L;
-    /** A thread that is never started: memory it may access is not confined to one thread. */
-    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final ConvConfig config;
     private final PaddingMode mode;
@@ -61,6 +59,8 @@ public final class VectorConv {
     private PackedKernel bwdPacked;
     private float[] xs;
     private float[] gyr;
+    private float[] stagingX;
+    private float[] stagingG;
     private boolean gradLoaded;
     private float[] gyz;
     private float[] kt;
@@ -168,7 +168,8 @@ public final class VectorConv {
         int wr = fwd.wr;
         int xPlane = fwd.xPlane;
         boolean zeros = mode == PaddingMode.ZEROS;
-        forPlanes(x, planes, plane -> {
+        float[] src = asArray(x, config.inputLength(), 0);
+        forPlanes(planes, plane -> {
             int dBase = plane * xPlane;
             for (int pd = 0; pd < padded[0]; pd++) {
                 int sd = sourceIndex(mode, pd - pad[0], in[0]);
@@ -181,13 +182,13 @@ public final class VectorConv {
                         continue;
                     }
                     int row = dBase + (pd * padded[1] + ph) * wr;
-                    long srcRow = (((long) plane * in[0] + sd) * in[1] + sh) * in[2];
+                    int srcRow = ((plane * in[0] + sd) * in[1] + sh) * in[2];
                     if (sw == 1 && zeros) {
-                        MemorySegment.copy(x, FLOAT, srcRow * Float.BYTES, dst, row + pad[2], in[2]);
+                        System.arraycopy(src, srcRow, dst, row + pad[2], in[2]);
                     } else {
                         for (int pw = 0; pw < padded[2]; pw++) {
                             int sx = sourceIndex(mode, pw - pad[2], in[2]);
-                            float v = sx < 0 ? 0f : x.getAtIndex(FLOAT, srcRow + sx);
+                            float v = sx < 0 ? 0f : src[srcRow + sx];
                             dst[row + (pw % sw) * ws + pw / sw] = v;
                         }
                     }
@@ -208,24 +209,22 @@ public final class VectorConv {
         }
         float[] dst = gyr;
         CorrPlan p = fwd;
-        forPlanes(gy, batch * outCh, plane -> {
+        float[] src = asArray(gy, config.outputLength(), 1);
+        forPlanes(batch * outCh, plane -> {
             for (int r = 0; r < p.rows; r++) {
-                MemorySegment.copy(gy, FLOAT, ((long) plane * p.yPlane + p.rowOut[r]) * Float.BYTES, dst,
-                        plane * p.gPlane + p.rowGrad[r], p.ow);
+                System.arraycopy(src, plane * p.yPlane + p.rowOut[r], dst, plane * p.gPlane + p.rowGrad[r], p.ow);
             }
         });
         gradLoaded = true;
     }
 
-    /** Runs body for every plane, in parallel unless the memory is confined to the calling thread. */
-    private static void forPlanes(MemorySegment source, int planes, java.util.function.IntConsumer body) {
-        boolean shared = source.isAccessibleBy(OTHER_THREAD);
-        if (!shared) {
-            for (int plane = 0; plane < planes; plane++) {
-                body.accept(plane);
-            }
-            return;
-        }
+    /** The float array a heap segment views from its start, or null. */
+    private static float[] floatArray(MemorySegment segment) {
+        return segment.heapBase().orElse(null) instanceof float[] a && segment.address() == 0 ? a : null;
+    }
+
+    /** Runs body for every plane, in parallel. */
+    private static void forPlanes(int planes, java.util.function.IntConsumer body) {
         int tasks = Math.min(planes, 16 * VectorParallel.threads());
         VectorParallel.run(tasks, (task, worker) -> {
             for (int plane = task * planes / tasks, end = (task + 1) * planes / tasks; plane < end; plane++) {
@@ -233,6 +232,30 @@ public final class VectorConv {
             }
         });
     }
+
+    /**
+     * The floats of the source as a Java array: the array itself for a segment that views a float array from its
+     * start, otherwise a staging array filled by one bulk copy on this thread (row by row copies from native memory
+     * are slow, and memory confined to the calling thread cannot be read by the workers).
+     */
+    private float[] asArray(MemorySegment source, int floats, int which) {
+        float[] direct = floatArray(source);
+        if (direct != null && direct.length >= floats) {
+            return direct;
+        }
+        float[] staging = which == 0 ? stagingX : stagingG;
+        if (staging == null || staging.length != floats) {
+            staging = new float[floats];
+            if (which == 0) {
+                stagingX = staging;
+            } else {
+                stagingG = staging;
+            }
+        }
+        MemorySegment.copy(source, FLOAT, 0, staging, 0, floats);
+        return staging;
+    }
+
 
     /** The forward pass on the input last given to {@link #padInput}. */
     void forwardPadded(float[] kernel, float[] bias, float[] y) {
@@ -323,9 +346,9 @@ public final class VectorConv {
         int threads = VectorParallel.threads();
         if (partScratch == null || partScratch.length < threads) {
             int tapGroups = (taps + 3) / 4;
-            partScratch = new float[threads][16 * L * Math.max(1, tapGroups)];
-            tapScratch = new int[threads][4 * tapGroups + 4];
-            accScratch = new double[threads][16];
+            partScratch = new float[threads][24 * L * Math.max(1, tapGroups)];
+            tapScratch = new int[threads][4 * tapGroups + 8];
+            accScratch = new double[threads][24];
         }
     }
 
@@ -411,36 +434,27 @@ public final class VectorConv {
             boolean four = b < pk.nb4;
             int o0 = four ? g * p.opg + 4 * b : g * p.opg + 4 * pk.nb4 + (b - pk.nb4);
             int nOut = four ? 4 : 1;
-            int yReal = (n * p.outCh + o0) * p.yPlane;
-            boolean tail = (long) yReal + (long) nOut * p.yPlane + 4 * L > y.length;
-            float[] dst = tail ? outScratch(worker, tmpLength) : y;
-            int yb = tail ? 0 : yReal;
-            if (four) {
-                int block = g * pk.nb4 + b;
-                int e0 = pk.base4 + block * pk.cap;
-                int e1 = e0 + pk.count4[block];
-                float b0 = bias == null ? 0f : bias[o0];
-                float b1 = bias == null ? 0f : bias[o0 + 1];
-                float b2 = bias == null ? 0f : bias[o0 + 2];
-                float b3 = bias == null ? 0f : bias[o0 + 3];
-                for (int sg = sgFrom; sg < sgTo; sg++) {
+            int yb = (n * p.outCh + o0) * p.yPlane;
+            float[] tile = outScratch(worker, 16 * L);
+            int block = g * pk.nb4 + b;
+            int e0 = four ? pk.base4 + block * pk.cap : o0 * pk.cap;
+            int e1 = e0 + (four ? pk.count4[block] : pk.count1[o0]);
+            float b0 = bias == null ? 0f : bias[o0];
+            float b1 = bias == null || !four ? 0f : bias[o0 + 1];
+            float b2 = bias == null || !four ? 0f : bias[o0 + 2];
+            float b3 = bias == null || !four ? 0f : bias[o0 + 3];
+            for (int sg = sgFrom; sg < sgTo; sg++) {
+                if (four) {
                     CorrKernels.forward4x4(p, input, xb, pk.k4, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b0, b1, b2, b3,
-                            dst, yb, sg);
+                            tile, sg);
+                } else {
+                    CorrKernels.forward1x4(p, input, xb, pk.k1, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b0, tile, sg);
                 }
-            } else {
-                int e0 = o0 * pk.cap;
-                int e1 = e0 + pk.count1[o0];
-                float b0 = bias == null ? 0f : bias[o0];
-                for (int sg = sgFrom; sg < sgTo; sg++) {
-                    CorrKernels.forward1x4(p, input, xb, pk.k1, pk.dx, pk.dk, pk.lo, pk.hi, e0, e1, b0, dst, yb, sg);
-                }
-            }
-            if (tail) {
-                for (int sIdx = 4 * sgFrom; sIdx < 4 * sgTo; sIdx++) {
-                    int len = Math.min(L, p.ow - p.slotCol[sIdx]);
+                for (int v = 0; v < 4; v++) {
+                    int slot = 4 * sg + v;
+                    int len = Math.min(L, p.ow - p.slotCol[slot]);
                     for (int c = 0; c < nOut && len > 0; c++) {
-                        int off = c * p.yPlane + p.slotOut[sIdx];
-                        System.arraycopy(dst, off, y, yReal + off, len);
+                        System.arraycopy(tile, (4 * c + v) * L, y, yb + c * p.yPlane + p.slotOut[slot], len);
                     }
                 }
             }
@@ -484,35 +498,36 @@ public final class VectorConv {
             if (count == 0) {
                 return;
             }
-            int groupsOfFour = (count + 3) / 4;
-            for (int j = count; j < 4 * groupsOfFour; j++) {
+            int group = four ? 6 : 4; // taps per kernel call
+            int groupsOf = (count + group - 1) / group;
+            for (int j = count; j < group * groupsOf; j++) {
                 list[j] = list[0]; // padding: computed, never stored
             }
             float[] part = parts[worker];
-            int stride = nOut * 4 * L;
-            Arrays.fill(part, 0, groupsOfFour * stride, 0f);
+            int stride = nOut * group * L;
+            Arrays.fill(part, 0, groupsOf * stride, 0f);
+            int[] off = p.tapOff;
             for (int n = 0; n < batch; n++) {
                 int gyb = (n * outCh + o0) * p.gPlane;
                 int xb = (n * inCh + grp * ipg + i) * p.xPlane;
-                for (int tg = 0; tg < groupsOfFour; tg++) {
-                    int t0 = p.tapOff[list[4 * tg]];
-                    int t1 = p.tapOff[list[4 * tg + 1]];
-                    int t2 = p.tapOff[list[4 * tg + 2]];
-                    int t3 = p.tapOff[list[4 * tg + 3]];
+                for (int tg = 0; tg < groupsOf; tg++) {
+                    int t = group * tg;
                     if (four) {
-                        CorrKernels.weights4x4(p, g, gyb, x, xb, t0, t1, t2, t3, part, tg * stride);
+                        CorrKernels.weights4x6(p, g, gyb, x, xb, off[list[t]], off[list[t + 1]], off[list[t + 2]],
+                                off[list[t + 3]], off[list[t + 4]], off[list[t + 5]], part, tg * stride);
                     } else {
-                        CorrKernels.weights1x4(p, g, gyb, x, xb, t0, t1, t2, t3, part, tg * stride);
+                        CorrKernels.weights1x4(p, g, gyb, x, xb, off[list[t]], off[list[t + 1]], off[list[t + 2]],
+                                off[list[t + 3]], part, tg * stride);
                     }
                 }
             }
             double[] acc = accScratch[worker];
             for (int j = 0; j < count; j++) {
-                int tg = j / 4;
-                int slot = j % 4;
+                int tg = j / group;
+                int slot = j % group;
                 for (int c = 0; c < nOut; c++) {
                     acc[0] = 0;
-                    CorrKernels.reduce(part, tg * stride + (c * 4 + slot) * L, 1, acc);
+                    CorrKernels.reduce(part, tg * stride + (c * group + slot) * L, 1, acc);
                     gk[((o0 + c) * ipg + i) * taps + list[j]] = (float) acc[0];
                 }
             }
@@ -524,54 +539,43 @@ public final class VectorConv {
         int kd = k[0];
         int kh = k[1];
         int kw = k[2];
-        int fullRowBlocks = p.sh == 1 ? kh / 4 : 0;
-        int rowGroups = fullRowBlocks + (kh - 4 * fullRowBlocks);
-        int tasks = outCh * kd * rowGroups;
+        int[] rowBlocks = rowBlocks(kh, p.sh == 1);
+        int tasks = outCh * kd * rowBlocks.length / 2;
         float[][] parts = partScratch;
         float[] g = gyr;
         float[] x = xs;
         VectorParallel.run(tasks, (task, worker) -> {
-            int rg = task % rowGroups;
-            int oz = task / rowGroups;
+            int rb = task % (rowBlocks.length / 2);
+            int oz = task / (rowBlocks.length / 2);
             int z = oz % kd;
             int o = oz / kd;
             int ci = o / opg;
-            int h0 = rg < fullRowBlocks ? 4 * rg : 4 * fullRowBlocks + (rg - fullRowBlocks);
-            int rowsHere = rg < fullRowBlocks ? 4 : 1;
+            int h0 = rowBlocks[2 * rb];
+            int rows = rowBlocks[2 * rb + 1];
+            int maxWidth = DwWeightKernels.maxWidth(rows);
+            int colBlocks = (kw + maxWidth - 1) / maxWidth;
             float[] part = parts[worker];
             double[] acc = accScratch[worker];
             int kBase = o * taps + (z * kh + h0) * kw;
-            for (int c0 = 0; c0 < kw; ) {
-                int width = c0 + 4 <= kw ? 4 : 1;
+            for (int cb = 0, c0 = 0; cb < colBlocks; cb++) {
+                int width = (cb + 1) * kw / colBlocks - cb * kw / colBlocks; // balanced column blocks
                 boolean need = mask == null;
-                for (int r = 0; r < rowsHere && !need; r++) {
+                for (int r = 0; r < rows && !need; r++) {
                     for (int c = 0; c < width && !need; c++) {
                         need = mask[kBase + r * kw + c0 + c];
                     }
                 }
-                int vectors = rowsHere * width;
+                int vectors = rows * width;
                 Arrays.fill(acc, 0, vectors, 0.0);
                 if (need) {
                     Arrays.fill(part, 0, vectors * L, 0f);
                     for (int n = 0; n < batch; n++) {
-                        int gb = (n * outCh + o) * p.gPlane;
-                        int xb = (n * inCh + ci) * p.xPlane;
-                        if (rowsHere == 4) {
-                            if (width == 4) {
-                                CorrKernels.weightsDw4x4(p, g, gb, x, xb, z, h0, c0, part);
-                            } else {
-                                CorrKernels.weightsDw4x1(p, g, gb, x, xb, z, h0, c0, part);
-                            }
-                        } else if (width == 4) {
-                            CorrKernels.weightsDw1x4(p, g, gb, x, xb, z, h0, c0, part);
-                        } else {
-                            CorrKernels.weightsDw1x1(p, g, gb, x, xb, z, h0, c0, part);
-                        }
+                        DwWeightKernels.run(rows, width, p, g, (n * outCh + o) * p.gPlane, x, (n * inCh + ci) * p.xPlane,
+                                z, h0, c0, part);
                     }
                     CorrKernels.reduce(part, 0, vectors, acc);
                 }
-                // part layout: 4x4 [row][col], 4x1 [row], 1x4 [col], 1x1 [0]
-                for (int r = 0; r < rowsHere; r++) {
+                for (int r = 0; r < rows; r++) {
                     for (int c = 0; c < width; c++) {
                         gk[kBase + r * kw + c0 + c] = (float) acc[r * width + c];
                     }
@@ -579,6 +583,47 @@ public final class VectorConv {
                 c0 += width;
             }
         });
+    }
+
+    /**
+     * Kernel rows in blocks for the depthwise weight gradient: pairs (first row, row count). With stride 1 along H,
+     * blocks of 4 rows, one of 5, 3 or 2 taking up the remainder; otherwise (or for a single row) rows one by one.
+     */
+    static int[] rowBlocks(int kh, boolean stride1) {
+        java.util.List<Integer> sizes = new java.util.ArrayList<>();
+        if (!stride1 || kh == 1) {
+            for (int h = 0; h < kh; h++) {
+                sizes.add(1);
+            }
+        } else {
+            int rest = kh;
+            switch (kh % 4) {
+                case 1 -> {
+                    sizes.add(5);
+                    rest -= 5;
+                }
+                case 2 -> {
+                    sizes.add(2);
+                    rest -= 2;
+                }
+                case 3 -> {
+                    sizes.add(3);
+                    rest -= 3;
+                }
+                default -> { }
+            }
+            while (rest > 0) {
+                sizes.add(4);
+                rest -= 4;
+            }
+        }
+        int[] blocks = new int[2 * sizes.size()];
+        for (int i = 0, h = 0; i < sizes.size(); i++) {
+            blocks[2 * i] = h;
+            blocks[2 * i + 1] = sizes.get(i);
+            h += sizes.get(i);
+        }
+        return blocks;
     }
 
     /** Fills the upsampled, zero-padded output gradient: gy[o] goes to index k-1 + o*s - winLo along each axis. */

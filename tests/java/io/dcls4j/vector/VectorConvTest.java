@@ -51,6 +51,11 @@ class VectorConvTest {
                 new int[]{1, 2, 1}, new int[]{1, 1, 1}, z), false));
         list.add(Arguments.of(new ConvConfig(1, 4, 4, 4, new int[]{5, 6, 20}, new int[]{3, 5, 6},
                 new int[]{2, 1, 2}, new int[]{1, 2, 3}, z), true));
+        // depthwise weight-gradient row blocks: every kernel height from 2 to 10 (blocks of 4, 5, 3, 2 rows)
+        for (int kh = 2; kh <= 10; kh++) {
+            list.add(Arguments.of(new ConvConfig(2, 3, 3, 3, new int[]{kh + 3, 23}, new int[]{kh, 3 + kh % 5},
+                    new int[]{1, 1 + kh % 2}, new int[]{1, 2}, z), kh % 3 == 0));
+        }
         // padding larger than the kernel, non-zero padding modes
         list.add(Arguments.of(new ConvConfig(1, 2, 4, 1, new int[]{6, 10}, new int[]{2, 3}, new int[]{1, 1},
                 new int[]{4, 5}, z), false));
