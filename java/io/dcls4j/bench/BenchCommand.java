@@ -56,6 +56,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--csv", description = "Write the results to this CSV file.")
     Path csv;
 
+    @Option(names = "--peer-src", description = "Folder of the PyTorch DCLS reference (holding DCLS/); with"
+            + " --peer-script, times it in the same run.")
+    Path peerSource;
+
+    @Option(names = "--peer-script", description = "The peer timing script (shared/peer/dcls_torch_bench.py).")
+    Path peerScript;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch, for the peer.")
+    String python;
+
     static final class CaseNames extends ArrayList<String> {
         private static final long serialVersionUID = 1L;
 
@@ -153,6 +163,9 @@ public final class BenchCommand implements Callable<Integer> {
 
             if (referenceReps > 0) {
                 rows.add(reference(c, conv, x, gy));
+            }
+            if (peerSource != null && peerScript != null) {
+                rows.add(PyTorchPeer.time(python, peerScript, peerSource, c, reps, warmup, Dcls.numThreads()));
             }
         }
         return rows;
