@@ -55,7 +55,9 @@ BUILD=${BUILD_DIR:-/tmp/dcls4j-gpu-build}
 if [ -z "${CUDNN_ROOT:-}" ]; then
     CUDNN_ROOT=$("$PYTHON" -c 'import nvidia.cudnn as m, os; print(os.path.dirname(m.__file__) if getattr(m, "__file__", None) else list(m.__path__)[0])' 2>/dev/null || true)
 fi
-export LD_LIBRARY_PATH="${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${LD_LIBRARY_PATH:-}"
+# cuDNN's sub-libraries may need the other NVIDIA wheels' libraries (cuBLAS, NVRTC): all on the path.
+NVIDIA_LIBS=$("$PYTHON" -c 'import nvidia, os, glob; print(":".join(sorted(d for p in nvidia.__path__ for d in glob.glob(os.path.join(p, "*", "lib")))))' 2>/dev/null || true)
+export LD_LIBRARY_PATH="${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${NVIDIA_LIBS:+$NVIDIA_LIBS:}${LD_LIBRARY_PATH:-}"
 
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -65,6 +67,7 @@ export LD_LIBRARY_PATH="${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${LD_LIBRARY_PATH:-}"
     echo "python: $PYTHON $("$PYTHON" --version 2>&1)"
     echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1)"
     echo "CUDNN_ROOT: ${CUDNN_ROOT:-<not found>}"
+    echo "LD_LIBRARY_PATH: $LD_LIBRARY_PATH"
     if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi 2>&1; else echo "nvidia-smi: not available"; fi
 } > "$OUT_DIR/environment.txt"
 cat "$OUT_DIR/environment.txt"

@@ -192,7 +192,8 @@ typedef enum dcls_cuda_memcpy_kind {
 
 /* Which implementation runs depthwise convolutions (groups == in_channels). */
 typedef enum dcls_cuda_depthwise_mode {
-    DCLS_CUDA_DEPTHWISE_AUTO = 0,  /* dcls4j's kernels for large kernels, cuDNN otherwise (or by timing, with benchmark on) */
+    DCLS_CUDA_DEPTHWISE_AUTO = 0,  /* dcls4j's kernels for large kernels (volume >= 49 or a side >= 7) or without
+                                      cuDNN, cuDNN otherwise; with benchmark on, the faster of the two per pass */
     DCLS_CUDA_DEPTHWISE_NEVER = 1, /* always cuDNN */
     DCLS_CUDA_DEPTHWISE_ALWAYS = 2 /* always dcls4j's kernels (they need no cuDNN) */
 } dcls_cuda_depthwise_mode;
