@@ -1,7 +1,8 @@
-// A convolution plan on oneDNN: the primitives for forward, backward-data and backward-weights of
-// one shape, with the reorders between the caller's plain C-order tensors and the layouts the
-// primitives run fastest on, and every scratch buffer. All of it is made once, in the constructor;
-// a call only points memory objects at the caller's buffers and executes.
+// A convolution plan: for forward, backward-data and backward-weights of one shape, oneDNN
+// primitives or the library's own kernels (below), with the reorders between the caller's plain
+// C-order tensors and the layouts the primitives run fastest on, and every scratch buffer. All of
+// it is made once, in the constructor; a call only points memory objects at the caller's buffers
+// and executes.
 //
 // Layouts. In oneDNN 3.13 a convolution on plain nchw/oihw memory runs reference code, 100 to
 // 4000x slower, so each primitive is created with channels-last activations (nwc/nhwc/ndhwc;
@@ -10,6 +11,15 @@
 // `any` activations are tried too. Reorders then copy from/to the caller's ncw/nchw/ncdhw
 // activations and oiw.../goiw... weights, where the grouped weights (Cout, Cin/g, k...) are
 // viewed as (g, Cout/g, Cin/g, k...).
+//
+// Our own kernels. oneDNN 3.13's depthwise backward-weights kernel takes kernels up to 3 wide and
+// falls back to gemm beyond (a few GFLOP/s); its depthwise forward and backward data (brdgmm_dw,
+// jit_dw) run wide kernels at half of the FMA peak or less, plus the reorders; dense 1D shapes
+// and wide kernels get gemm for backward weights. So depthwise shapes with channel multiplier 1
+// run DepthwiseConv (forward; backward data at stride 1) and DepthwiseBackwardWeights, and dense
+// shapes run DenseBackwardWeights where oneDNN would run gemm or reference code. They read and
+// write the caller's plain tensors and pack what they need themselves (with any padding mode);
+// the passes they take get no oneDNN primitive (a plan may have none at all).
 //
 // Padding. Zero padding is the primitive's own. Reflect, replicate and circular padding pad the
 // input explicitly into a scratch buffer, and the primitive convolves that with zero padding;
@@ -29,7 +39,9 @@
 
 #include "dnnl.hpp"
 
+#include "dense_backward_weights.h"
 #include "depthwise_backward_weights.h"
+#include "depthwise_conv.h"
 #include "error.h"
 #include "padding.h"
 
@@ -101,6 +113,24 @@ Pd choose_layout(int ndim, bool channels_last_first, const char *what, Make make
     return fallback;
 }
 
+// Whether dense backward weights should run our kernel rather than oneDNN's `impl`: where oneDNN
+// has only gemm or reference code (1D shapes, wide kernels), ours is 1.5 to 8x faster; against
+// its jit kernels it is about even, so they stay. The environment variable
+// DCLS_DENSE_BACKWARD_WEIGHTS=always or =never overrides this (for tests and measurements).
+// Whether depthwise forward and backward data (channel multiplier 1) run our kernel; the
+// environment variable DCLS_DEPTHWISE_CONV=never keeps oneDNN's (for tests and measurements).
+bool own_depthwise_conv() {
+    const char *mode = std::getenv("DCLS_DEPTHWISE_CONV");
+    return !(mode != nullptr && std::strcmp(mode, "never") == 0);
+}
+
+bool prefer_own_dense(const char *impl) {
+    const char *mode = std::getenv("DCLS_DENSE_BACKWARD_WEIGHTS");
+    if (mode != nullptr && std::strcmp(mode, "always") == 0) return true;
+    if (mode != nullptr && std::strcmp(mode, "never") == 0) return false;
+    return is_reference(impl) || std::strstr(impl, "gemm") != nullptr;
+}
+
 // One tensor argument of a primitive: `user` has the caller's plain layout (its data handle is
 // set per call), `prim` the layout the primitive chose. When they differ, `prim` lives in a plan
 // scratch buffer and `copy` reorders between them (user -> prim for inputs, prim -> user for
@@ -150,8 +180,11 @@ struct ConvPlan::Impl {
     dnnl::reorder bwd_weights_copy, bwd_weights_add;
     memory bwd_weights_copy_scratchpad, bwd_weights_add_scratchpad;
 
-    // Backward weights of depthwise shapes by our own kernel (set instead of the primitive).
+    // Our own kernels, each set instead of the primitive of its passes.
+    std::unique_ptr<DepthwiseConv> depthwise_conv;  // forward; backward data at stride 1
     std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
+    std::unique_ptr<DenseBackwardWeights> dense_bwd_weights;
+    bool own_fwd = false, own_bwd_data = false, own_bwd_weights = false;
 
     explicit Impl(const dcls_conv_desc &desc);
 
@@ -230,34 +263,47 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     const auto algo = dnnl::algorithm::convolution_direct;
     auto &eng = cpu_engine();
 
-    // Primitive descriptors.
+    // Our own kernels: see the top of the file. The passes they take get no oneDNN primitive.
+    if (DepthwiseConv::applies(d) && own_depthwise_conv()) {
+        depthwise_conv = std::make_unique<DepthwiseConv>(d);
+        own_bwd_data = DepthwiseConv::backward_data_applies(d);
+        own_fwd = true;
+    }
+    if (DepthwiseBackwardWeights::applies(d)) {
+        depthwise_bwd_weights = std::make_unique<DepthwiseBackwardWeights>(d);
+        own_bwd_weights = true;
+    }
+
+    // Primitive descriptors: forward when any pass uses oneDNN (the others take it as a hint).
     const bool cl_first = d.in_channels > 1;
     using fwd_pd_t = dnnl::convolution_forward::primitive_desc;
     using bwd_data_pd_t = dnnl::convolution_backward_data::primitive_desc;
     using bwd_weights_pd_t = dnnl::convolution_backward_weights::primitive_desc;
+    if (own_fwd && own_bwd_data && own_bwd_weights) return;
     fwd_pd = choose_layout<fwd_pd_t>(nd, cl_first, "forward convolution", [&](tag t) {
         return fwd_pd_t(eng, dnnl::prop_kind::forward_training, algo,
                         memory::desc(prim_in_dims, dt::f32, t), weights_any, bias_md,
                         memory::desc(out_dims, dt::f32, t), strides, pad_l, pad_r, attr, true);
     });
-    bwd_data_pd = choose_layout<bwd_data_pd_t>(nd, cl_first, "backward-data convolution", [&](tag t) {
-        return bwd_data_pd_t(eng, algo, memory::desc(prim_in_dims, dt::f32, t), weights_any,
-                             memory::desc(out_dims, dt::f32, t), strides, pad_l, pad_r, fwd_pd,
-                             attr, true);
-    });
-    const bool own_bwd_weights = DepthwiseBackwardWeights::applies(d);
-    if (own_bwd_weights) {
-        depthwise_bwd_weights = std::make_unique<DepthwiseBackwardWeights>(d);
-    } else {
+    if (!own_bwd_data)
+        bwd_data_pd = choose_layout<bwd_data_pd_t>(nd, cl_first, "backward-data convolution", [&](tag t) {
+            return bwd_data_pd_t(eng, algo, memory::desc(prim_in_dims, dt::f32, t), weights_any,
+                                 memory::desc(out_dims, dt::f32, t), strides, pad_l, pad_r, fwd_pd,
+                                 attr, true);
+        });
+    if (!own_bwd_weights) {
         bwd_weights_pd = choose_layout<bwd_weights_pd_t>(nd, cl_first, "backward-weights convolution", [&](tag t) {
             return bwd_weights_pd_t(eng, algo, memory::desc(prim_in_dims, dt::f32, t), weights_any,
                                     bias_md, memory::desc(out_dims, dt::f32, t), strides, pad_l,
                                     pad_r, fwd_pd, attr, true);
         });
-        note_scratchpad(bwd_weights_pd);
+        if (DenseBackwardWeights::applies(d) && prefer_own_dense(bwd_weights_pd.impl_info_str())) {
+            dense_bwd_weights = std::make_unique<DenseBackwardWeights>(d);
+            bwd_weights_pd = {};
+            own_bwd_weights = true;
+        }
     }
-    note_scratchpad(fwd_pd);
-    note_scratchpad(bwd_data_pd);
+    if (own_fwd && own_bwd_data && own_bwd_weights) return;
 
     // Scratch sizes: an operand needs scratch only when its layout differs from the caller's;
     // the weight gradient always has scratch.
@@ -265,16 +311,23 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     auto need = [](size_t &bytes, const memory::desc &user, const memory::desc &prim) {
         if (user != prim) bytes = std::max(bytes, prim.get_size());
     };
-    need(src_bytes, prim_in_user, fwd_pd.src_desc());
-    need(src_bytes, prim_in_user, bwd_data_pd.diff_src_desc());
-    need(dst_bytes, out_user, fwd_pd.dst_desc());
-    need(dst_bytes, out_user, bwd_data_pd.diff_dst_desc());
-    need(weights_bytes, weights_user, fwd_pd.weights_desc());
-    need(weights_bytes, weights_user, bwd_data_pd.weights_desc());
+    if (!own_fwd) {
+        need(src_bytes, prim_in_user, fwd_pd.src_desc());
+        need(dst_bytes, out_user, fwd_pd.dst_desc());
+        need(weights_bytes, weights_user, fwd_pd.weights_desc());
+        note_scratchpad(fwd_pd);
+    }
+    if (!own_bwd_data) {
+        need(src_bytes, prim_in_user, bwd_data_pd.diff_src_desc());
+        need(dst_bytes, out_user, bwd_data_pd.diff_dst_desc());
+        need(weights_bytes, weights_user, bwd_data_pd.weights_desc());
+        note_scratchpad(bwd_data_pd);
+    }
     if (!own_bwd_weights) {
         need(src_bytes, prim_in_user, bwd_weights_pd.src_desc());
         need(dst_bytes, out_user, bwd_weights_pd.diff_dst_desc());
         weights_bytes = std::max(weights_bytes, bwd_weights_pd.diff_weights_desc().get_size());
+        note_scratchpad(bwd_weights_pd);
     }
     src_buf.allocate(src_bytes);
     dst_buf.allocate(dst_bytes);
@@ -283,42 +336,39 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     zero_bias.allocate(bias_md.get_size());
     bias_buf.allocate(bias_md.get_size());
 
-    // Forward.
-    fwd = dnnl::convolution_forward(fwd_pd);
-    fwd_src = make_operand(prim_in_user, fwd_pd.src_desc(), src_buf.get(), true);
-    fwd_weights = make_operand(weights_user, fwd_pd.weights_desc(), weights_buf.get(), true);
-    fwd_dst = make_operand(out_user, fwd_pd.dst_desc(), dst_buf.get(), false);
-    fwd_bias = memory(bias_md, eng, DNNL_MEMORY_NONE);
-
-    // Backward data.
-    bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
-    bwd_data_diff_dst = make_operand(out_user, bwd_data_pd.diff_dst_desc(), dst_buf.get(), true);
-    bwd_data_weights = make_operand(weights_user, bwd_data_pd.weights_desc(), weights_buf.get(), true);
-    bwd_data_diff_src = make_operand(prim_in_user, bwd_data_pd.diff_src_desc(), src_buf.get(), false);
-
-    // Backward weights.
+    // The primitives, their operands, and the copies of the weight gradient.
+    if (!own_fwd) {
+        fwd = dnnl::convolution_forward(fwd_pd);
+        fwd_src = make_operand(prim_in_user, fwd_pd.src_desc(), src_buf.get(), true);
+        fwd_weights = make_operand(weights_user, fwd_pd.weights_desc(), weights_buf.get(), true);
+        fwd_dst = make_operand(out_user, fwd_pd.dst_desc(), dst_buf.get(), false);
+        fwd_bias = memory(bias_md, eng, DNNL_MEMORY_NONE);
+    }
+    if (!own_bwd_data) {
+        bwd_data = dnnl::convolution_backward_data(bwd_data_pd);
+        bwd_data_diff_dst = make_operand(out_user, bwd_data_pd.diff_dst_desc(), dst_buf.get(), true);
+        bwd_data_weights = make_operand(weights_user, bwd_data_pd.weights_desc(), weights_buf.get(), true);
+        bwd_data_diff_src = make_operand(prim_in_user, bwd_data_pd.diff_src_desc(), src_buf.get(), false);
+    }
     if (!own_bwd_weights) make_bwd_weights(prim_in_user, out_user, weights_user, bias_md);
 
     // One scratchpad for every primitive; the memory objects above that were made before its
-    // size was known get their handle now.
+    // size was known get their handle now. With explicit padding the primitives' input side is
+    // the padded buffer.
     scratchpad_buf.allocate(scratchpad_bytes);
-    fwd_scratchpad = scratchpad_for(fwd_pd);
-    bwd_data_scratchpad = scratchpad_for(bwd_data_pd);
-    for (Operand *op : {&fwd_src, &fwd_weights, &fwd_dst, &bwd_data_diff_dst, &bwd_data_weights, &bwd_data_diff_src})
+    if (!own_fwd) fwd_scratchpad = scratchpad_for(fwd_pd);
+    if (!own_bwd_data) bwd_data_scratchpad = scratchpad_for(bwd_data_pd);
+    if (!own_bwd_weights) bwd_weights_scratchpad = scratchpad_for(bwd_weights_pd);
+    for (Operand *op : {&fwd_src, &fwd_weights, &fwd_dst, &bwd_data_diff_dst, &bwd_data_weights, &bwd_data_diff_src,
+                        &bwd_weights_src, &bwd_weights_diff_dst})
         if (op->copy) op->copy_scratchpad.set_data_handle(scratchpad_buf.get());
     if (!own_bwd_weights) {
-        bwd_weights_scratchpad = scratchpad_for(bwd_weights_pd);
-        for (Operand *op : {&bwd_weights_src, &bwd_weights_diff_dst})
-            if (op->copy) op->copy_scratchpad.set_data_handle(scratchpad_buf.get());
         bwd_weights_copy_scratchpad.set_data_handle(scratchpad_buf.get());
         bwd_weights_add_scratchpad.set_data_handle(scratchpad_buf.get());
     }
-
-    // With explicit padding the primitive's input side is always the padded buffer.
-    if (explicit_padding) {
-        for (Operand *op : {&fwd_src, &bwd_data_diff_src}) op->user.set_data_handle(pad_buf.get());
-        if (!own_bwd_weights) bwd_weights_src.user.set_data_handle(pad_buf.get());
-    }
+    if (explicit_padding)
+        for (Operand *op : {&fwd_src, &bwd_data_diff_src, &bwd_weights_src})
+            if (op->user) op->user.set_data_handle(pad_buf.get());
 }
 
 void ConvPlan::Impl::make_bwd_weights(const memory::desc &prim_in_user, const memory::desc &out_user,
@@ -354,6 +404,10 @@ const int64_t *ConvPlan::output_size() const { return impl_->out; }
 
 void ConvPlan::forward(const float *x, const float *kernel, const float *bias, float *y) {
     Impl &p = *impl_;
+    if (p.own_fwd) {
+        p.depthwise_conv->forward(x, kernel, bias, y);
+        return;
+    }
     if (p.explicit_padding)
         pad_forward(p.pad_shape, static_cast<dcls_padding_mode>(p.d.padding_mode), x, p.pad_buf.floats());
     else
@@ -375,6 +429,10 @@ void ConvPlan::forward(const float *x, const float *kernel, const float *bias, f
 
 void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *grad_x) {
     Impl &p = *impl_;
+    if (p.own_bwd_data) {
+        p.depthwise_conv->backward_data(grad_y, kernel, grad_x);
+        return;
+    }
     p.bwd_data_diff_dst.user.set_data_handle(const_cast<float *>(grad_y));
     p.bwd_data_weights.user.set_data_handle(const_cast<float *>(kernel));
     if (!p.explicit_padding) p.bwd_data_diff_src.user.set_data_handle(grad_x);
@@ -396,6 +454,10 @@ void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad
     Impl &p = *impl_;
     if (p.depthwise_bwd_weights) {
         p.depthwise_bwd_weights->run(x, grad_y, grad_kernel, grad_bias, accumulate);
+        return;
+    }
+    if (p.dense_bwd_weights) {
+        p.dense_bwd_weights->run(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;
     }
     if (p.explicit_padding)

@@ -1,76 +1,25 @@
-// Depthwise backward weights: geometry, padding tables, scratch, the choice of instruction set,
-// the work split, and the final sums of the partials. The kernels are in
-// depthwise_backward_weights_impl.h.
+// Depthwise backward weights: scratch, the choice of instruction set, the work split, and the
+// final sums of the partials. The kernels are in depthwise_backward_weights_impl.h.
 #include "depthwise_backward_weights.h"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
-#include <new>
-#include <string>
-#include <vector>
 
+#include "cpu_kernels_common.h"
 #include "depthwise_backward_weights_job.h"
 
 namespace dcls {
-
-namespace {
-
-// A 64-byte aligned array, zero-filled.
-template <typename T>
-class Aligned {
-public:
-    void allocate(size_t count) {
-        const size_t bytes = (std::max<size_t>(count * sizeof(T), 1) + 63) / 64 * 64;
-        void *p = std::aligned_alloc(64, bytes);
-        if (p == nullptr) throw std::bad_alloc();
-        std::memset(p, 0, bytes);
-        data_.reset(static_cast<T *>(p));
-    }
-    T *get() const { return data_.get(); }
-
-private:
-    struct Free {
-        void operator()(T *p) const { std::free(p); }
-    };
-    std::unique_ptr<T, Free> data_;
-};
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// The unpadded index of padded position j along an axis of n cells padded by p, or -1 for a
-// zero (PyTorch semantics, as padding.cpp).
-int64_t source_index(int64_t j, int64_t n, int64_t p, dcls_padding_mode mode) {
-    int64_t i = j - p;
-    if (i >= 0 && i < n) return i;
-    switch (mode) {
-        case DCLS_PADDING_REFLECT:
-            if (n == 1) return 0;
-            while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-            return i;
-        case DCLS_PADDING_REPLICATE: return i < 0 ? 0 : n - 1;
-        case DCLS_PADDING_CIRCULAR: return ((i % n) + n) % n;
-        default: return -1;
-    }
-}
-
-bool has_avx512() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-}
-
-}  // namespace
 
 struct DepthwiseBackwardWeights::Impl {
     DwJob job{};
     bool avx512 = false;
     int threads_alloc = 1;
-    std::vector<int64_t> src_d, src_h, src_w;
-    Aligned<float> planes, part;
-    Aligned<double> bias_part;
+    PaddedGeometry geometry;
+    AlignedArray<float> planes, part;
+    AlignedArray<double> bias_part;
+
+    explicit Impl(const dcls_conv_desc &d) : geometry(d) {}
 
     // The batch and item splits for nt threads: enough units to keep nt threads busy and
     // balanced under dynamic scheduling, preferring batch splits (no repeated packing).
@@ -86,42 +35,28 @@ bool DepthwiseBackwardWeights::applies(const dcls_conv_desc &d) {
     return d.groups == d.in_channels && d.groups == d.out_channels;
 }
 
-DepthwiseBackwardWeights::DepthwiseBackwardWeights(const dcls_conv_desc &d) : impl_(new Impl) {
+DepthwiseBackwardWeights::DepthwiseBackwardWeights(const dcls_conv_desc &d) : impl_(new Impl(d)) {
     Impl &p = *impl_;
     DwJob &j = p.job;
-
-    // Instruction set: AVX-512 where the CPU has it; DCLS_DEPTHWISE_ISA=avx2 forces AVX2 (for tests).
-    const char *forced = std::getenv("DCLS_DEPTHWISE_ISA");
-    p.avx512 = has_avx512() && !(forced != nullptr && std::strcmp(forced, "avx2") == 0);
+    const PaddedGeometry &g = p.geometry;
+    p.avx512 = use_avx512();
     j.V = p.avx512 ? kDwAvx512Lanes : kDwAvx2Lanes;
     j.kb_max = p.avx512 ? kDwAvx512KbMax : kDwAvx2KbMax;
-
-    // Geometry on three axes.
     j.N = d.batch;
     j.C = d.in_channels;
     j.CB = ceil_div(j.C, j.V);
-    const int lead = 3 - d.ndim;
-    int64_t pad[3];
     for (int i = 0; i < 3; ++i) {
-        const bool used = i >= lead;
-        j.in[i] = used ? d.input_size[i - lead] : 1;
-        j.k[i] = used ? d.kernel_size[i - lead] : 1;
-        j.s[i] = used ? d.stride[i - lead] : 1;
-        pad[i] = used ? d.padding[i - lead] : 0;
-        j.out[i] = (j.in[i] + 2 * pad[i] - j.k[i]) / j.s[i] + 1;
-        j.xp[i] = (j.out[i] - 1) * j.s[i] + j.k[i];
+        j.in[i] = g.in[i];
+        j.out[i] = g.out[i];
+        j.k[i] = g.k[i];
+        j.s[i] = g.s[i];
+        j.xp[i] = g.xp[i];
     }
-    const auto mode = static_cast<dcls_padding_mode>(d.padding_mode);
-    std::vector<int64_t> *tables[3] = {&p.src_d, &p.src_h, &p.src_w};
-    for (int i = 0; i < 3; ++i) {
-        tables[i]->resize(j.xp[i]);
-        for (int64_t q = 0; q < j.xp[i]; ++q) (*tables[i])[q] = source_index(q, j.in[i], pad[i], mode);
-    }
-    j.row_src_d = p.src_d.data();
-    j.row_src_h = p.src_h.data();
-    j.col_src_w = p.src_w.data();
-    j.col_lo = std::min(pad[2], j.xp[2]);
-    j.col_hi = std::max(j.col_lo, std::min(pad[2] + j.in[2], j.xp[2]));
+    j.row_src_d = g.src[0].data();
+    j.row_src_h = g.src[1].data();
+    j.col_src_w = g.src[2].data();
+    j.col_lo = g.col_lo;
+    j.col_hi = g.col_hi;
     j.KWB = ceil_div(j.k[2], j.kb_max);
 
     // Scratch for the most threads a call may use.

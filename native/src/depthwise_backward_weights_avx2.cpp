@@ -25,10 +25,11 @@ struct Isa {
     static vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
 };
 
+#include "channels_last_pack_impl.h"
 #include "depthwise_backward_weights_impl.h"
 
 }  // namespace
 
-void depthwise_backward_weights_avx2(const DwJob &job) { run_units(job); }
+void depthwise_backward_weights_avx2(const DwJob &job) { run_depthwise(job); }
 
 }  // namespace dcls

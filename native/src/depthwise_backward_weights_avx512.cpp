@@ -17,7 +17,7 @@ struct Isa {
     static constexpr int V = int(kDwAvx512Lanes);
     static constexpr int T = 4;
     static constexpr int KB_MAX = int(kDwAvx512KbMax);
-    static constexpr int ACC_BUDGET = 24;
+    static constexpr int ACC_BUDGET = 20;
     using vec = __m512;
     static vec zero() { return _mm512_setzero_ps(); }
     static vec load(const float *p) { return _mm512_load_ps(p); }
@@ -26,10 +26,11 @@ struct Isa {
     static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
 };
 
+#include "channels_last_pack_impl.h"
 #include "depthwise_backward_weights_impl.h"
 
 }  // namespace
 
-void depthwise_backward_weights_avx512(const DwJob &job) { run_units(job); }
+void depthwise_backward_weights_avx512(const DwJob &job) { run_depthwise(job); }
 
 }  // namespace dcls

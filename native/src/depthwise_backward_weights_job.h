@@ -51,7 +51,7 @@ void depthwise_backward_weights_avx512(const DwJob &job);
 void depthwise_backward_weights_avx2(const DwJob &job);
 
 // The vector width and widest kw block of each kernel.
-constexpr int64_t kDwAvx512Lanes = 16, kDwAvx512KbMax = 24;
-constexpr int64_t kDwAvx2Lanes = 8, kDwAvx2KbMax = 12;
+constexpr int64_t kDwAvx512Lanes = 16, kDwAvx512KbMax = 16;
+constexpr int64_t kDwAvx2Lanes = 8, kDwAvx2KbMax = 10;
 
 }  // namespace dcls

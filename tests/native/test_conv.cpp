@@ -1,12 +1,14 @@
 // Tests of the convolution C ABI (dcls_conv_*) against a naive double-precision direct
 // convolution and its naive backward, over random shapes: ndim 1, 2, 3; groups 1, 2 and
 // depthwise; strides 1..3; padding 0..kernel/2 with non-square sizes; all four padding modes;
-// with and without bias; accumulate 0 and 1. Then depthwise shapes for the library's own
-// depthwise backward-weights kernel (kernels up to 23, channel counts off the vector width,
-// every thread split, both instruction sets), one of them the full benchmark shape. Then the
-// error paths of the C ABI.
+// with and without bias; accumulate 0 and 1. Then the library's own kernels: depthwise shapes
+// (forward, backward data at stride 1 and backward weights: kernels up to 41, channel counts off
+// the vector width, every thread split, both instruction sets, oneDNN's depthwise path too, the
+// full depthwise benchmark shape for backward weights) and dense backward weights (shapes oneDNN
+// sends to gemm, random ones with the dense kernel forced, both instruction sets, a 1D shape
+// with long sums). Then the error paths of the C ABI.
 //
-// Usage: test_conv [seed [configs [depthwise configs]]]. Prints "N passed, M failed"; exits
+// Usage: test_conv [seed [configs [own-kernel configs]]]. Prints "N passed, M failed"; exits
 // non-zero on a failure.
 #include <algorithm>
 #include <cmath>
@@ -302,9 +304,9 @@ dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cou
 
 // ---- depthwise backward weights ----------------------------------------------------------
 
-// Depthwise with channel multiplier 1, the shapes the library's own backward-weights kernel
-// takes: channel counts on and off the vector widths (8, 16), kernels up to 23 wide, strides
-// 1..3, all padding modes.
+// Depthwise with channel multiplier 1, the shapes the library's own depthwise kernels take:
+// channel counts on and off the vector widths (8, 16), kernels up to 23 wide, strides 1..3, all
+// padding modes.
 dcls_conv_desc random_depthwise_config(std::mt19937_64 &rng) {
     static const int64_t channels[] = {1, 3, 5, 8, 9, 16, 17, 24, 33};
     for (;;) {
@@ -347,6 +349,10 @@ dcls_conv_desc depthwise_desc(int ndim, int mode, int64_t n, int64_t c, std::ini
     return d;
 }
 
+// DCLS_CPU_ISA: "" (the CPU's best) or "avx2", for all of the library's own
+// kernels; read when a plan is made.
+void set_isa(const char *isa) { setenv("DCLS_CPU_ISA", isa, 1); }
+
 void test_depthwise(int configs, std::mt19937_64 &rng) {
     const dcls_conv_desc fixed[] = {
         depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 17, {21, 19}, {17, 17}, {1, 1}, {8, 8}),
@@ -363,7 +369,7 @@ void test_depthwise(int configs, std::mt19937_64 &rng) {
     // Both instruction sets (the plan picks its kernel when created), and thread counts that
     // give every work split: batch splits, kernel-row splits, one thread, more threads than cores.
     for (const char *isa : {"", "avx2"}) {
-        setenv("DCLS_DEPTHWISE_ISA", isa, 1);
+        set_isa(isa);
         for (int threads : {2, 1, 5}) {
             dcls_set_num_threads(threads);
             for (const dcls_conv_desc &d : fixed) test_config(d, rng);
@@ -371,8 +377,13 @@ void test_depthwise(int configs, std::mt19937_64 &rng) {
         dcls_set_num_threads(2);
         for (int i = 0; i < configs; ++i) test_config(random_depthwise_config(rng), rng);
     }
-    unsetenv("DCLS_DEPTHWISE_ISA");
+    unsetenv("DCLS_CPU_ISA");
     dcls_set_num_threads(0);
+
+    // oneDNN's depthwise forward and backward data (which the plan keeps for strides > 1).
+    setenv("DCLS_DEPTHWISE_CONV", "never", 1);
+    for (const dcls_conv_desc &d : fixed) test_config(d, rng);
+    unsetenv("DCLS_DEPTHWISE_CONV");
 }
 
 // The benchmark shape (N=8, 96 channels, 56x56, 17x17 kernel, padding 8): 25088 terms per
@@ -405,7 +416,7 @@ void test_depthwise_large() {
         }
 
     for (const char *isa : {"", "avx2"}) {
-        setenv("DCLS_DEPTHWISE_ISA", isa, 1);
+        set_isa(isa);
         dcls_conv_plan *plan = nullptr;
         if (dcls_conv_plan_create(&d, &plan) != DCLS_OK) {
             check(false, name + ": plan_create: " + dcls_last_error());
@@ -425,7 +436,102 @@ void test_depthwise_large() {
               name + " " + (isa[0] ? isa : "default isa") + ": backward_weights accumulate=1");
         dcls_conv_plan_destroy(plan);
     }
-    unsetenv("DCLS_DEPTHWISE_ISA");
+    unsetenv("DCLS_CPU_ISA");
+}
+
+// ---- dense backward weights --------------------------------------------------------------
+
+dcls_conv_desc dense_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, std::initializer_list<int64_t> size,
+                          std::initializer_list<int64_t> k, std::initializer_list<int64_t> s,
+                          std::initializer_list<int64_t> p) {
+    dcls_conv_desc d = depthwise_desc(ndim, mode, n, cin, size, k, s, p);
+    d.out_channels = cout;
+    d.groups = 1;
+    return d;
+}
+
+// A random dense shape: channel counts on both sides of the vector widths, so that either side
+// may be the vectorised one.
+dcls_conv_desc random_dense_config(std::mt19937_64 &rng) {
+    static const int64_t channels[] = {1, 2, 3, 5, 8, 9, 16, 17, 24, 33};
+    for (;;) {
+        dcls_conv_desc d = random_config(rng);
+        d.groups = 1;
+        d.in_channels = channels[uniform(rng, 0, 9)];
+        d.out_channels = channels[uniform(rng, 0, 9)];
+        if (Ref(d).y_count() * Ref(d).k_plane() * d.in_channels <= 1500000) return d;
+    }
+}
+
+void test_dense(int configs, std::mt19937_64 &rng) {
+    // Shapes oneDNN runs on gemm, which the plan gives to the dense kernel by itself.
+    const dcls_conv_desc fixed[] = {
+        dense_desc(1, DCLS_PADDING_ZEROS, 2, 16, 16, {100}, {41}, {1}, {20}),
+        dense_desc(1, DCLS_PADDING_CIRCULAR, 3, 5, 33, {77}, {23}, {2}, {11}),     // vector side o
+        dense_desc(1, DCLS_PADDING_REFLECT, 2, 40, 3, {64}, {17}, {3}, {8}),       // vector side c, tiles
+        dense_desc(2, DCLS_PADDING_ZEROS, 2, 8, 8, {21, 19}, {17, 17}, {1, 1}, {8, 8}),
+        dense_desc(2, DCLS_PADDING_REPLICATE, 1, 3, 20, {15, 22}, {9, 13}, {2, 1}, {4, 6}),
+        dense_desc(3, DCLS_PADDING_ZEROS, 1, 4, 6, {6, 7, 5}, {5, 5, 3}, {1, 2, 1}, {2, 2, 1}),
+    };
+    for (const char *isa : {"", "avx2"}) {
+        set_isa(isa);
+        for (int threads : {2, 1, 5}) {
+            dcls_set_num_threads(threads);
+            for (const dcls_conv_desc &d : fixed) test_config(d, rng);
+        }
+        // Random dense shapes with the dense kernel forced.
+        dcls_set_num_threads(2);
+        setenv("DCLS_DENSE_BACKWARD_WEIGHTS", "always", 1);
+        for (int i = 0; i < configs; ++i) test_config(random_dense_config(rng), rng);
+        unsetenv("DCLS_DENSE_BACKWARD_WEIGHTS");
+    }
+    unsetenv("DCLS_CPU_ISA");
+    dcls_set_num_threads(0);
+}
+
+// A 1D dense shape like the benchmark's (64 -> 64 channels, kernel 41), 4 x 512 positions per
+// sum, on data with a positive mean. Only backward weights, against a direct double reference.
+void test_dense_large() {
+    const dcls_conv_desc d = dense_desc(1, DCLS_PADDING_ZEROS, 4, 64, 64, {512}, {41}, {1}, {20});
+    const std::string name = "large " + describe(d);
+    const Ref ref(d);
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<float> ux(0.f, 1.f), ug(-0.25f, 1.f);
+    std::vector<float> x(ref.x_count()), gy(ref.y_count());
+    for (float &e : x) e = ux(rng);
+    for (float &e : gy) e = ug(rng);
+
+    const int64_t C = 64, O = 64, L = 512, K = 41, P = 20;
+    std::vector<double> gw_ref(ref.w_count(), 0.0), gb_ref(O, 0.0);
+    for (int64_t n = 0; n < d.batch; ++n)
+        for (int64_t o = 0; o < O; ++o) {
+            const float *gs = gy.data() + (n * O + o) * L;
+            for (int64_t l = 0; l < L; ++l) gb_ref[o] += gs[l];
+            for (int64_t c = 0; c < C; ++c) {
+                const float *xs = x.data() + (n * C + c) * L;
+                for (int64_t k = 0; k < K; ++k) {
+                    double sum = 0.0;
+                    for (int64_t l = std::max<int64_t>(0, P - k); l < std::min<int64_t>(L, L + P - k); ++l)
+                        sum += double(gs[l]) * xs[l + k - P];
+                    gw_ref[(o * C + c) * K + k] += sum;
+                }
+            }
+        }
+
+    for (const char *isa : {"", "avx2"}) {
+        set_isa(isa);
+        dcls_conv_plan *plan = nullptr;
+        if (dcls_conv_plan_create(&d, &plan) != DCLS_OK) {
+            check(false, name + ": plan_create: " + dcls_last_error());
+            continue;
+        }
+        std::vector<float> gw(ref.w_count(), 5.f), gb(O, 5.f);
+        const bool st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), 0) == DCLS_OK;
+        check(st && close(gw, gw_ref, "grad_kernel") && close(gb, gb_ref, "grad_bias"),
+              name + " " + (isa[0] ? isa : "default isa") + ": backward_weights");
+        dcls_conv_plan_destroy(plan);
+    }
+    unsetenv("DCLS_CPU_ISA");
 }
 
 // ---- error paths ---------------------------------------------------------------------------
@@ -493,7 +599,7 @@ void test_errors() {
 int main(int argc, char **argv) {
     const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240601;
     const int configs = argc > 2 ? std::atoi(argv[2]) : 300;
-    const int depthwise_configs = argc > 3 ? std::atoi(argv[3]) : 100;
+    const int own_configs = argc > 3 ? std::atoi(argv[3]) : 40;
     std::mt19937_64 rng(seed);
 
     // Fixed shapes with channel counts that oneDNN's optimised kernels (jit, brgconv, brdgmm_dw) take.
@@ -511,8 +617,10 @@ int main(int argc, char **argv) {
     for (const dcls_conv_desc &d : fixed) test_config(d, rng);
     for (int i = 0; i < configs; ++i) test_config(random_config(rng), rng);
 
-    test_depthwise(depthwise_configs, rng);
+    test_depthwise(own_configs, rng);
     test_depthwise_large();
+    test_dense(own_configs, rng);
+    test_dense_large();
 
     test_errors();
 
