@@ -216,73 +216,8 @@ final class CorrKernels {
 
     /**
      * Adds, for output channels o0..o0+3 (row-padded gradient planes from {@code gb}, {@code gPlane} apart) and the
-     * 4 taps at input offsets t0..t3 of input plane {@code xb}, the products over every output position to the 16
-     * vector partial sums {@code part[po ..]} ([channel][tap][lane]).
-     */
-    static void weights4x4(CorrPlan p, float[] g, int gb, float[] xs, int xb, int t0, int t1, int t2, int t3,
-                           float[] part, int po) {
-        final int gp = p.gPlane;
-        FloatVector a00 = FloatVector.fromArray(S, part, po), a01 = FloatVector.fromArray(S, part, po + L);
-        FloatVector a02 = FloatVector.fromArray(S, part, po + 2 * L), a03 = FloatVector.fromArray(S, part, po + 3 * L);
-        FloatVector a10 = FloatVector.fromArray(S, part, po + 4 * L), a11 = FloatVector.fromArray(S, part, po + 5 * L);
-        FloatVector a12 = FloatVector.fromArray(S, part, po + 6 * L), a13 = FloatVector.fromArray(S, part, po + 7 * L);
-        FloatVector a20 = FloatVector.fromArray(S, part, po + 8 * L), a21 = FloatVector.fromArray(S, part, po + 9 * L);
-        FloatVector a22 = FloatVector.fromArray(S, part, po + 10 * L), a23 = FloatVector.fromArray(S, part, po + 11 * L);
-        FloatVector a30 = FloatVector.fromArray(S, part, po + 12 * L), a31 = FloatVector.fromArray(S, part, po + 13 * L);
-        FloatVector a32 = FloatVector.fromArray(S, part, po + 14 * L), a33 = FloatVector.fromArray(S, part, po + 15 * L);
-        final int[] slotIn = p.slotIn;
-        final int[] slotGrad = p.slotGrad;
-        for (int sl = 0; sl < slotIn.length; sl++) {
-            int xo = xb + slotIn[sl];
-            int go = gb + slotGrad[sl];
-            {
-                FloatVector x0 = FloatVector.fromArray(S, xs, xo + t0);
-                FloatVector x1 = FloatVector.fromArray(S, xs, xo + t1);
-                FloatVector x2 = FloatVector.fromArray(S, xs, xo + t2);
-                FloatVector x3 = FloatVector.fromArray(S, xs, xo + t3);
-                FloatVector gv = FloatVector.fromArray(S, g, go);
-                a00 = gv.fma(x0, a00);
-                a01 = gv.fma(x1, a01);
-                a02 = gv.fma(x2, a02);
-                a03 = gv.fma(x3, a03);
-                gv = FloatVector.fromArray(S, g, go + gp);
-                a10 = gv.fma(x0, a10);
-                a11 = gv.fma(x1, a11);
-                a12 = gv.fma(x2, a12);
-                a13 = gv.fma(x3, a13);
-                gv = FloatVector.fromArray(S, g, go + 2 * gp);
-                a20 = gv.fma(x0, a20);
-                a21 = gv.fma(x1, a21);
-                a22 = gv.fma(x2, a22);
-                a23 = gv.fma(x3, a23);
-                gv = FloatVector.fromArray(S, g, go + 3 * gp);
-                a30 = gv.fma(x0, a30);
-                a31 = gv.fma(x1, a31);
-                a32 = gv.fma(x2, a32);
-                a33 = gv.fma(x3, a33);
-            }
-        }
-        a00.intoArray(part, po);
-        a01.intoArray(part, po + L);
-        a02.intoArray(part, po + 2 * L);
-        a03.intoArray(part, po + 3 * L);
-        a10.intoArray(part, po + 4 * L);
-        a11.intoArray(part, po + 5 * L);
-        a12.intoArray(part, po + 6 * L);
-        a13.intoArray(part, po + 7 * L);
-        a20.intoArray(part, po + 8 * L);
-        a21.intoArray(part, po + 9 * L);
-        a22.intoArray(part, po + 10 * L);
-        a23.intoArray(part, po + 11 * L);
-        a30.intoArray(part, po + 12 * L);
-        a31.intoArray(part, po + 13 * L);
-        a32.intoArray(part, po + 14 * L);
-        a33.intoArray(part, po + 15 * L);
-    }
-
-    /**
-     * As {@link #weights4x4} with 6 taps (t0..t5): 24 vector partial sums at {@code part[po ..]} ([channel][tap][lane]);
-     * 10 loads for 24 multiply-adds.
+     * 6 taps at input offsets t0..t5 of input plane {@code xb}, the products over every output position to the 24
+     * vector partial sums {@code part[po ..]} ([channel][tap][lane]): 10 loads for 24 multiply-adds.
      */
     static void weights4x6(CorrPlan p, float[] g, int gb, float[] xs, int xb, int t0, int t1, int t2, int t3,
                            int t4, int t5, float[] part, int po) {
@@ -311,8 +246,8 @@ final class CorrKernels {
         FloatVector a33 = FloatVector.fromArray(S, part, po + 21 * L);
         FloatVector a34 = FloatVector.fromArray(S, part, po + 22 * L);
         FloatVector a35 = FloatVector.fromArray(S, part, po + 23 * L);
-        final int[] slotIn = p.slotIn;
-        final int[] slotGrad = p.slotGrad;
+        final int[] slotIn = p.gSlotIn;
+        final int[] slotGrad = p.gSlotGrad;
         for (int sl = 0; sl < slotIn.length; sl++) {
             int xo = xb + slotIn[sl];
             int go = gb + slotGrad[sl];
@@ -377,13 +312,13 @@ final class CorrKernels {
         a35.intoArray(part, po + 23 * L);
     }
 
-    /** As {@link #weights4x4} for one output channel: 4 partial sums at {@code part[po ..]} ([tap][lane]). */
+    /** As {@link #weights4x6} for one output channel and 4 taps: 4 partial sums at {@code part[po ..]} ([tap][lane]). */
     static void weights1x4(CorrPlan p, float[] g, int gb, float[] xs, int xb, int t0, int t1, int t2, int t3,
                            float[] part, int po) {
         FloatVector a0 = FloatVector.fromArray(S, part, po), a1 = FloatVector.fromArray(S, part, po + L);
         FloatVector a2 = FloatVector.fromArray(S, part, po + 2 * L), a3 = FloatVector.fromArray(S, part, po + 3 * L);
-        final int[] slotIn = p.slotIn;
-        final int[] slotGrad = p.slotGrad;
+        final int[] slotIn = p.gSlotIn;
+        final int[] slotGrad = p.gSlotGrad;
         for (int sl = 0; sl < slotIn.length; sl++) {
             int xo = xb + slotIn[sl];
             int go = gb + slotGrad[sl];

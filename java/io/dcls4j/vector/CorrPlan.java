@@ -14,15 +14,18 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (batch, outCh)} of {@code od * oh * ow} floats (C order, no gaps); kernel {@code (outCh, ipg, kd, kh, kw)}
  * in C order.
  *
- * <p>The output gradient, when a kernel reads it, is in a "row-padded" layout: every depth slice has 3 zero rows
- * above and below its {@code oh} rows, every row {@code owr} (a multiple of the vector length) floats with zeros
+ * <p>The output gradient, when a kernel reads it, is in a "row-padded" layout: every depth slice has
+ * {@link #gyMargin} zero rows above and below its {@code oh} rows, every row {@code owr} (a multiple of the vector length) floats with zeros
  * after the {@code ow} values, planes {@code gPlane} floats apart.
  */
 final class CorrPlan {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    /** Zero rows above and below every slice of a row-padded output gradient. */
-    static final int GY_MARGIN = 4;
+    /**
+     * Zero rows above and below every slice of a row-padded output gradient, when the depthwise weight-gradient
+     * kernels need them (up to 5 kernel rows share input rows: 4 rows of margin); 0 otherwise.
+     */
+    final int gyMargin;
 
     final int batch;
     final int inCh;
@@ -84,8 +87,9 @@ final class CorrPlan {
     final int[] slotIn;
     final int[] slotOut;
     final int[] slotCol;
-    /** Offset of each output vector in the row-padded output gradient (padding vectors read zeros). */
-    final int[] slotGrad;
+    /** The real output vectors (no padding): input offset and offset in the row-padded output gradient. */
+    final int[] gSlotIn;
+    final int[] gSlotGrad;
 
     CorrPlan(int batch, int inCh, int outCh, int groups, int xd, int xh, int xw, int phases,
              int kd, int kh, int kw, int sd, int sh, int od, int oh, int ow) {
@@ -111,7 +115,8 @@ final class CorrPlan {
         this.oh = oh;
         this.ow = ow;
         this.owr = (int) roundUp(ow);
-        long slice = (long) (oh + 2 * GY_MARGIN) * owr;
+        this.gyMargin = ipg == 1 && sh == 1 && kh >= 2 ? 4 : 0;
+        long slice = (long) (oh + 2 * gyMargin) * owr;
         long gradPlane = roundUp(od * slice);
         long outPlane = (long) od * oh * ow;
         if (plane * batch * inCh + slack() > Integer.MAX_VALUE || outPlane * batch * outCh > Integer.MAX_VALUE
@@ -155,7 +160,7 @@ final class CorrPlan {
                 for (int r = 0; r < oh + rr - 1; r++) {
                     for (int v = 0; v < vectorsPerRow; v++, i++) {
                         in[i] = (a * sd * xh + r) * wr + v * L;
-                        grad[i] = a * gSlice + (GY_MARGIN + r) * owr + v * L;
+                        grad[i] = a * gSlice + (gyMargin + r) * owr + v * L;
                     }
                 }
             }
@@ -172,20 +177,22 @@ final class CorrPlan {
         slotIn = new int[slots];
         slotOut = new int[slots];
         slotCol = new int[slots];
-        slotGrad = new int[slots];
+        gSlotIn = new int[realSlots];
+        gSlotGrad = new int[realSlots];
         java.util.Arrays.fill(slotCol, ow);
         for (int a = 0; a < od; a++) {
             for (int b = 0; b < oh; b++) {
                 int r = a * oh + b;
                 rowIn[r] = (a * sd * xh + b * sh) * wr;
                 rowOut[r] = r * ow;
-                rowGrad[r] = a * gSlice + (b + GY_MARGIN) * owr;
+                rowGrad[r] = a * gSlice + (b + gyMargin) * owr;
                 for (int v = 0; v < perRow; v++) {
                     int s = r * perRow + v;
                     slotIn[s] = rowIn[r] + v * L;
                     slotOut[s] = rowOut[r] + v * L;
                     slotCol[s] = v * L;
-                    slotGrad[s] = rowGrad[r] + v * L;
+                    gSlotIn[s] = slotIn[s];
+                    gSlotGrad[s] = rowGrad[r] + v * L;
                 }
             }
         }

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>R &gt;= 2 needs stride 1 along H: input row {@code r} meets gradient row {@code r - i} for tap row
  * {@code h0 + i}, so each loaded input vector serves R taps and each loaded gradient vector W taps; the gradient's
- * zero margin rows ({@link CorrPlan#GY_MARGIN}) stand in for rows that do not exist. R = 1 works for any stride.
+ * zero margin rows ({@link CorrPlan#gyMargin}) stand in for rows that do not exist. R = 1 works for any stride.
  * The row offsets come from {@link CorrPlan#dwRowIn} / {@link CorrPlan#dwRowGrad} (R &gt;= 2) or
- * {@link CorrPlan#slotIn} / {@link CorrPlan#slotGrad} (R = 1), one flat loop over vectors.
+ * {@link CorrPlan#gSlotIn} / {@link CorrPlan#gSlotGrad} (R = 1), one flat loop over vectors.
  */
 final class DwWeightKernels {
     private static final VectorSpecies<Float> S = CorrPlan.S;
@@ -66,8 +66,8 @@ final class DwWeightKernels {
                                    float[] part) {
         final int k0 = p.colOff[c0];
         FloatVector a00 = FloatVector.fromArray(S, part, 0);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
@@ -85,8 +85,8 @@ final class DwWeightKernels {
         final int k1 = p.colOff[c0 + 1];
         FloatVector a00 = FloatVector.fromArray(S, part, 0);
         FloatVector a01 = FloatVector.fromArray(S, part, L);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
@@ -109,8 +109,8 @@ final class DwWeightKernels {
         FloatVector a00 = FloatVector.fromArray(S, part, 0);
         FloatVector a01 = FloatVector.fromArray(S, part, L);
         FloatVector a02 = FloatVector.fromArray(S, part, 2 * L);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
@@ -138,8 +138,8 @@ final class DwWeightKernels {
         FloatVector a01 = FloatVector.fromArray(S, part, L);
         FloatVector a02 = FloatVector.fromArray(S, part, 2 * L);
         FloatVector a03 = FloatVector.fromArray(S, part, 3 * L);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
@@ -172,8 +172,8 @@ final class DwWeightKernels {
         FloatVector a02 = FloatVector.fromArray(S, part, 2 * L);
         FloatVector a03 = FloatVector.fromArray(S, part, 3 * L);
         FloatVector a04 = FloatVector.fromArray(S, part, 4 * L);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
@@ -211,8 +211,8 @@ final class DwWeightKernels {
         FloatVector a03 = FloatVector.fromArray(S, part, 3 * L);
         FloatVector a04 = FloatVector.fromArray(S, part, 4 * L);
         FloatVector a05 = FloatVector.fromArray(S, part, 5 * L);
-        final int[] rowIn = p.slotIn;
-        final int[] rowGrad = p.slotGrad;
+        final int[] rowIn = p.gSlotIn;
+        final int[] rowGrad = p.gSlotGrad;
         final int xBase = xb + (z * p.xh + h0) * p.wr;
         for (int t = 0; t < rowIn.length; t++) {
             int xo = xBase + rowIn[t];
