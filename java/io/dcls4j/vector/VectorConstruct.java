@@ -390,12 +390,28 @@ public final class VectorConstruct {
             switch (ndim) {
                 case 1 -> {
                     double[] a = s.val[0], ad = s.dc[0], as = s.ds[0];
-                    for (int x = s.lo[0]; x < s.hi[0]; x++) {
+                    double n1 = 0, t1 = 0, ts1 = 0, n2 = 0, t2 = 0, ts2 = 0; // two chains each
+                    int x = s.lo[0];
+                    int end = s.hi[0];
+                    for (; x + 1 < end; x += 2) {
                         double g = gk[base + x];
-                        n += g * a[x];
-                        t[0] += g * ad[x];
-                        ts[0] += g * as[x];
+                        double g2 = gk[base + x + 1];
+                        n1 += g * a[x];
+                        t1 += g * ad[x];
+                        ts1 += g * as[x];
+                        n2 += g2 * a[x + 1];
+                        t2 += g2 * ad[x + 1];
+                        ts2 += g2 * as[x + 1];
                     }
+                    if (x < end) {
+                        double g = gk[base + x];
+                        n1 += g * a[x];
+                        t1 += g * ad[x];
+                        ts1 += g * as[x];
+                    }
+                    n = n1 + n2;
+                    t[0] = t1 + t2;
+                    ts[0] = ts1 + ts2;
                 }
                 case 2 -> {
                     double[] a = s.val[0], ad = s.dc[0], as = s.ds[0];
@@ -404,13 +420,27 @@ public final class VectorConstruct {
                     int lo1 = s.lo[1], hi1 = s.hi[1];
                     for (int h = s.lo[0]; h < s.hi[0]; h++) {
                         int row = base + h * w;
-                        double s0 = 0, s1 = 0, s2 = 0;
-                        for (int x = lo1; x < hi1; x++) {
+                        double s0 = 0, s1 = 0, s2 = 0, r0 = 0, r1 = 0, r2 = 0; // two chains each
+                        int x = lo1;
+                        for (; x + 1 < hi1; x += 2) {
+                            double g = gk[row + x];
+                            double g2 = gk[row + x + 1];
+                            s0 += g * b[x];
+                            s1 += g * bd[x];
+                            s2 += g * bs[x];
+                            r0 += g2 * b[x + 1];
+                            r1 += g2 * bd[x + 1];
+                            r2 += g2 * bs[x + 1];
+                        }
+                        if (x < hi1) {
                             double g = gk[row + x];
                             s0 += g * b[x];
                             s1 += g * bd[x];
                             s2 += g * bs[x];
                         }
+                        s0 += r0;
+                        s1 += r1;
+                        s2 += r2;
                         n += a[h] * s0;
                         t[0] += ad[h] * s0;
                         ts[0] += as[h] * s0;
@@ -428,13 +458,27 @@ public final class VectorConstruct {
                         double q0 = 0, q1 = 0, q1s = 0, q2 = 0, q2s = 0;
                         for (int h = s.lo[1]; h < s.hi[1]; h++) {
                             int row = base + (dd * hh + h) * w;
-                            double s0 = 0, s1 = 0, s2 = 0;
-                            for (int x = lo2; x < hi2; x++) {
+                            double s0 = 0, s1 = 0, s2 = 0, r0 = 0, r1 = 0, r2 = 0;
+                            int x = lo2;
+                            for (; x + 1 < hi2; x += 2) {
+                                double g = gk[row + x];
+                                double g2 = gk[row + x + 1];
+                                s0 += g * cc[x];
+                                s1 += g * cd[x];
+                                s2 += g * cs[x];
+                                r0 += g2 * cc[x + 1];
+                                r1 += g2 * cd[x + 1];
+                                r2 += g2 * cs[x + 1];
+                            }
+                            if (x < hi2) {
                                 double g = gk[row + x];
                                 s0 += g * cc[x];
                                 s1 += g * cd[x];
                                 s2 += g * cs[x];
                             }
+                            s0 += r0;
+                            s1 += r1;
+                            s2 += r2;
                             q0 += b[h] * s0;
                             q1 += bd[h] * s0;
                             q1s += bs[h] * s0;
@@ -493,12 +537,20 @@ public final class VectorConstruct {
         a[i] = accumulate ? (float) (a[i] + v) : (float) v;
     }
 
+    /** The sum of a[lo..hi), with four independent partial sums (a chain of dependent adds is 4x slower). */
     private static double sum(double[] a, int lo, int hi) {
-        double s = 0;
-        for (int i = lo; i < hi; i++) {
-            s += a[i];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = lo;
+        for (; i + 3 < hi; i += 4) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
         }
-        return s;
+        for (; i < hi; i++) {
+            s0 += a[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     private static void check(ConstructConfig c, float[] weight, float[] positions, float[] sigma) {
