@@ -28,7 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class VectorDclsTest {
 
     record Layer(Interpolation interpolation, int cin, int cout, int groups, int count, int[] dks, int[] stride,
-                 int[] padding, PaddingMode mode, int batch, int[] input) {
+                 int[] padding, PaddingMode mode, int batch, int[] input, double spread) {
+        Layer(Interpolation interpolation, int cin, int cout, int groups, int count, int[] dks, int[] stride,
+              int[] padding, PaddingMode mode, int batch, int[] input) {
+            this(interpolation, cin, cout, groups, count, dks, stride, padding, mode, batch, input, 1.0);
+        }
     }
 
     static Stream<Arguments> layers() {
@@ -48,6 +52,11 @@ class VectorDclsTest {
                     PaddingMode.REFLECT, 2, new int[]{7, 19})));
             list.add(Arguments.of(new Layer(i, 3, 6, 3, 4, new int[]{7, 5}, new int[]{1, 1}, new int[]{3, 2},
                     PaddingMode.CIRCULAR, 1, new int[]{9, 33})));
+            // positions near the centre (as at initialisation): small supports, zero kernel rows and columns
+            list.add(Arguments.of(new Layer(i, 5, 5, 5, 6, new int[]{13, 11}, new int[]{1, 1}, new int[]{6, 5}, z, 2,
+                    new int[]{12, 37}, 0.15)));
+            list.add(Arguments.of(new Layer(i, 4, 8, 1, 3, new int[]{9, 9}, new int[]{1, 1}, new int[]{4, 4}, z, 2,
+                    new int[]{10, 20}, 0.15)));
         }
         return list.stream();
     }
@@ -64,7 +73,7 @@ class VectorDclsTest {
         int elements = cc.elementCount();
         for (int d = 0; d < l.dks().length; d++) {
             for (int e = 0; e < elements; e++) {
-                p[d * elements + e] *= l.dks()[d] / 2f; // spread over the kernel
+                p[d * elements + e] *= (float) (l.spread() * l.dks()[d] / 2); // spread over the kernel
             }
         }
         float[] s = l.interpolation().learnsSigma() ? random(r, cc.positionLength()) : null;
