@@ -32,6 +32,11 @@ import java.util.stream.Stream;
  * next call with an input of the same shape and freed by {@link #close()}; copy them if you need
  * them longer. The input given to {@code forward} is read again by {@code backward}: leave it
  * unchanged in between. A layer is not thread-safe.
+ *
+ * <p><b>Training helpers.</b> {@link Builder#sharePositionsWith} makes several layers use one set
+ * of positions (and sigma); {@link #freezeSigma} stops sigma's gradient when a schedule sets it;
+ * {@link #inferenceMode(boolean)} caches a kernel built with sigma 0 (and, if asked, integer
+ * positions) and stops rebuilding it on every forward.
  */
 public final class DclsConv implements AutoCloseable {
     /** Input shapes whose plans and buffers are kept; the least recently used beyond this is freed. */
@@ -52,6 +57,7 @@ public final class DclsConv implements AutoCloseable {
     private final Parameter positions;
     private final Parameter sigma;
     private final Parameter bias;
+    private final DclsConv positionOwner;
     private final List<Parameter> parameters;
     private final Tensor kernel;
     private final Tensor gradKernel;
@@ -59,6 +65,12 @@ public final class DclsConv implements AutoCloseable {
     private ShapeState current;
     private Tensor lastInput;
     private boolean closed;
+    private boolean sigmaFrozen;
+    private boolean inference;
+    private boolean inferenceRounds;
+    private KernelConstruction inferenceConstruction;
+    private Tensor inferencePositions;
+    private Tensor inferenceSigma;
 
     private DclsConv(Builder b) {
         inChannels = b.inChannels;
@@ -73,14 +85,25 @@ public final class DclsConv implements AutoCloseable {
         interpolation = b.interpolation;
         construction = new KernelConstruction(new ConstructConfig(interpolation, outChannels, inChannels / groups,
                 kernelCount, dilatedKernelSize));
+        positionOwner = b.positionOwner == null ? null : b.positionOwner.rootPositionOwner();
         weight = parameter("weight", construction.weightShape());
-        positions = parameter("P", construction.positionShape());
-        sigma = interpolation.learnsSigma() ? parameter("SIG", construction.positionShape()) : null;
+        if (positionOwner == null) {
+            positions = parameter("P", construction.positionShape());
+            sigma = interpolation.learnsSigma() ? parameter("SIG", construction.positionShape()) : null;
+        } else {
+            positions = positionOwner.positions;
+            sigma = interpolation.learnsSigma() ? positionOwner.sigma : null;
+        }
         bias = b.bias ? parameter("bias", new long[] {outChannels}) : null;
         parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
         kernel = Tensor.allocate(arena, construction.kernelShape());
         gradKernel = Tensor.allocate(arena, construction.kernelShape());
         initialise(b.seed == null ? new SplittableRandom() : new SplittableRandom(b.seed));
+    }
+
+    /** The layer that owns the positions this layer uses: itself unless it shares another's. */
+    private DclsConv rootPositionOwner() {
+        return positionOwner == null ? this : positionOwner;
     }
 
     /** Starts a layer from {@code inChannels} to {@code outChannels}; see {@link Builder} for the defaults. */
@@ -109,6 +132,9 @@ public final class DclsConv implements AutoCloseable {
                 bias.value().set(i, (float) random.nextDouble(-bound, bound));
             }
         }
+        if (positionOwner != null) {
+            return; // the owner's positions and sigma are used as they are
+        }
         Tensor p = positions.value();
         for (long i = 0; i < p.elementCount(); i++) {
             p.set(i, (float) (0.5 * random.nextGaussian()));
@@ -124,12 +150,18 @@ public final class DclsConv implements AutoCloseable {
         return weight;
     }
 
-    /** Positions relative to the kernel centre, (ndim, Cout, Cin/groups, K); P[i] moves along axis i. */
+    /**
+     * Positions relative to the kernel centre, (ndim, Cout, Cin/groups, K); P[i] moves along axis i.
+     * For a layer built with {@link Builder#sharePositionsWith}, this is the owner's parameter.
+     */
     public Parameter positions() {
         return positions;
     }
 
-    /** Sigma, same shape as the positions; null unless the interpolation learns it. */
+    /**
+     * Sigma, same shape as the positions; null unless the interpolation learns it. Shared with the
+     * owner like the positions.
+     */
     public Parameter sigma() {
         return sigma;
     }
@@ -149,11 +181,92 @@ public final class DclsConv implements AutoCloseable {
         return kernel;
     }
 
-    /** Builds the dense kernel from the current parameters and returns it. */
+    /**
+     * Builds the dense kernel from the current parameters and returns it. In inference mode this
+     * rebuilds the cached inference kernel (call it after changing the parameters there).
+     */
     public Tensor buildKernel() {
         ensureOpen();
-        construction.forward(weight.value(), positions.value(), sigma == null ? null : sigma.value(), kernel);
+        if (inference) {
+            buildInferenceKernel();
+        } else {
+            construction.forward(weight.value(), positions.value(), sigma == null ? null : sigma.value(), kernel);
+        }
         return kernel;
+    }
+
+    /** The owner of this layer's positions and sigma, or null if the layer owns its own. */
+    public DclsConv positionOwner() {
+        return positionOwner;
+    }
+
+    /**
+     * Freezes or unfreezes sigma: a frozen sigma gets no gradient from {@link #backward} (its grad
+     * tensor is left as it is), for recipes that set sigma by a schedule instead of learning it
+     * (see {@code io.dcls4j.optim.SigmaSchedule}). No effect for interpolations without sigma.
+     * Default: not frozen. The flag belongs to this layer even when sigma is shared.
+     */
+    public DclsConv freezeSigma(boolean frozen) {
+        ensureOpen();
+        this.sigmaFrozen = frozen;
+        return this;
+    }
+
+    /** Whether {@link #freezeSigma} froze sigma. */
+    public boolean sigmaFrozen() {
+        return sigmaFrozen;
+    }
+
+    /**
+     * Enters inference mode: the kernel is built once, now, with the learned-width triangle at
+     * sigma 0 ({@link Interpolation#TRIANGLE_LEARNED_WIDTH} semantics; at integer positions each
+     * element is an exact one-hot of its weight, elsewhere a normalised bilinear-like spread),
+     * whatever the layer's interpolation; forward then reuses it without rebuilding, and
+     * {@link #backward} throws {@link IllegalStateException}. With {@code roundPositions} the
+     * positions are rounded to the nearest integer (half to even, as {@code torch.round}) for the
+     * kernel; the parameters themselves are never changed. Calling it again rebuilds the kernel
+     * from the current parameters; {@link #trainingMode()} leaves inference mode.
+     */
+    public DclsConv inferenceMode(boolean roundPositions) {
+        ensureOpen();
+        if (inferenceConstruction == null) {
+            inferenceConstruction = new KernelConstruction(new ConstructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH,
+                    outChannels, inChannels / groups, kernelCount, dilatedKernelSize));
+            inferencePositions = Tensor.allocate(arena, construction.positionShape());
+            inferenceSigma = Tensor.allocate(arena, construction.positionShape()); // zeros, never written
+        }
+        inferenceRounds = roundPositions;
+        inference = true;
+        buildInferenceKernel();
+        return this;
+    }
+
+    /** Leaves inference mode: forward builds the kernel from the parameters again and backward works. */
+    public DclsConv trainingMode() {
+        ensureOpen();
+        inference = false;
+        return this;
+    }
+
+    /** Whether the layer is in inference mode. */
+    public boolean isInferenceMode() {
+        return inference;
+    }
+
+    /** Whether inference mode rounds the positions (meaningful only in inference mode). */
+    public boolean inferenceRoundsPositions() {
+        return inferenceRounds;
+    }
+
+    private void buildInferenceKernel() {
+        Tensor p = positions.value();
+        inferencePositions.copyFrom(p);
+        if (inferenceRounds) {
+            for (long i = 0, n = p.elementCount(); i < n; i++) {
+                inferencePositions.set(i, (float) Math.rint(p.get(i)));
+            }
+        }
+        inferenceConstruction.forward(weight.value(), inferencePositions, inferenceSigma, kernel);
     }
 
     /**
@@ -163,7 +276,9 @@ public final class DclsConv implements AutoCloseable {
     public Tensor forward(Tensor x) {
         ensureOpen();
         ShapeState state = stateFor(x);
-        buildKernel();
+        if (!inference) {
+            buildKernel();
+        }
         state.convolution.forward(x, kernel, bias == null ? null : bias.value(), state.y);
         current = state;
         lastInput = x;
@@ -172,11 +287,15 @@ public final class DclsConv implements AutoCloseable {
 
     /**
      * Back-propagates {@code gradY} (the shape of the last forward's output): accumulates the
-     * gradients of weight, positions, sigma and bias, and returns the input gradient (owned by the
-     * layer).
+     * gradients of weight, positions, sigma (unless frozen) and bias, and returns the input gradient
+     * (owned by the layer). With shared positions the position and sigma gradients accumulate into
+     * the owner's grad tensors. Throws {@link IllegalStateException} in inference mode.
      */
     public Tensor backward(Tensor gradY) {
         ensureOpen();
+        if (inference) {
+            throw new IllegalStateException("backward called in inference mode; call trainingMode() first");
+        }
         ShapeState state = current;
         if (state == null) {
             throw new IllegalStateException("backward called before forward");
@@ -191,12 +310,12 @@ public final class DclsConv implements AutoCloseable {
         gradKernel.fill(0f);
         state.convolution.backwardWeights(lastInput, gradY, gradKernel, bias == null ? null : bias.grad(), true);
         construction.backward(weight.value(), positions.value(), sigma == null ? null : sigma.value(), gradKernel,
-                weight.grad(), positions.grad(), sigma == null ? null : sigma.grad(), true);
+                weight.grad(), positions.grad(), sigma == null || sigmaFrozen ? null : sigma.grad(), true);
         state.convolution.backwardData(gradY, kernel, state.gradX);
         return state.gradX;
     }
 
-    /** Sets every parameter gradient to zero. */
+    /** Sets every parameter gradient to zero (shared position and sigma gradients included). */
     public void zeroGrad() {
         ensureOpen();
         for (int i = 0; i < parameters.size(); i++) {
@@ -364,9 +483,21 @@ public final class DclsConv implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("DclsConv is closed");
         }
+        if (positionOwner != null && positionOwner.closed) {
+            throw new IllegalStateException("this DclsConv shares the positions of " + positionOwner
+                    + ", which is closed; the owner must outlive the layers that share its positions");
+        }
     }
 
-    /** Frees the native plans and every tensor the layer owns. Idempotent. */
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Frees the native plans and every tensor the layer owns. Idempotent. Closing a layer whose
+     * positions others share makes those layers throw {@link IllegalStateException} from then on.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -440,6 +571,7 @@ public final class DclsConv implements AutoCloseable {
         private Interpolation interpolation = Interpolation.GAUSSIAN;
         private PaddingMode paddingMode = PaddingMode.ZEROS;
         private Long seed;
+        private DclsConv positionOwner;
 
         private Builder(int inChannels, int outChannels) {
             this.inChannels = inChannels;
@@ -500,6 +632,24 @@ public final class DclsConv implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes the new layer use {@code owner}'s positions and sigma instead of its own: the same
+         * parameter objects, so an optimizer updates them once and the gradients of every layer
+         * that uses them accumulate into the owner's grad tensors. The position shape
+         * (ndim, Cout, Cin/groups, K) and the dilated kernel size must equal the owner's, and if
+         * this layer's interpolation has a sigma the owner must have one too, else {@code build}
+         * throws {@link IllegalArgumentException}. Sharing with a layer that itself shares
+         * positions shares with that layer's owner.
+         *
+         * <p><b>Ownership.</b> The owner keeps the memory: it must outlive every layer sharing
+         * its positions. After the owner is closed, every call on a sharer throws
+         * {@link IllegalStateException}. Pass null to own the positions again (the default).
+         */
+        public Builder sharePositionsWith(DclsConv owner) {
+            this.positionOwner = owner;
+            return this;
+        }
+
         /** Validates the configuration and builds the layer. */
         public DclsConv build() {
             if (inChannels < 1 || outChannels < 1) {
@@ -533,7 +683,32 @@ public final class DclsConv implements AutoCloseable {
             // sizes that depend on the input (padding against the input size) are checked per input shape
             perDimension("stride", stride, dilatedKernelSize.length, 1);
             perDimension("padding", padding, dilatedKernelSize.length, 0);
+            if (positionOwner != null) {
+                checkShareable();
+            }
             return new DclsConv(this);
+        }
+
+        private void checkShareable() {
+            DclsConv owner = positionOwner.rootPositionOwner();
+            if (positionOwner.closed || owner.closed) {
+                throw new IllegalStateException("cannot share the positions of a closed DclsConv");
+            }
+            long[] mine = {dilatedKernelSize.length, outChannels, inChannels / groups, kernelCount};
+            long[] theirs = owner.positions.value().shape();
+            if (!Arrays.equals(mine, theirs)) {
+                throw new IllegalArgumentException("cannot share positions: this layer's positions have shape "
+                        + Arrays.toString(mine) + ", the owner's " + Arrays.toString(theirs));
+            }
+            if (!Arrays.equals(dilatedKernelSize, owner.dilatedKernelSize)) {
+                throw new IllegalArgumentException("cannot share positions: dilated kernel size "
+                        + Arrays.toString(dilatedKernelSize) + " differs from the owner's "
+                        + Arrays.toString(owner.dilatedKernelSize));
+            }
+            if (interpolation != null && interpolation.learnsSigma() && owner.sigma == null) {
+                throw new IllegalArgumentException("cannot share positions: " + interpolation
+                        + " needs a sigma, but the owner (" + owner.interpolation + ") has none");
+            }
         }
 
         static int[] perDimension(String name, int[] values, int ndim, int min) {
