@@ -542,56 +542,40 @@ public final class VectorConv {
         float[][] parts = partScratch;
         float[] g = gyr;
         float[] x = xs;
+        // One fixed block grid per shape (so that only a few kernel variants are used, all of them hot); blocks
+        // without a needed tap are skipped and set to 0.
+        int[] rowBlocks = rowBlocks(kh, p.sh == 1);
         VectorParallel.run(outCh * kd, (task, worker) -> {
             int z = task % kd;
             int o = task / kd;
             int ci = o / opg;
             int sliceBase = o * taps + z * kh * kw;
-            // the bounding box of the taps to compute (all of them without a mask); the others are 0
-            int r0 = 0;
-            int r1 = kh;
-            int c0 = 0;
-            int c1 = kw;
-            if (mask != null) {
-                r0 = kh;
-                r1 = 0;
-                c0 = kw;
-                c1 = 0;
-                for (int r = 0; r < kh; r++) {
-                    for (int c = 0; c < kw; c++) {
-                        if (mask[sliceBase + r * kw + c]) {
-                            r0 = Math.min(r0, r);
-                            r1 = Math.max(r1, r + 1);
-                            c0 = Math.min(c0, c);
-                            c1 = Math.max(c1, c + 1);
-                        }
-                    }
-                }
-                Arrays.fill(gk, sliceBase, sliceBase + kh * kw, 0f);
-                if (r1 <= r0) {
-                    return;
-                }
-            }
             float[] part = parts[worker];
             double[] acc = accScratch[worker];
-            int[] rowBlocks = rowBlocks(r1 - r0, p.sh == 1);
             for (int rb = 0; rb < rowBlocks.length / 2; rb++) {
-                int h0 = r0 + rowBlocks[2 * rb];
+                int h0 = rowBlocks[2 * rb];
                 int rows = rowBlocks[2 * rb + 1];
                 int maxWidth = DwWeightKernels.maxWidth(rows);
-                int width0 = c1 - c0;
-                int colBlocks = (width0 + maxWidth - 1) / maxWidth;
+                int colBlocks = (kw + maxWidth - 1) / maxWidth;
                 int kBase = sliceBase + h0 * kw;
-                for (int cb = 0, col = c0; cb < colBlocks; cb++) {
-                    int width = (cb + 1) * width0 / colBlocks - cb * width0 / colBlocks; // balanced blocks
+                for (int cb = 0, col = 0; cb < colBlocks; cb++) {
+                    int width = (cb + 1) * kw / colBlocks - cb * kw / colBlocks; // balanced blocks
+                    boolean need = mask == null;
+                    for (int r = 0; r < rows && !need; r++) {
+                        for (int c = 0; c < width && !need; c++) {
+                            need = mask[kBase + r * kw + col + c];
+                        }
+                    }
                     int vectors = rows * width;
                     Arrays.fill(acc, 0, vectors, 0.0);
-                    Arrays.fill(part, 0, vectors * L, 0f);
-                    for (int n = 0; n < batch; n++) {
-                        DwWeightKernels.run(rows, width, p, g, (n * outCh + o) * p.gPlane, x,
-                                (n * inCh + ci) * p.xPlane, z, h0, col, part);
+                    if (need) {
+                        Arrays.fill(part, 0, vectors * L, 0f);
+                        for (int n = 0; n < batch; n++) {
+                            DwWeightKernels.run(rows, width, p, g, (n * outCh + o) * p.gPlane, x,
+                                    (n * inCh + ci) * p.xPlane, z, h0, col, part);
+                        }
+                        CorrKernels.reduce(part, 0, vectors, acc);
                     }
-                    CorrKernels.reduce(part, 0, vectors, acc);
                     for (int r = 0; r < rows; r++) {
                         for (int c = 0; c < width; c++) {
                             gk[kBase + r * kw + col + c] = (float) acc[r * width + c];
