@@ -336,6 +336,15 @@ final class CorrKernels {
         a3.intoArray(part, po + 3 * L);
     }
 
+    /** The sum of the lanes, in double. */
+    static double sum(FloatVector v) {
+        double s = 0;
+        for (int i = 0; i < L; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
     /** Sum of {@code n} vectors of {@code part} from {@code po}, lane by lane into {@code out[0..n)}, in double. */
     static void reduce(float[] part, int po, int n, double[] out) {
         for (int v = 0; v < n; v++) {

@@ -3,7 +3,6 @@ package io.dcls4j.vector;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.reference.ConvConfig;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -62,6 +61,8 @@ public final class VectorConv {
     private float[] stagingX;
     private float[] stagingG;
     private boolean gradLoaded;
+    private boolean upsampledLoaded;
+    private double[] planeSums;
     private float[] gyz;
     private float[] kt;
     private float[] gxp;
@@ -127,7 +128,7 @@ public final class VectorConv {
     /** The gradient with respect to x of {@code L = sum(y * gradY)}; gx is overwritten. */
     public void backwardData(float[] gradY, float[] kernel, float[] gx) {
         checkLength("gradY", gradY, config.outputLength());
-        loadGradY(MemorySegment.ofArray(gradY));
+        loadGradY(MemorySegment.ofArray(gradY), true);
         backwardDataLoaded(kernel, gx);
     }
 
@@ -136,14 +137,14 @@ public final class VectorConv {
         checkLength("x", x, config.inputLength());
         checkLength("gradY", gradY, config.outputLength());
         padInput(MemorySegment.ofArray(x));
-        loadGradY(MemorySegment.ofArray(gradY));
+        loadGradY(MemorySegment.ofArray(gradY), false);
         backwardWeightsLoaded(gk, null);
     }
 
     /** The bias gradient: gradY summed over samples and space, added to gb if {@code accumulate}. */
     public void backwardBias(float[] gradY, float[] gb, boolean accumulate) {
         checkLength("gradY", gradY, config.outputLength());
-        loadGradY(MemorySegment.ofArray(gradY));
+        loadGradY(MemorySegment.ofArray(gradY), false);
         backwardBiasLoaded(gb, accumulate);
     }
 
@@ -197,8 +198,12 @@ public final class VectorConv {
         });
     }
 
-    /** Copies the output gradient (C order float32, from any memory) into the row-padded buffer. */
-    void loadGradY(MemorySegment gy) {
+    /**
+     * Copies the output gradient (C order float32, from any memory) into the row-padded buffer the weight gradient
+     * reads, sums every plane for the bias gradient, and with {@code forData} also places it into the upsampled,
+     * zero-padded buffer the data gradient reads: one pass over the gradient for all three.
+     */
+    void loadGradY(MemorySegment gy, boolean forData) {
         Objects.requireNonNull(gy, "gradY");
         if (gy.byteSize() < (long) config.outputLength() * Float.BYTES) {
             throw new IllegalArgumentException("gradY has " + gy.byteSize() / Float.BYTES + " floats, expected "
@@ -206,16 +211,61 @@ public final class VectorConv {
         }
         if (gyr == null) {
             gyr = new float[fwd.gradLength()]; // zero; margins and row tails stay zero
+            planeSums = new double[batch * outCh];
+        }
+        if (forData && gyz == null) {
+            gyz = new float[bwd.inputLength()]; // zero; the cells written are the same on every call
         }
         float[] dst = gyr;
+        float[] up = gyz;
+        double[] sums = planeSums;
         CorrPlan p = fwd;
         float[] src = asArray(gy, config.outputLength(), 1);
+        int zd = bwd.xd;
+        int zh = bwd.xh;
+        int zw = win[2] + k[2] - 1;
+        int off = k[2] - 1 - winLo[2];
         forPlanes(batch * outCh, plane -> {
+            FloatVector total = FloatVector.zero(CorrPlan.S);
+            int upBase = plane * bwd.xPlane;
             for (int r = 0; r < p.rows; r++) {
-                System.arraycopy(src, plane * p.yPlane + p.rowOut[r], dst, plane * p.gPlane + p.rowGrad[r], p.ow);
+                int from = plane * p.yPlane + p.rowOut[r];
+                int to = plane * p.gPlane + p.rowGrad[r];
+                System.arraycopy(src, from, dst, to, p.ow);
+                for (int c = 0; c < p.owr; c += L) {
+                    total = total.add(FloatVector.fromArray(CorrPlan.S, dst, to + c));
+                }
+                if (!forData) {
+                    continue;
+                }
+                // gy[a, b, c] goes to (k - 1 + index * stride - winLo) along each axis of the upsampled buffer
+                int a = r / out[1];
+                int b = r % out[1];
+                int jd = k[0] - 1 + a * s[0] - winLo[0];
+                int jh = k[1] - 1 + b * s[1] - winLo[1];
+                if (jd < 0 || jd >= zd || jh < 0 || jh >= zh) {
+                    continue;
+                }
+                int row = upBase + (jd * zh + jh) * bwd.wr;
+                if (s[2] == 1) {
+                    int c0 = Math.max(0, -off);
+                    int c1 = Math.min(out[2], zw - off);
+                    if (c1 > c0) {
+                        System.arraycopy(src, from + c0, up, row + off + c0, c1 - c0);
+                    }
+                } else {
+                    for (int c = 0; c < out[2]; c++) {
+                        int jw = off + c * s[2];
+                        if (jw >= 0 && jw < zw) {
+                            up[row + jw] = src[from + c];
+                        }
+                    }
+                }
             }
+            sums[plane] = CorrKernels.sum(total);
         });
         gradLoaded = true;
+        upsampledLoaded = forData;
     }
 
     /** The float array a heap segment views from its start, or null. */
@@ -282,7 +332,9 @@ public final class VectorConv {
         checkLength("kernel", kernel, config.kernelLength());
         checkLength("gx", gx, config.inputLength());
         requireGrad();
-        fillUpsampled();
+        if (!upsampledLoaded) {
+            throw new IllegalStateException("output gradient loaded without the data-gradient buffer");
+        }
         transposeKernel(kernel);
         if (bwdPacked == null) {
             bwdPacked = new PackedKernel(bwd);
@@ -324,20 +376,13 @@ public final class VectorConv {
     void backwardBiasLoaded(float[] gb, boolean accumulate) {
         checkLength("gb", gb, outCh);
         requireGrad();
-        float[] g = gyr;
-        int plane = fwd.gPlane;
-        VectorParallel.run(outCh, (o, worker) -> {
+        for (int o = 0; o < outCh; o++) {
             double total = 0;
             for (int n = 0; n < batch; n++) {
-                int base = (n * outCh + o) * plane;
-                FloatVector acc = FloatVector.zero(CorrPlan.S);
-                for (int i = 0; i < plane; i += L) {
-                    acc = acc.add(FloatVector.fromArray(CorrPlan.S, g, base + i));
-                }
-                total += acc.reduceLanes(VectorOperators.ADD);
+                total += planeSums[n * outCh + o];
             }
             gb[o] = accumulate ? (float) (gb[o] + total) : (float) total;
-        });
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -626,57 +671,6 @@ public final class VectorConv {
             h += sizes.get(i);
         }
         return blocks;
-    }
-
-    /** Fills the upsampled, zero-padded output gradient: gy[o] goes to index k-1 + o*s - winLo along each axis. */
-    private void fillUpsampled() {
-        if (gyz == null) {
-            gyz = new float[bwd.inputLength()]; // zero; the cells written below are the same on every call
-        }
-        float[] dst = gyz;
-        float[] src = gyr;
-        CorrPlan p = fwd;
-        int planes = batch * outCh;
-        int zd = bwd.xd;
-        int zh = bwd.xh;
-        int wr = bwd.wr;
-        int zw = win[2] + k[2] - 1;
-        int tasks = Math.min(planes, 16 * VectorParallel.threads());
-        VectorParallel.run(tasks, (task, worker) -> {
-            for (int plane = task * planes / tasks, end = (task + 1) * planes / tasks; plane < end; plane++) {
-                int dBase = plane * bwd.xPlane;
-                int sBase = plane * p.gPlane;
-                for (int a = 0; a < out[0]; a++) {
-                    int jd = k[0] - 1 + a * s[0] - winLo[0];
-                    if (jd < 0 || jd >= zd) {
-                        continue;
-                    }
-                    for (int b = 0; b < out[1]; b++) {
-                        int jh = k[1] - 1 + b * s[1] - winLo[1];
-                        if (jh < 0 || jh >= zh) {
-                            continue;
-                        }
-                        int row = dBase + (jd * zh + jh) * wr;
-                        int from = sBase + p.rowGrad[a * out[1] + b];
-                        int off = k[2] - 1 - winLo[2];
-                        if (s[2] == 1) {
-                            int c0 = Math.max(0, -off);
-                            int c1 = Math.min(out[2], zw - off);
-                            if (c1 > c0) {
-                                System.arraycopy(src, from + c0, dst, row + off + c0, c1 - c0);
-                            }
-                        } else {
-                            for (int c = 0; c < out[2]; c++) {
-                                int jw = off + c * s[2];
-                                if (jw >= 0 && jw < zw) {
-                                    dst[row + jw] = src[from + c];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
     }
 
     /** kt (Cin, opg, taps) = kernel (Cout, ipg, taps) with channels swapped within groups and taps reversed. */

@@ -248,7 +248,7 @@ public final class VectorDcls {
     }
 
     private float[] backward(Shape state, MemorySegment gradY) {
-        state.conv.loadGradY(gradY);
+        state.conv.loadGradY(gradY, true);
         if (support != null) {
             VectorConstruct.support(construct, positions, sigma, support);
         }
