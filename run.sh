@@ -20,7 +20,7 @@ java_run() { java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator
 cmd="${1:-}"
 shift || true
 case "$cmd" in
-  test) mvn -B verify "$@" ;;
+  test) mvn -B verify "$@" && java_run io.dcls4j.cli.Main info ;;   # the packaged jar loads its own libraries
   demo) build_jar; java_run io.dcls4j.cli.Main demo "$@" ;;
   bench) build_jar; java_run io.dcls4j.cli.Main bench "$@" ;;
   *) echo "usage: ./run.sh test|demo|bench [args]" >&2; exit 2 ;;
