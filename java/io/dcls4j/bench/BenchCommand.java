@@ -36,6 +36,9 @@ import java.util.concurrent.Callable;
         exitCodeList = {"0:benchmarks ran", "1:a benchmark failed", "2:invalid arguments"})
 public final class BenchCommand implements Callable<Integer> {
 
+    /** The Vector API kernels stay interpreted for several calls; fewer warm-ups would time the JIT. */
+    private static final int JAVA_MIN_WARMUP = 10;
+
     @Option(names = "--cases", split = ",", description = "Cases to run (default: all): ${COMPLETION-CANDIDATES}",
             completionCandidates = CaseNames.class)
     List<String> cases;
@@ -152,8 +155,9 @@ public final class BenchCommand implements Callable<Integer> {
 
             {
                 VectorDcls java = VectorDcls.copyOf(conv);
-                double f = Timer.medianMs(warmup, reps, () -> java.forward(x));
-                double fb = Timer.medianMs(warmup, reps, () -> {
+                int javaWarmup = Math.max(warmup, JAVA_MIN_WARMUP);
+                double f = Timer.medianMs(javaWarmup, reps, () -> java.forward(x));
+                double fb = Timer.medianMs(javaWarmup, reps, () -> {
                     java.zeroGrad();
                     java.forward(x);
                     java.backward(gy);
