@@ -12,6 +12,7 @@
 #include "conv_plan.h"
 #include "dcls.h"
 #include "error.h"
+#include "validate.h"
 
 struct dcls_conv_plan {
     explicit dcls_conv_plan(const dcls_conv_desc &desc) : impl(desc) {}
@@ -48,56 +49,10 @@ dcls_status guarded(const char *function, Body &&body) {
     }
 }
 
+using dcls::has_sigma;
 using dcls::require;
-
-void require_pointer(const void *p, const char *name) {
-    require(p != nullptr, std::string(name) + " is null");
-}
-
-void validate(const dcls_construct_desc *d) {
-    require_pointer(d, "desc");
-    require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));
-    require(d->interpolation >= DCLS_INTERPOLATION_BILINEAR && d->interpolation <= DCLS_INTERPOLATION_GAUSSIAN,
-            "unknown interpolation " + std::to_string(d->interpolation));
-    require(d->out_channels >= 1, "out_channels must be >= 1");
-    require(d->in_per_group >= 1, "in_per_group must be >= 1");
-    require(d->kernel_count >= 1, "kernel_count must be >= 1");
-    for (int i = 0; i < d->ndim; ++i)
-        require(d->dilated_kernel_size[i] >= 1,
-                "dilated_kernel_size[" + std::to_string(i) + "] must be >= 1");
-}
-
-bool has_sigma(const dcls_construct_desc *d) {
-    return d->interpolation == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH ||
-           d->interpolation == DCLS_INTERPOLATION_GAUSSIAN;
-}
-
-void validate(const dcls_conv_desc *d) {
-    require_pointer(d, "desc");
-    require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));
-    require(d->padding_mode >= DCLS_PADDING_ZEROS && d->padding_mode <= DCLS_PADDING_CIRCULAR,
-            "unknown padding mode " + std::to_string(d->padding_mode));
-    require(d->batch >= 1, "batch must be >= 1");
-    require(d->in_channels >= 1 && d->out_channels >= 1, "channel counts must be >= 1");
-    require(d->groups >= 1, "groups must be >= 1");
-    require(d->in_channels % d->groups == 0 && d->out_channels % d->groups == 0,
-            "groups (" + std::to_string(d->groups) + ") must divide in_channels (" +
-                std::to_string(d->in_channels) + ") and out_channels (" + std::to_string(d->out_channels) + ")");
-    for (int i = 0; i < d->ndim; ++i) {
-        const std::string axis = "[" + std::to_string(i) + "]";
-        require(d->input_size[i] >= 1, "input_size" + axis + " must be >= 1");
-        require(d->kernel_size[i] >= 1, "kernel_size" + axis + " must be >= 1");
-        require(d->stride[i] >= 1, "stride" + axis + " must be >= 1");
-        require(d->padding[i] >= 0, "padding" + axis + " must be >= 0");
-        require(d->input_size[i] + 2 * d->padding[i] >= d->kernel_size[i],
-                "padded input" + axis + " (" + std::to_string(d->input_size[i] + 2 * d->padding[i]) +
-                    ") is smaller than the kernel (" + std::to_string(d->kernel_size[i]) + ")");
-        if (d->padding_mode == DCLS_PADDING_REFLECT)
-            require(d->padding[i] < d->input_size[i], "reflect padding" + axis + " must be < input size");
-        if (d->padding_mode == DCLS_PADDING_CIRCULAR)
-            require(d->padding[i] <= d->input_size[i], "circular padding" + axis + " must be <= input size");
-    }
-}
+using dcls::require_pointer;
+using dcls::validate;
 
 dcls::ConvPlan &plan_of(dcls_conv_plan *plan) {
     require_pointer(plan, "plan");
