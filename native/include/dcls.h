@@ -96,6 +96,16 @@ DCLS_API dcls_status dcls_construct_backward(const dcls_construct_desc *desc, co
                                              float *grad_positions, float *grad_sigma,
                                              int32_t accumulate);
 
+/*
+ * The box of kernel cells the construction can touch: for each spatial axis d < ndim, the cells
+ * [lo[d], hi[d]) outside which the constructed kernel is 0 and dcls_construct_backward reads no
+ * gradient (for "gauss": where the Gaussian is below 1e-45 of its peak, flushed to 0 in float).
+ * Never empty; entries d >= ndim are [0, 1). Give it to dcls_conv_plan_set_kernel_window.
+ */
+DCLS_API dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc,
+                                                  const float *positions, const float *sigma,
+                                                  int64_t lo[3], int64_t hi[3]);
+
 /* ---- convolution -------------------------------------------------------------------- */
 
 typedef enum dcls_padding_mode {
@@ -122,7 +132,10 @@ typedef struct dcls_conv_desc {
     int64_t padding[3];     /* >= 0, both sides */
 } dcls_conv_desc;
 
-/* A convolution plan: oneDNN primitives and scratch memory for one shape, created once, run many times. */
+/*
+ * A convolution plan: for one shape, the kernels of each pass (oneDNN primitives or the library's
+ * own) and their scratch memory, created once, run many times. Not safe for concurrent use.
+ */
 typedef struct dcls_conv_plan dcls_conv_plan;
 
 DCLS_API dcls_status dcls_conv_plan_create(const dcls_conv_desc *desc, dcls_conv_plan **plan);
@@ -146,6 +159,18 @@ DCLS_API dcls_status dcls_conv_backward_data(dcls_conv_plan *plan, const float *
 DCLS_API dcls_status dcls_conv_backward_weights(dcls_conv_plan *plan, const float *x,
                                                 const float *grad_y, float *grad_kernel,
                                                 float *grad_bias, int32_t accumulate);
+
+/*
+ * Tells the plan that the kernels it will be given are 0 outside the box of cells
+ * [lo[d], hi[d]) of each spatial axis d < ndim (0 <= lo < hi <= kernel_size), until the next
+ * call; the whole kernel is the default. Where the box is small enough to pay, every pass then
+ * runs a convolution with only that part of the kernel. dcls_conv_backward_weights computes
+ * grad_kernel inside the box only: outside it, the cells hold 0 or their true gradient when
+ * overwriting, and get nothing or their true gradient when accumulating (callers that read
+ * only the box, like dcls_construct_backward with dcls_construct_kernel_window, do not care).
+ */
+DCLS_API dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3],
+                                                      const int64_t hi[3]);
 
 /* ---- CUDA (defined in libdcls_cuda.so, not in libdcls.so) ------------------------------
  *

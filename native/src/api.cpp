@@ -134,6 +134,18 @@ dcls_status dcls_construct_backward(const dcls_construct_desc *desc, const float
     });
 }
 
+dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const float *positions,
+                                         const float *sigma, int64_t lo[3], int64_t hi[3]) {
+    return guarded(__func__, [&] {
+        validate(desc);
+        require_pointer(positions, "positions");
+        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        require_pointer(lo, "lo");
+        require_pointer(hi, "hi");
+        dcls::construct_window_cpu(*desc, positions, has_sigma(desc) ? sigma : nullptr, lo, hi);
+    });
+}
+
 dcls_status dcls_conv_plan_create(const dcls_conv_desc *desc, dcls_conv_plan **plan) {
     return guarded(__func__, [&] {
         require_pointer(plan, "plan");
@@ -186,6 +198,21 @@ dcls_status dcls_conv_backward_weights(dcls_conv_plan *plan, const float *x, con
         require_pointer(grad_y, "grad_y");
         require_pointer(grad_kernel, "grad_kernel");
         p.backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate != 0);
+    });
+}
+
+dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3],
+                                             const int64_t hi[3]) {
+    return guarded(__func__, [&] {
+        dcls::ConvPlan &p = plan_of(plan);
+        require_pointer(lo, "lo");
+        require_pointer(hi, "hi");
+        const dcls_conv_desc &d = p.desc();
+        for (int i = 0; i < d.ndim; ++i)
+            require(lo[i] >= 0 && lo[i] < hi[i] && hi[i] <= d.kernel_size[i],
+                    "kernel window [" + std::to_string(lo[i]) + ", " + std::to_string(hi[i]) + ") of axis " +
+                        std::to_string(i) + " is not a non-empty part of [0, " + std::to_string(d.kernel_size[i]) + ")");
+        p.set_kernel_window(lo, hi);
     });
 }
 

@@ -638,4 +638,32 @@ void construct_backward_cpu(const dcls_construct_desc &desc, const float *weight
     }
 }
 
+void construct_window_cpu(const dcls_construct_desc &desc, const float *positions,
+                          const float *sigma, int64_t lo[3], int64_t hi[3]) {
+    const Geometry g(desc);
+    const int64_t elements = g.pairs * g.count;
+    for (int d = 0; d < 3; ++d) {
+        lo[d] = 0;
+        hi[d] = 1;
+        if (d >= g.ndim) continue;
+        const int64_t size = g.size[g.first + d];
+        int64_t min_lo = size, max_hi = 0;
+#pragma omp parallel for reduction(min : min_lo) reduction(max : max_hi) schedule(static)
+        for (int64_t e = 0; e < elements; ++e) {
+            const double pos = positions[d * g.param_stride + e];
+            const double sig = sigma ? double(sigma[d * g.param_stride + e]) : 0.0;
+            int64_t l, h;
+            math::axis_window(g.interpolation, math::axis_params(g.interpolation, pos, sig, size), size, &l, &h);
+            if (l < h) {
+                min_lo = std::min(min_lo, l);
+                max_hi = std::max(max_hi, h);
+            }
+        }
+        if (min_lo < max_hi) {
+            lo[d] = min_lo;
+            hi[d] = max_hi;
+        }
+    }
+}
+
 }  // namespace dcls

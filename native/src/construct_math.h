@@ -193,6 +193,32 @@ DCLS_HOST_DEVICE inline void axis_support(int interpolation, const AxisParams<T>
     if (*hi < *lo) *hi = *lo;
 }
 
+// Beyond |x| * inv_std = kGaussWindow a Gaussian factor is below 1e-45 (exp(-103.7)), and its
+// derivatives with it: as a float it would be flushed to 0 (FTZ) or be far below any other term.
+constexpr double kGaussWindow = 14.4;
+
+// The cells [*lo, *hi) of an axis of `size` cells outside which an element's factor and its
+// derivatives are 0 (GAUSSIAN: negligible, see kGaussWindow): the part of the kernel this element
+// writes in the forward pass and reads (as a gradient) in the backward pass. Conservative.
+template <typename T>
+DCLS_HOST_DEVICE inline void axis_window(int interpolation, const AxisParams<T> &a, int64_t size,
+                                         int64_t *lo, int64_t *hi) {
+    if (interpolation != DCLS_INTERPOLATION_GAUSSIAN) {
+        axis_support(interpolation, a, size, lo, hi);
+        return;
+    }
+    const T reach = T(kGaussWindow) / a.shape;
+    const T left = std::floor(a.c - reach), right = std::ceil(a.c + reach);
+    if (!(left <= right)) {  // NaN centre or sigma: everything
+        *lo = 0;
+        *hi = size;
+        return;
+    }
+    *lo = clamp_index(left, 0, size);
+    *hi = clamp_index(right + T(1), 0, size);
+    if (*hi < *lo) *hi = *lo;
+}
+
 // The gradient, with respect to a parameter theta of one element of weight w, of
 // L = sum_idx g(idx) * w * u(idx) / (S + eps), given
 //   inv_norm = 1 / (S + eps), g_n = sum_idx g u / (S + eps) (= dL/dw),

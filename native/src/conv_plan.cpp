@@ -25,6 +25,10 @@
 // input explicitly into a scratch buffer, and the primitive convolves that with zero padding;
 // backward-data computes the gradient of the padded input and folds it back (pad_backward).
 //
+// Kernel windows. Given a box of kernel cells outside which the kernel is 0, the passes run
+// a plan for just the box when that pays (windowed_conv.cpp); this plan's own primitives and
+// kernels stay for the whole kernel.
+//
 // Scratch memory is shared between the passes, which never run at the same time (a plan is
 // not safe for concurrent use): one buffer for the input-side activation in the primitive's
 // layout (x, grad_x), one for the output side (y, grad_y), one for the weights, one for the
@@ -44,6 +48,7 @@
 #include "depthwise_conv.h"
 #include "error.h"
 #include "padding.h"
+#include "windowed_conv.h"
 
 namespace dcls {
 
@@ -185,6 +190,10 @@ struct ConvPlan::Impl {
     std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
     std::unique_ptr<DenseBackwardWeights> dense_bwd_weights;
     bool own_fwd = false, own_bwd_data = false, own_bwd_weights = false;
+
+    // The kernel window, when one is set and pays.
+    std::unique_ptr<WindowedConv> window;
+    bool windowed = false;
 
     explicit Impl(const dcls_conv_desc &desc);
 
@@ -402,8 +411,18 @@ const dcls_conv_desc &ConvPlan::desc() const { return impl_->d; }
 
 const int64_t *ConvPlan::output_size() const { return impl_->out; }
 
+void ConvPlan::set_kernel_window(const int64_t lo[3], const int64_t hi[3]) {
+    Impl &p = *impl_;
+    if (!p.window) p.window = std::make_unique<WindowedConv>(p.d);
+    p.windowed = p.window->set_window(lo, hi);
+}
+
 void ConvPlan::forward(const float *x, const float *kernel, const float *bias, float *y) {
     Impl &p = *impl_;
+    if (p.windowed) {
+        p.window->forward(x, kernel, bias, y);
+        return;
+    }
     if (p.own_fwd) {
         p.depthwise_conv->forward(x, kernel, bias, y);
         return;
@@ -429,6 +448,10 @@ void ConvPlan::forward(const float *x, const float *kernel, const float *bias, f
 
 void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *grad_x) {
     Impl &p = *impl_;
+    if (p.windowed) {
+        p.window->backward_data(grad_y, kernel, grad_x);
+        return;
+    }
     if (p.own_bwd_data) {
         p.depthwise_conv->backward_data(grad_y, kernel, grad_x);
         return;
@@ -452,6 +475,10 @@ void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *gr
 void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad_kernel,
                                 float *grad_bias, bool accumulate) {
     Impl &p = *impl_;
+    if (p.windowed) {
+        p.window->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
+        return;
+    }
     if (p.depthwise_bwd_weights) {
         p.depthwise_bwd_weights->run(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;

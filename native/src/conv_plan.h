@@ -23,6 +23,9 @@ public:
     void backward_data(const float *grad_y, const float *kernel, float *grad_x);
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel,
                           float *grad_bias, bool accumulate);
+    // The box of kernel cells outside which the kernels will be 0 (dcls.h,
+    // dcls_conv_plan_set_kernel_window); validated by the caller.
+    void set_kernel_window(const int64_t lo[3], const int64_t hi[3]);
 
 private:
     struct Impl;

@@ -1,4 +1,5 @@
-// Explicit padding for the non-zero padding modes: pad the input, and fold a padded gradient back.
+// Explicit padding: pad an input (or cut a window out of its padded version), and fold a padded
+// gradient back.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +17,28 @@ struct PadShape {
     int64_t pad[3];
 };
 
+// A window of the padded planes: along axis i, `length[i]` cells from unpadded index `start[i]`
+// (negative: inside the padding). Cells outside [0, size) take the padding mode's value (zeros:
+// 0). The window may reach at most `size` cells beyond either edge (reflect: size - 1).
+struct PadWindow {
+    int ndim;
+    int64_t planes;
+    int64_t size[3];
+    int64_t start[3];
+    int64_t length[3];
+};
+
 // dst (planes, size + 2 pad) = pad(src (planes, size)) with the given mode (reflect, replicate, circular).
 void pad_forward(const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst);
 
 // dst (planes, size) = adjoint of pad_forward applied to src (planes, size + 2 pad): every padded
 // cell's gradient is added to the input cell it copied. Overwrites dst.
 void pad_backward(const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst);
+
+// dst (planes, length) = the window of the padded src (planes, size), any mode.
+void window_forward(const PadWindow &window, dcls_padding_mode mode, const float *src, float *dst);
+
+// dst (planes, size) = adjoint of window_forward applied to src (planes, length). Overwrites dst.
+void window_backward(const PadWindow &window, dcls_padding_mode mode, const float *src, float *dst);
 
 }  // namespace dcls

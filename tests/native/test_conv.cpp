@@ -536,6 +536,104 @@ void test_dense_large() {
 
 // ---- error paths ---------------------------------------------------------------------------
 
+// ---- kernel windows (dcls_conv_plan_set_kernel_window) ---------------------------------------
+
+// A random kernel that is 0 outside a random box, run with the box set: every pass against the
+// reference on the whole kernel; the kernel gradient compared inside the box, and outside it 0
+// or the true gradient (overwrite) / the prior value or prior + gradient (accumulate).
+void test_window(const dcls_conv_desc &d, std::mt19937_64 &rng) {
+    const Ref ref(d);
+    int64_t lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
+    for (int i = 0; i < d.ndim; ++i) {
+        const int64_t len = uniform(rng, 1, d.kernel_size[i]);
+        lo[i] = uniform(rng, 0, d.kernel_size[i] - len);
+        hi[i] = lo[i] + len;
+    }
+    std::string name = describe(d) + " window";
+    for (int i = 0; i < d.ndim; ++i) name += " [" + std::to_string(lo[i]) + "," + std::to_string(hi[i]) + ")";
+    dcls_conv_plan *plan = nullptr;
+    if (dcls_conv_plan_create(&d, &plan) != DCLS_OK || dcls_conv_plan_set_kernel_window(plan, lo, hi) != DCLS_OK) {
+        check(false, name + ": " + dcls_last_error());
+        dcls_conv_plan_destroy(plan);
+        return;
+    }
+    // in_box[i]: whether kernel cell i (of its pair's plane) is inside the box.
+    std::vector<bool> in_box(ref.w_count());
+    for (int64_t i = 0; i < ref.w_count(); ++i) {
+        int64_t rest = i % ref.k_plane(), inside = 1;
+        for (int a = 2; a >= 0; --a) {
+            const int64_t c = rest % ref.k[a];
+            rest /= ref.k[a];
+            const int u = a - (3 - d.ndim);
+            if (u >= 0 && (c < lo[u] || c >= hi[u])) inside = 0;
+        }
+        in_box[i] = inside != 0;
+    }
+    std::vector<float> x = random_vector(rng, ref.x_count()), w = random_vector(rng, ref.w_count()),
+                       b = random_vector(rng, d.out_channels), gy = random_vector(rng, ref.y_count());
+    for (int64_t i = 0; i < ref.w_count(); ++i)
+        if (!in_box[i]) w[i] = 0.f;
+
+    std::vector<float> y(ref.y_count(), 1e3f), gx(ref.x_count(), 7.f);
+    check(dcls_conv_forward(plan, x.data(), w.data(), b.data(), y.data()) == DCLS_OK &&
+              close(y, ref.forward(x, w, b.data()), "forward"), name + ": forward");
+    check(dcls_conv_backward_data(plan, gy.data(), w.data(), gx.data()) == DCLS_OK &&
+              close(gx, ref.grad_x(gy, w), "grad_x"), name + ": backward_data");
+
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        const std::vector<float> prior = random_vector(rng, ref.w_count()), prior_b = random_vector(rng, d.out_channels);
+        std::vector<float> gw(prior), gb(prior_b);
+        const bool st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), accumulate) == DCLS_OK;
+        // Inside the box (and the bias) as usual; outside, one of the two allowed values.
+        std::vector<double> want(gw_ref), want_b(gb_ref);
+        std::vector<float> got_in(gw);
+        bool outside_ok = true;
+        for (int64_t i = 0; i < ref.w_count(); ++i) {
+            const double base = accumulate ? prior[i] : 0.0;
+            want[i] += base;
+            if (in_box[i]) continue;
+            const double tol = 1e-4 * std::max(1.0, std::fabs(gw_ref[i]));
+            outside_ok = outside_ok && (std::fabs(gw[i] - base) <= tol || std::fabs(gw[i] - (base + gw_ref[i])) <= tol);
+            got_in[i] = float(want[i]);  // compared above
+        }
+        for (int64_t o = 0; o < d.out_channels; ++o) want_b[o] += accumulate ? prior_b[o] : 0.0;
+        check(st && close(got_in, want, "grad_kernel in the box") && outside_ok && close(gb, want_b, "grad_bias"),
+              name + ": backward_weights accumulate=" + std::to_string(accumulate));
+    }
+    // Back to the whole kernel: a dense kernel must give the full result again.
+    const int64_t whole_lo[3] = {0, 0, 0}, whole_hi[3] = {d.kernel_size[0], d.kernel_size[1], d.kernel_size[2]};
+    const std::vector<float> dense = random_vector(rng, ref.w_count());
+    check(dcls_conv_plan_set_kernel_window(plan, whole_lo, whole_hi) == DCLS_OK &&
+              dcls_conv_forward(plan, x.data(), dense.data(), nullptr, y.data()) == DCLS_OK &&
+              close(y, ref.forward(x, dense, nullptr), "forward"), name + ": forward after resetting the window");
+    dcls_conv_plan_destroy(plan);
+}
+
+void test_windows(int configs, std::mt19937_64 &rng) {
+    for (int i = 0; i < configs; ++i) {
+        switch (i % 3) {
+            case 0: test_window(random_config(rng), rng); break;
+            case 1: test_window(random_depthwise_config(rng), rng); break;
+            default: test_window(random_dense_config(rng), rng); break;
+        }
+    }
+    // Invalid windows are refused with a message.
+    const dcls_conv_desc d = make_desc(2, DCLS_PADDING_ZEROS, 1, 4, 4, 1, 8, 5, 1, 2);
+    dcls_conv_plan *plan = nullptr;
+    if (dcls_conv_plan_create(&d, &plan) != DCLS_OK) {
+        check(false, "window errors: plan_create");
+        return;
+    }
+    const int64_t lo[3] = {2, 0, 0}, empty[3] = {2, 5, 1}, wide[3] = {3, 6, 1}, ok[3] = {3, 5, 1};
+    check(dcls_conv_plan_set_kernel_window(plan, lo, empty) == DCLS_ERROR_INVALID_ARGUMENT && dcls_last_error()[0] != '\0',
+          "window errors: empty box");
+    check(dcls_conv_plan_set_kernel_window(plan, lo, wide) == DCLS_ERROR_INVALID_ARGUMENT, "window errors: beyond the kernel");
+    check(dcls_conv_plan_set_kernel_window(plan, nullptr, ok) == DCLS_ERROR_INVALID_ARGUMENT, "window errors: null lo");
+    check(dcls_conv_plan_set_kernel_window(nullptr, lo, ok) == DCLS_ERROR_INVALID_ARGUMENT, "window errors: null plan");
+    dcls_conv_plan_destroy(plan);
+}
+
 void expect_invalid(const dcls_conv_desc &d, const std::string &what) {
     dcls_conv_plan *plan = reinterpret_cast<dcls_conv_plan *>(&plan);  // must be reset to null
     const dcls_status st = dcls_conv_plan_create(&d, &plan);
@@ -621,6 +719,7 @@ int main(int argc, char **argv) {
     test_depthwise_large();
     test_dense(own_configs, rng);
     test_dense_large();
+    test_windows(3 * own_configs, rng);
 
     test_errors();
 

@@ -2,6 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
+import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
 
@@ -61,6 +62,8 @@ public final class DclsConv implements AutoCloseable {
     private final List<Parameter> parameters;
     private final Tensor kernel;
     private final Tensor gradKernel;
+    /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */
+    private final KernelWindow window;
     private final Map<ShapeKey, ShapeState> states = new LinkedHashMap<>(16, 0.75f, true);
     private ShapeState current;
     private Tensor lastInput;
@@ -98,6 +101,7 @@ public final class DclsConv implements AutoCloseable {
         parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
         kernel = Tensor.allocate(arena, construction.kernelShape());
         gradKernel = Tensor.allocate(arena, construction.kernelShape());
+        window = new KernelWindow(dilatedKernelSize);
         initialise(b.seed == null ? new SplittableRandom() : new SplittableRandom(b.seed));
     }
 
@@ -267,6 +271,7 @@ public final class DclsConv implements AutoCloseable {
             }
         }
         inferenceConstruction.forward(weight.value(), inferencePositions, inferenceSigma, kernel);
+        inferenceConstruction.window(inferencePositions, inferenceSigma, window);
     }
 
     /**
@@ -278,7 +283,10 @@ public final class DclsConv implements AutoCloseable {
         ShapeState state = stateFor(x);
         if (!inference) {
             buildKernel();
+            construction.window(positions.value(), sigma == null ? null : sigma.value(), window);
         }
+        // The convolution skips the kernel cells no element reaches (backward reads no gradient there).
+        state.convolution.setKernelWindow(window);
         state.convolution.forward(x, kernel, bias == null ? null : bias.value(), state.y);
         current = state;
         lastInput = x;

@@ -590,6 +590,70 @@ public class dcls_h extends dcls_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_construct_kernel_window {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_construct_kernel_window");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_construct_kernel_window$descriptor() {
+        return dcls_construct_kernel_window.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static MethodHandle dcls_construct_kernel_window$handle() {
+        return dcls_construct_kernel_window.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static MemorySegment dcls_construct_kernel_window$address() {
+        return dcls_construct_kernel_window.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static int dcls_construct_kernel_window(MemorySegment desc, MemorySegment positions, MemorySegment sigma, MemorySegment lo, MemorySegment hi) {
+        var mh$ = dcls_construct_kernel_window.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_construct_kernel_window", desc, positions, sigma, lo, hi);
+            }
+            return (int)mh$.invokeExact(desc, positions, sigma, lo, hi);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int DCLS_PADDING_ZEROS = (int)0L;
     /**
      * {@snippet lang=c :
@@ -994,6 +1058,68 @@ public class dcls_h extends dcls_h$shared {
                 traceDowncall("dcls_conv_backward_weights", plan, x, grad_y, grad_kernel, grad_bias, accumulate);
             }
             return (int)mh$.invokeExact(plan, x, grad_y, grad_kernel, grad_bias, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_conv_plan_set_kernel_window {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_conv_plan_set_kernel_window");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_conv_plan_set_kernel_window$descriptor() {
+        return dcls_conv_plan_set_kernel_window.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static MethodHandle dcls_conv_plan_set_kernel_window$handle() {
+        return dcls_conv_plan_set_kernel_window.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static MemorySegment dcls_conv_plan_set_kernel_window$address() {
+        return dcls_conv_plan_set_kernel_window.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static int dcls_conv_plan_set_kernel_window(MemorySegment plan, MemorySegment lo, MemorySegment hi) {
+        var mh$ = dcls_conv_plan_set_kernel_window.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_conv_plan_set_kernel_window", plan, lo, hi);
+            }
+            return (int)mh$.invokeExact(plan, lo, hi);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

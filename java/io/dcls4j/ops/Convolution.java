@@ -120,6 +120,31 @@ public final class Convolution implements AutoCloseable {
                 Native.segmentOrNull(gradBias), accumulate ? 1 : 0));
     }
 
+    /**
+     * Declares that the kernels given from now on are 0 outside {@code window}; where the box is
+     * small enough to pay, every pass then convolves with just that part. {@link #backwardWeights}
+     * then computes the kernel gradient inside the box only: cells outside hold 0 or their true
+     * gradient (or, accumulating, keep their value or get it added). A window of the whole kernel
+     * restores the default. Checked against the kernel size; allocates nothing.
+     */
+    public void setKernelWindow(KernelWindow window) {
+        MemorySegment p = plan();
+        int[] k = config.kernelSize();
+        if (window == null || window.ndim() != k.length) {
+            throw new IllegalArgumentException("window must have " + k.length + " axes, got "
+                    + (window == null ? "null" : window.ndim()));
+        }
+        for (int d = 0; d < k.length; d++) {
+            long lo = window.lo(d);
+            long hi = window.hi(d);
+            if (lo < 0 || lo >= hi || hi > k[d]) {
+                throw new IllegalArgumentException("kernel window [" + lo + ", " + hi + ") of axis " + d
+                        + " is not a non-empty part of [0, " + k[d] + ")");
+            }
+        }
+        Native.check(dcls_h.dcls_conv_plan_set_kernel_window(p, window.lowerBounds(), window.upperBounds()));
+    }
+
     private MemorySegment plan() {
         MemorySegment p = plan;
         if (p == null) {
