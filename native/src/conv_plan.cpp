@@ -46,23 +46,24 @@
 #include "dense_backward_weights.h"
 #include "depthwise_backward_weights.h"
 #include "depthwise_conv.h"
+#include "dft_conv.h"
 #include "error.h"
+#include "onednn_engine.h"
 #include "padding.h"
 #include "windowed_conv.h"
 
 namespace dcls {
+
+dnnl::engine &cpu_engine() {
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
 
 namespace {
 
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-// One CPU engine for the process; streams are per plan.
-dnnl::engine &cpu_engine() {
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
 
 // A 64-byte aligned scratch buffer.
 class Buffer {
@@ -189,6 +190,7 @@ struct ConvPlan::Impl {
     std::unique_ptr<DepthwiseConv> depthwise_conv;  // forward; backward data at stride 1
     std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
     std::unique_ptr<DenseBackwardWeights> dense_bwd_weights;
+    std::unique_ptr<DftConv> dft;  // all three passes
     bool own_fwd = false, own_bwd_data = false, own_bwd_weights = false;
 
     // The kernel window, when one is set and pays.
@@ -277,6 +279,11 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
         depthwise_conv = std::make_unique<DepthwiseConv>(d);
         own_bwd_data = DepthwiseConv::backward_data_applies(d);
         own_fwd = true;
+    }
+    if (DftConv::applies(d)) {
+        dft = std::make_unique<DftConv>(d);
+        own_fwd = own_bwd_data = own_bwd_weights = true;
+        return;
     }
     if (DepthwiseBackwardWeights::applies(d)) {
         depthwise_bwd_weights = std::make_unique<DepthwiseBackwardWeights>(d);
@@ -423,6 +430,10 @@ void ConvPlan::forward(const float *x, const float *kernel, const float *bias, f
         p.window->forward(x, kernel, bias, y);
         return;
     }
+    if (p.dft) {
+        p.dft->forward(x, kernel, bias, y);
+        return;
+    }
     if (p.own_fwd) {
         p.depthwise_conv->forward(x, kernel, bias, y);
         return;
@@ -452,6 +463,10 @@ void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *gr
         p.window->backward_data(grad_y, kernel, grad_x);
         return;
     }
+    if (p.dft) {
+        p.dft->backward_data(grad_y, kernel, grad_x);
+        return;
+    }
     if (p.own_bwd_data) {
         p.depthwise_conv->backward_data(grad_y, kernel, grad_x);
         return;
@@ -477,6 +492,10 @@ void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad
     Impl &p = *impl_;
     if (p.windowed) {
         p.window->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
+        return;
+    }
+    if (p.dft) {
+        p.dft->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;
     }
     if (p.depthwise_bwd_weights) {

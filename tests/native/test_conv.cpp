@@ -536,6 +536,37 @@ void test_dense_large() {
 
 // ---- error paths ---------------------------------------------------------------------------
 
+// ---- the DFT convolution (dft_conv.cpp), forced on with DCLS_DFT_CONV=always -------------------
+
+void test_dft(int configs, std::mt19937_64 &rng) {
+    setenv("DCLS_DFT_CONV", "always", 1);
+    for (int i = 0; i < configs; ++i) {
+        dcls_conv_desc d{};
+        d.ndim = int32_t(uniform(rng, 1, 2));
+        d.padding_mode = int32_t(uniform(rng, 0, 3));
+        d.batch = uniform(rng, 1, 3);
+        d.groups = 1;
+        d.in_channels = uniform(rng, 1, 7);
+        d.out_channels = uniform(rng, 1, 7);
+        for (int a = 0; a < d.ndim; ++a) {
+            d.kernel_size[a] = uniform(rng, 1, 9);
+            d.input_size[a] = uniform(rng, 1, 14);
+            d.stride[a] = 1;
+            d.padding[a] = uniform(rng, 0, d.kernel_size[a]);
+            if (d.padding_mode == DCLS_PADDING_REFLECT) d.padding[a] = std::min(d.padding[a], d.input_size[a] - 1);
+            if (d.padding_mode == DCLS_PADDING_CIRCULAR) d.padding[a] = std::min(d.padding[a], d.input_size[a]);
+            if (d.input_size[a] + 2 * d.padding[a] < d.kernel_size[a])
+                d.input_size[a] = d.kernel_size[a] - 2 * d.padding[a];
+        }
+        test_config(d, rng);
+    }
+    // A shape of the kind it is made for: 9x7 kernel, more channels, a batch, asymmetric sizes.
+    test_config(dense_desc(2, DCLS_PADDING_ZEROS, 2, 16, 24, {20, 18}, {9, 7}, {1, 1}, {4, 3}), rng);
+    test_config(dense_desc(2, DCLS_PADDING_CIRCULAR, 1, 8, 8, {12, 13}, {9, 9}, {1, 1}, {4, 4}), rng);
+    test_config(dense_desc(1, DCLS_PADDING_ZEROS, 3, 8, 16, {64}, {41}, {1}, {20}), rng);
+    unsetenv("DCLS_DFT_CONV");
+}
+
 // ---- kernel windows (dcls_conv_plan_set_kernel_window) ---------------------------------------
 
 // A random kernel that is 0 outside a random box, run with the box set: every pass against the
@@ -720,6 +751,7 @@ int main(int argc, char **argv) {
     test_dense(own_configs, rng);
     test_dense_large();
     test_windows(3 * own_configs, rng);
+    test_dft(2 * own_configs, rng);
 
     test_errors();
 

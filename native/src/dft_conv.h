@@ -1,0 +1,43 @@
+// Dense convolution through the discrete Fourier transform, for large kernels (DCLS's 9x9 to 23x23
+// dense kernels): forward, backward data and backward weights, each as
+//   transform the operands (real DFT along w, complex along h; a kernel or activation zero-padded
+//   to the padded input's size T, so circular correlation equals the linear one), mix channels per
+//   frequency (one small complex matrix product per frequency), transform back.
+// The transforms are matrix products with DFT matrices (any size, no FFT library), so every heavy
+// step is a oneDNN matmul. Cost per pass ~ T_h T_w (N Cin + N Cout + Cout Cin) (T_h + T_w) + bins N
+// Cin Cout, against N Cout Cin out kernel for the direct convolution: for 64 -> 64, 9x9 on 32x32
+// the DFT takes 7x fewer multiply-adds.
+//
+// Shapes: ndim 1 or 2, groups 1, stride 1 (applies() says when, and whether it pays). Padding
+// modes other than zeros pad the input explicitly first. All memory is allocated in the
+// constructor; not safe for concurrent use.
+#pragma once
+
+#include <memory>
+
+#include "dcls.h"
+
+namespace dcls {
+
+class DftConv {
+public:
+    // Whether the shape can run here, and (unless DCLS_DFT_CONV=always; =never disables it) whether
+    // it is expected to beat the direct convolution.
+    static bool applies(const dcls_conv_desc &desc);
+
+    explicit DftConv(const dcls_conv_desc &desc);
+    ~DftConv();
+    DftConv(const DftConv &) = delete;
+    DftConv &operator=(const DftConv &) = delete;
+
+    void forward(const float *x, const float *kernel, const float *bias, float *y);
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
+                          bool accumulate);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dcls
