@@ -4,6 +4,7 @@ import io.dcls4j.Dcls;
 import io.dcls4j.DclsConv;
 import io.dcls4j.Tensor;
 import io.dcls4j.ops.Convolution;
+import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
@@ -55,6 +56,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", defaultValue = "0", description = "Native threads (0: all cores).")
     int threads;
+
+    @Option(names = "--construction-256", description = "Also time kernel construction alone for 256->256 channels,"
+            + " K=34, 17x17, Gaussian, with its peak memory.")
+    boolean construction256;
 
     @Option(names = "--csv", description = "Write the results to this CSV file.")
     Path csv;
@@ -110,6 +115,14 @@ public final class BenchCommand implements Callable<Integer> {
             results.addAll(rows);
             out.println();
         }
+        if (construction256) {
+            out.println(ConstructionBench.NAME + ": " + ConstructionBench.describe());
+            ConstructionBench.Measurement m = ConstructionBench.run(warmup, reps);
+            out.printf(Locale.ROOT, "  forward %.1f ms, forward+backward %.1f ms, peak memory added %s%n%n",
+                    m.forwardMs(), m.forwardBackwardMs(),
+                    Double.isNaN(m.peakExtraMiB()) ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", m.peakExtraMiB()));
+            results.add(new Result(ConstructionBench.NAME, "native construction", m.forwardMs(), m.forwardBackwardMs()));
+        }
         if (csv != null) {
             writeCsv(csv, results);
             out.println("wrote " + csv);
@@ -135,8 +148,7 @@ public final class BenchCommand implements Callable<Integer> {
             });
             rows.add(new Result(c.name(), "dcls4j native layer", layerForward, layerStep));
 
-            double constructForward = Timer.medianMs(warmup, reps, conv::buildKernel);
-            rows.add(new Result(c.name(), "  of which kernel construction", constructForward, Double.NaN));
+            rows.add(construction(c, conv, arena, random));
 
             try (Convolution dense = new Convolution(c.convConfig())) {
                 Tensor kernel = fillRandom(Tensor.allocate(arena, dense.kernelShape()), random);
@@ -173,6 +185,25 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /** The native construction of the layer's kernel: forward, and forward plus every gradient. */
+    private Result construction(BenchCase c, DclsConv conv, Arena arena, SplittableRandom random) {
+        KernelConstruction construction = new KernelConstruction(c.constructConfig());
+        Tensor w = conv.weight().value();
+        Tensor p = conv.positions().value();
+        Tensor s = conv.sigma() == null ? null : conv.sigma().value();
+        Tensor kernel = Tensor.allocate(arena, construction.kernelShape());
+        Tensor gk = fillRandom(Tensor.allocate(arena, construction.kernelShape()), random);
+        Tensor gw = Tensor.allocate(arena, construction.weightShape());
+        Tensor gp = Tensor.allocate(arena, construction.positionShape());
+        Tensor gs = s == null ? null : Tensor.allocate(arena, construction.positionShape());
+        double f = Timer.medianMs(warmup, reps, () -> construction.forward(w, p, s, kernel));
+        double fb = Timer.medianMs(warmup, reps, () -> {
+            construction.forward(w, p, s, kernel);
+            construction.backward(w, p, s, gk, gw, gp, gs, false);
+        });
+        return new Result(c.name(), "  of which kernel construction", f, fb);
     }
 
     /** The pure-Java float64 implementation: construction and direct convolution, forward and backward. */
