@@ -24,6 +24,7 @@ public final class Convolution implements AutoCloseable {
     private final long[] kernelShape;
     private final long[] outputShape;
     private final long[] biasShape;
+    private final int[] kernelSize;  // config.kernelSize() copies: kept for the allocation-free checks
     private MemorySegment plan;
 
     public Convolution(ConvConfig config) {
@@ -58,6 +59,7 @@ public final class Convolution implements AutoCloseable {
         outputShape = activationShape(config.batch(), config.outChannels(), outSize);
         kernelShape = activationShape(config.outChannels(), config.inPerGroup(), config.kernelSize());
         biasShape = new long[] {config.outChannels()};
+        kernelSize = config.kernelSize();
     }
 
     private static long[] activationShape(long first, long second, int[] spatial) {
@@ -129,7 +131,7 @@ public final class Convolution implements AutoCloseable {
      */
     public void setKernelWindow(KernelWindow window) {
         MemorySegment p = plan();
-        int[] k = config.kernelSize();
+        int[] k = kernelSize;
         if (window == null || window.ndim() != k.length) {
             throw new IllegalArgumentException("window must have " + k.length + " axes, got "
                     + (window == null ? "null" : window.ndim()));
