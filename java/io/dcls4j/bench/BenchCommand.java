@@ -162,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
                     dense.backwardWeights(x, gy, gk, gb, false);
                     dense.backwardData(gy, kernel, gx);
                 });
-                rows.add(new Result(c.name(), "oneDNN dense conv, same kernel size", f, fb));
+                rows.add(new Result(c.name(), "dense conv, same kernel size", f, fb));
             }
 
             {
