@@ -20,8 +20,9 @@
 # groups 96, K=34, 17x17, padding 8, batch 64, 56x56, gauss and v0) with bench_cuda and, given
 # --dcls-src, with the PyTorch reference on the same GPU.
 # Results in the out folder: environment.txt, configure.log, build.log, test_cuda.log,
-# bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt.
-# Exit status: that of test_cuda (0 pass; 1 on a failure, a skip, or a build error).
+# bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/ (scripts/gpu-pack.sh), also the
+# Java GPU tests on a jlinked runtime: java_tests.log, java-reports/.
+# Exit status: 0 when test_cuda (and the Java tests, if packed) passed; 1 on a failure, a skip, or a build error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -119,6 +120,34 @@ if [ -n "$DCLS_SRC" ] && [ -n "$PEER" ] && [ -f "$PEER" ]; then
 else
     summary "peer: not timed (give --dcls-src DIR with the reference extracted into the working tree; peer script: ${PEER:-not found})"
 fi
+# 4. The Java tests on the GPU (golden cases, GPU against CPU, training), when scripts/gpu-pack.sh packed
+#    a runtime and the jars into gpu-pack/: the jar's libraries, with the libdcls_cuda.so built above.
+if [ -f "$ROOT/gpu-pack/jre.tar.xz" ]; then
+    JAVA_DIR=/tmp/dcls4j-gpu-java
+    rm -rf "$JAVA_DIR" && mkdir -p "$JAVA_DIR/libs"
+    tar -C "$JAVA_DIR" -xJf "$ROOT/gpu-pack/jre.tar.xz"
+    (cd "$JAVA_DIR/libs" && "$PYTHON" -c 'import zipfile, sys; z = zipfile.ZipFile(sys.argv[1]); [open(n.rsplit("/", 1)[1], "wb").write(z.read(n)) for n in z.namelist() if n.startswith("io/dcls4j/native/linux-x86_64/") and not n.endswith("/")]' "$ROOT/gpu-pack/dcls4j.jar")
+    cp "$BUILD/lib/libdcls_cuda.so" "$JAVA_DIR/libs/"
+    "$JAVA_DIR/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+        -Ddcls4j.library.path="$JAVA_DIR/libs" -Ddcls4j.golden.dir="$ROOT/gpu-pack/golden" \
+        -jar "$ROOT/gpu-pack/junit-console.jar" execute \
+        --class-path "$ROOT/gpu-pack/dcls4j.jar:$ROOT/gpu-pack/tests.jar" --scan-class-path "$ROOT/gpu-pack/tests.jar" \
+        --include-classname "${JAVA_TESTS:-.*(Cuda|Gpu|Device).*Test}" --details summary --disable-banner \
+        --reports-dir "$OUT_DIR/java-reports" > "$OUT_DIR/java_tests.log" 2>&1
+    JAVA_RC=$?
+    tail -25 "$OUT_DIR/java_tests.log"
+    # Passed means: exit 0, some tests ran, none skipped (a skip means no GPU was seen).
+    if [ $JAVA_RC -eq 0 ] && grep -qE '^\[ *[1-9][0-9]* tests successful' "$OUT_DIR/java_tests.log" \
+            && ! grep -qE '^\[ *[1-9][0-9]* tests skipped' "$OUT_DIR/java_tests.log"; then
+        summary "java tests: PASSED ($(grep -E 'tests successful' "$OUT_DIR/java_tests.log" | tr -s ' '))"
+    else
+        summary "java tests: FAILED or skipped rc=$JAVA_RC (java_tests.log)"
+        TEST_RC=1
+    fi
+else
+    summary "java tests: not run (no gpu-pack/: run scripts/gpu-pack.sh on the development machine first)"
+fi
+
 summary "dcls4j (bench_cuda): $(tail -n +2 "$OUT_DIR/bench_dcls4j.csv" 2>/dev/null | cut -d, -f1-6 | tr '\n' ' ')"
 summary "note: the peer's fwdbwd has no grad_x (its input needs no grad): compare with dcls4j's fwdbwd_no_grad_x_ms (column 6)"
 exit $TEST_RC
