@@ -44,7 +44,7 @@ public final class Native {
         return t == null ? MemorySegment.NULL : t.segment();
     }
 
-    private static String statusName(int status) {
+    static String statusName(int status) {
         return switch (status) {
             case 1 -> "invalid argument";
             case 2 -> "out of memory";

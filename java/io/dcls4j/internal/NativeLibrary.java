@@ -14,14 +14,18 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
- * Finds and loads {@code libdcls.so} and the oneDNN and OpenMP libraries beside it.
+ * Finds and loads {@code libdcls.so} and the oneDNN and OpenMP libraries beside it, and, only when a
+ * CUDA device is first wanted, {@code libdcls_cuda.so}.
  *
  * <p>By default the libraries are taken from the jar (resources under {@value #RESOURCE_DIR}) and
- * extracted once into a cache folder named after the content of {@code libdcls.so}, so that two
- * versions never share a folder. Extraction is safe when several JVMs start at once: each writes
- * its own temporary file under a file lock and moves it into place atomically.
+ * extracted once into a cache folder named after the content of {@code libdcls.so} (and of
+ * {@code libdcls_cuda.so} when the jar has it), so that two versions never share a folder. The CUDA
+ * library is extracted with the others but loaded by {@link #loadCuda()} alone: CPU-only use never
+ * loads it, and a jar built without CUDA works as before. Extraction is safe when several JVMs start
+ * at once: each writes its own temporary file under a file lock and moves it into place atomically.
  *
  * <p>Settings (system property, then environment variable):
  * <ul>
@@ -35,8 +39,11 @@ public final class NativeLibrary {
     static final String RESOURCE_DIR = "/io/dcls4j/native/linux-x86_64/";
     /** Load order: each library's dependencies come before it. */
     static final List<String> LIBRARIES = List.of("libgomp.so.1", "libdnnl.so.3", "libdcls.so");
+    /** Built only where nvcc was found; needs only the driver (libcuda.so.1) at run time. */
+    public static final String CUDA_LIBRARY = "libdcls_cuda.so";
 
     private static volatile Path loadedFrom;
+    private static volatile boolean cudaLoaded;
 
     private NativeLibrary() {}
 
@@ -78,6 +85,44 @@ public final class NativeLibrary {
         return loadedFrom;
     }
 
+    /**
+     * Loads {@code libdcls_cuda.so} once (after the CPU libraries, which give the folder); later calls
+     * return at once. Throws {@link DclsException} when this dcls4j was built without CUDA (the
+     * library is not in the jar, or not in {@code dcls4j.library.path}) or the library cannot be loaded.
+     * Needs no GPU: without a driver or a device, loading works and the device count is 0.
+     */
+    public static synchronized void loadCuda() {
+        if (cudaLoaded) {
+            return;
+        }
+        Path lib = load().resolve(CUDA_LIBRARY).toAbsolutePath();
+        if (!Files.isRegularFile(lib)) {
+            String override = setting("dcls4j.library.path", "DCLS4J_LIBRARY_PATH");
+            throw new DclsException(-1, "dcls4j was built without CUDA: " + CUDA_LIBRARY + " is not "
+                    + (override != null ? "in dcls4j.library.path=" + override
+                    : "in the jar (it is built where the CUDA toolkit's nvcc is found)"));
+        }
+        try {
+            System.load(lib.toString());
+        } catch (UnsatisfiedLinkError e) {
+            throw new DclsException("cannot load " + lib + ": " + e.getMessage(), e);
+        }
+        cudaLoaded = true;
+    }
+
+    /** Whether {@link #loadCuda()} loaded {@code libdcls_cuda.so} in this JVM. */
+    public static boolean cudaLoaded() {
+        return cudaLoaded;
+    }
+
+    /**
+     * Whether {@code libdcls_cuda.so} is available, without loading it: beside the loaded libraries
+     * (extracted from the jar, or in {@code dcls4j.library.path}). Loads the CPU libraries first.
+     */
+    public static boolean cudaBundled() {
+        return Files.isRegularFile(load().resolve(CUDA_LIBRARY));
+    }
+
     private static String setting(String property, String env) {
         String v = System.getProperty(property);
         if (v == null || v.isBlank()) {
@@ -98,7 +143,10 @@ public final class NativeLibrary {
 
     private static Path extract() throws IOException {
         byte[] core = readResource("libdcls.so");
-        Path dir = cacheRoot().resolve(digest(core));
+        byte[] cuda = readOptionalResource(CUDA_LIBRARY);
+        List<String> names = cuda == null ? LIBRARIES
+                : Stream.concat(LIBRARIES.stream(), Stream.of(CUDA_LIBRARY)).toList();
+        Path dir = cacheRoot().resolve(cuda == null ? digest(core) : digest(core, cuda));
         Path complete = dir.resolve(".complete");
         if (Files.exists(complete)) {
             return dir;
@@ -111,14 +159,14 @@ public final class NativeLibrary {
             if (Files.exists(complete)) {
                 return dir; // another JVM finished while this one waited for the lock
             }
-            for (String name : LIBRARIES) {
+            for (String name : names) {
                 Path tmp = Files.createTempFile(dir, name, ".tmp");
                 try (InputStream in = open(name)) {
                     Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 }
                 Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.writeString(complete, String.join("\n", LIBRARIES));
+            Files.writeString(complete, String.join("\n", names));
         }
         return dir;
     }
@@ -138,9 +186,20 @@ public final class NativeLibrary {
         }
     }
 
-    private static String digest(byte[] bytes) {
+    /** The resource's bytes, or null when the jar does not have it. */
+    private static byte[] readOptionalResource(String name) throws IOException {
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE_DIR + name)) {
+            return in == null ? null : in.readAllBytes();
+        }
+    }
+
+    private static String digest(byte[]... contents) {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(bytes);
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (byte[] bytes : contents) {
+                md.update(bytes);
+            }
+            byte[] d = md.digest();
             return HexFormat.of().formatHex(d, 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

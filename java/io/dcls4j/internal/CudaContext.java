@@ -1,0 +1,205 @@
+package io.dcls4j.internal;
+
+import io.dcls4j.DclsException;
+import io.dcls4j.ffi.dcls_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The one CUDA context (one stream, one cuDNN handle) of a device, shared by every tensor and layer on
+ * it: created on first use, kept until the process ends. Work on a device therefore runs in the order
+ * it was enqueued, whoever enqueued it, and memory freed by one layer is reused by the next (the
+ * library's stream-ordered pool).
+ *
+ * <p>The native context must be used by one thread at a time; every call here holds this object's
+ * lock, so a shared context stays correct when several threads (or a {@code Cleaner} freeing memory
+ * of an automatic arena) use the same device. Pointers are raw: callers check shapes, devices and
+ * arenas before they get here.
+ */
+public final class CudaContext {
+    private static final Map<Integer, CudaContext> CONTEXTS = new HashMap<>();
+
+    private final int device;
+    private final MemorySegment ctx;
+
+    private CudaContext(int device, MemorySegment ctx) {
+        this.device = device;
+        this.ctx = ctx;
+    }
+
+    /**
+     * The context of {@code cuda:device}, created on first use. {@link DclsException} when
+     * CUDA is missing (not built, no driver, no device), {@link IllegalArgumentException} past the last
+     * device.
+     */
+    public static CudaContext of(int device) {
+        if (device < 0) {
+            throw new IllegalArgumentException("CUDA device index must be >= 0, got " + device);
+        }
+        synchronized (CONTEXTS) {
+            CudaContext c = CONTEXTS.get(device);
+            if (c == null) {
+                Cuda.requireDevice(device); // loads the library, explains a missing device
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                    Cuda.check(dcls_h.dcls_cuda_context_create(device, out));
+                    c = new CudaContext(device, out.get(ValueLayout.ADDRESS, 0));
+                }
+                CONTEXTS.put(device, c);
+            }
+            return c;
+        }
+    }
+
+    /** The context of {@code cuda:device} if one was created, else null (nothing ever ran there). */
+    public static CudaContext existing(int device) {
+        synchronized (CONTEXTS) {
+            return CONTEXTS.get(device);
+        }
+    }
+
+    /** The device index. */
+    public int device() {
+        return device;
+    }
+
+    /**
+     * {@code bytes} of zeroed device memory (zeroed in stream order), as a zero-length segment that
+     * carries the address and {@code arena}'s lifetime: nothing can read through it, and closing the
+     * arena frees the memory, in order after the work already enqueued.
+     */
+    public MemorySegment allocateDevice(Arena arena, long bytes) {
+        MemorySegment ptr;
+        synchronized (this) {
+            ptr = malloc(bytes, false);
+            int status = dcls_h.dcls_cuda_memset(ctx, ptr, 0, bytes);
+            if (status != dcls_h.DCLS_OK()) {
+                String message = Cuda.lastError();
+                dcls_h.dcls_cuda_free(ctx, ptr);
+                throw new DclsException(status, message + " (" + Native.statusName(status) + ")");
+            }
+        }
+        return attach(ptr, 0, arena, false);
+    }
+
+    /**
+     * {@code bytes} of zeroed pinned (page-locked) host memory, readable and writable from Java, freed
+     * when {@code arena} closes. Copies to and from it are asynchronous.
+     */
+    public MemorySegment allocatePinned(Arena arena, long bytes) {
+        MemorySegment ptr;
+        synchronized (this) {
+            ptr = malloc(bytes, true);
+        }
+        MemorySegment segment = attach(ptr, bytes, arena, true);
+        segment.fill((byte) 0);
+        return segment;
+    }
+
+    private MemorySegment malloc(long bytes, boolean pinned) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Cuda.check(pinned ? dcls_h.dcls_cuda_malloc_host(ctx, bytes, out)
+                    : dcls_h.dcls_cuda_malloc(ctx, bytes, out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** Ties the memory to the arena; if that fails (the arena closed meanwhile, another thread's), frees it. */
+    private MemorySegment attach(MemorySegment ptr, long size, Arena arena, boolean pinned) {
+        try {
+            return ptr.reinterpret(size, arena, s -> freeQuietly(s, pinned));
+        } catch (RuntimeException e) {
+            freeQuietly(ptr, pinned);
+            throw e;
+        }
+    }
+
+    /** Runs as an arena's cleanup action, which must not throw; a failed free leaves nothing to undo. */
+    private synchronized void freeQuietly(MemorySegment ptr, boolean pinned) {
+        if (pinned) {
+            dcls_h.dcls_cuda_free_host(ctx, ptr);
+        } else {
+            dcls_h.dcls_cuda_free(ctx, ptr);
+        }
+    }
+
+    /** Copies {@code bytes} on the stream; {@code kind} is a {@code dcls_cuda_memcpy_kind}. */
+    public synchronized void memcpy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        Cuda.check(dcls_h.dcls_cuda_memcpy(ctx, dst, src, bytes, kind));
+    }
+
+    /** Sets {@code bytes} bytes of device memory to {@code value}, on the stream. */
+    public synchronized void memset(MemorySegment ptr, int value, long bytes) {
+        Cuda.check(dcls_h.dcls_cuda_memset(ctx, ptr, value, bytes));
+    }
+
+    /** Waits for everything enqueued so far; reports a failure of work that ran asynchronously. */
+    public synchronized void synchronize() {
+        Cuda.check(dcls_h.dcls_cuda_synchronize(ctx));
+    }
+
+    public synchronized void constructForward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
+                                              MemorySegment sigma, MemorySegment kernel) {
+        Cuda.check(dcls_h.dcls_cuda_construct_forward(ctx, desc, weight, positions, sigma, kernel));
+    }
+
+    public synchronized void constructBackward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
+                                               MemorySegment sigma, MemorySegment gradKernel, MemorySegment gradWeight,
+                                               MemorySegment gradPositions, MemorySegment gradSigma,
+                                               boolean accumulate) {
+        Cuda.check(dcls_h.dcls_cuda_construct_backward(ctx, desc, weight, positions, sigma, gradKernel, gradWeight,
+                gradPositions, gradSigma, accumulate ? 1 : 0));
+    }
+
+    /**
+     * A convolution plan for {@code desc}. TF32 is a context setting read when a plan is made, so it is
+     * set here, under the lock, for this plan alone: layers on one device may choose differently.
+     */
+    public synchronized MemorySegment createPlan(MemorySegment desc, boolean tf32) {
+        Cuda.check(dcls_h.dcls_cuda_set_tf32(ctx, tf32 ? 1 : 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Cuda.check(dcls_h.dcls_cuda_conv_plan_create(ctx, desc, out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    public synchronized void destroyPlan(MemorySegment plan) {
+        Cuda.check(dcls_h.dcls_cuda_conv_plan_destroy(plan));
+    }
+
+    /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */
+    public synchronized String planInfo(MemorySegment plan) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Cuda.check(dcls_h.dcls_cuda_conv_plan_info(plan, out));
+            return out.get(ValueLayout.ADDRESS, 0).reinterpret(1 << 16).getString(0);
+        }
+    }
+
+    public synchronized void convForward(MemorySegment plan, MemorySegment x, MemorySegment kernel,
+                                         MemorySegment bias, MemorySegment y) {
+        Cuda.check(dcls_h.dcls_cuda_conv_forward(plan, x, kernel, bias, y));
+    }
+
+    public synchronized void convBackwardData(MemorySegment plan, MemorySegment gradY, MemorySegment kernel,
+                                              MemorySegment gradX) {
+        Cuda.check(dcls_h.dcls_cuda_conv_backward_data(plan, gradY, kernel, gradX));
+    }
+
+    public synchronized void convBackwardWeights(MemorySegment plan, MemorySegment x, MemorySegment gradY,
+                                                 MemorySegment gradKernel, MemorySegment gradBias,
+                                                 boolean accumulate) {
+        Cuda.check(dcls_h.dcls_cuda_conv_backward_weights(plan, x, gradY, gradKernel, gradBias, accumulate ? 1 : 0));
+    }
+
+    @Override
+    public String toString() {
+        return "CudaContext(cuda:" + device + ")";
+    }
+}
