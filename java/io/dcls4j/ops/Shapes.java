@@ -4,7 +4,7 @@ import io.dcls4j.Tensor;
 
 import java.util.Arrays;
 
-/** Argument checks shared by the native ops: a named tensor of an exact shape whose memory is alive. */
+/** Argument checks shared by the native ops: a named host tensor of an exact shape whose memory is alive. */
 final class Shapes {
     private Shapes() {}
 
@@ -22,6 +22,10 @@ final class Shapes {
         if (!t.hasShape(shape)) {
             throw new IllegalArgumentException(name + " has shape " + Arrays.toString(t.shape()) + ", expected "
                     + Arrays.toString(shape));
+        }
+        if (t.device().isCuda()) {
+            throw new IllegalArgumentException(name + " is on " + t.device() + ", but io.dcls4j.ops runs on the CPU"
+                    + " (a DclsConv built with device(...) runs on the GPU)");
         }
         t.requireAlive(name);
     }
