@@ -13,6 +13,7 @@ import static io.dcls4j.Compare.toFloat;
  * Every golden case of the PyTorch reference (float64), run through the public API in float32:
  * configure a DclsConv like the reference module, import its parameters with
  * {@link DclsConv#loadReferenceParameters}, then compare the kernel, the output and every gradient.
+ * {@link GoldenGpuTest} runs the same on a GPU.
  */
 class GoldenNativeTest {
 
@@ -22,22 +23,27 @@ class GoldenNativeTest {
     }
 
     static void run(GoldenCase g) {
+        run(g, Device.cpu());
+    }
+
+    /** The case on {@code device}: the layer and its input there, the results read back by copies. */
+    static void run(GoldenCase g, Device device) {
         Interpolation interp = g.interpolation();
         int[] dks = g.intArray("dilated_kernel_size");
         try (Arena arena = Arena.ofConfined();
              DclsConv conv = DclsConv.builder(g.integer("in_channels"), g.integer("out_channels"))
                      .kernelCount(g.integer("kernel_count")).dilatedKernelSize(dks).stride(g.intArray("stride"))
                      .padding(g.intArray("padding")).groups(g.integer("groups")).bias(g.bool("bias"))
-                     .interpolation(interp).paddingMode(g.paddingMode()).seed(7).build()) {
+                     .interpolation(interp).paddingMode(g.paddingMode()).seed(7).device(device).build()) {
             conv.loadReferenceParameters(toFloat(g.data("weight")), toFloat(g.data("P")),
                     g.has("SIG") ? toFloat(g.data("SIG")) : null, g.has("bias") ? toFloat(g.data("bias")) : null);
 
-            Tensor x = Tensor.allocate(arena, g.array("x").shape()).copyFrom(toFloat(g.data("x")));
+            Tensor x = Tensor.allocate(arena, device, g.array("x").shape()).copyFrom(toFloat(g.data("x")));
             Tensor y = conv.forward(x);
             close(g.name + " K", g.data("K"), conv.kernel().toFloatArray());
             close(g.name + " y", g.data("y"), y.toFloatArray());
 
-            Tensor gy = Tensor.allocate(arena, y.shape()).copyFrom(toFloat(g.data("gy")));
+            Tensor gy = Tensor.allocate(arena, device, y.shape()).copyFrom(toFloat(g.data("gy")));
             Tensor gx = conv.backward(gy);
             close(g.name + " grad_x", g.data("grad_x"), gx.toFloatArray());
             close(g.name + " grad_weight", g.data("grad_weight"), conv.weight().grad().toFloatArray());

@@ -1,0 +1,30 @@
+package io.dcls4j;
+
+import io.dcls4j.internal.Cuda;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Assumptions of the GPU tests: they report SKIPPED, never passed, where there is no CUDA device (and
+ * scripts/gpu-check.sh counts a skip on the GPU host as a failure).
+ */
+final class GpuSupport {
+    /** The device the GPU tests use. */
+    static final Device GPU = Device.cuda(0);
+
+    private GpuSupport() {}
+
+    static void assumeGpu() {
+        Assumptions.assumeTrue(Device.cudaAvailable(), () -> "no CUDA device: " + Cuda.noDeviceReason());
+    }
+
+    /**
+     * Convolutions other than depthwise ones need cuDNN on the GPU (the depthwise ones fall back to
+     * dcls4j's kernels).
+     */
+    static void assumeConvolutionRuns(int inChannels, int groups) {
+        assumeGpu();
+        if (groups != inChannels) {
+            Assumptions.assumeTrue(Cuda.cudnnVersionCode() > 0, () -> "needs cuDNN: " + Cuda.cudnnVersion());
+        }
+    }
+}
