@@ -1,6 +1,7 @@
 package io.dcls4j.optim;
 
 import io.dcls4j.DclsConv;
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +27,14 @@ import java.util.Objects;
  * {@link #close()} frees the state; the parameters belong to their layers and stay. The layers
  * must outlive the optimizer: a step on a closed layer's parameters throws
  * {@link IllegalStateException}. Not thread-safe.
+ *
+ * <p><b>Parameters on a GPU.</b> The update runs on the host, so for parameters on a CUDA device
+ * (a {@code DclsConv} built with {@code device(...)}) each step stages them: the values and gradients
+ * are copied into pinned host buffers allocated once at build (one wait per device), updated there with
+ * exactly the arithmetic of a CPU step, and copied back asynchronously. The state tensors
+ * ({@link #state}) live on the host either way; {@link #zeroGrad()} clears the gradients where they
+ * are. So the same training loop runs on either device, and gives the same numbers up to the
+ * gradients' rounding.
  *
  * <pre>{@code
  * try (AdamW opt = AdamW.builder().lr(1e-3).weightDecay(0.05)
@@ -45,6 +55,12 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
     private final Map<Parameter, Integer> index = new IdentityHashMap<>();
     final MemorySegment[] values;
     final MemorySegment[] grads;
+    /** For each parameter on a GPU: its value and grad there, and the devices to wait for; else null. */
+    private final Tensor[] deviceValues;
+    private final Tensor[] deviceGrads;
+    private final Tensor[] stagedValues;
+    private final Tensor[] stagedGrads;
+    private final Device[] stagingDevices;
     final long[] counts;
     private final double[] lrScales;
     private final double[] decays;
@@ -88,13 +104,40 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
         counts = new long[n];
         lrScales = new double[n];
         decays = new double[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = all.get(i).value().segment();
-            grads[i] = all.get(i).grad().segment();
-            counts[i] = all.get(i).value().elementCount();
-            lrScales[i] = scales.get(i);
-            decays[i] = wds.get(i);
+        deviceValues = new Tensor[n];
+        deviceGrads = new Tensor[n];
+        stagedValues = new Tensor[n];
+        stagedGrads = new Tensor[n];
+        LinkedHashSet<Device> devices = new LinkedHashSet<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                Parameter p = all.get(i);
+                if (p.value().device().isCuda() || p.grad().device().isCuda()) {
+                    Device device = p.value().device();
+                    if (!p.grad().device().equals(device)) {
+                        throw new IllegalArgumentException("parameter " + p.name() + ": value on " + device
+                                + ", grad on " + p.grad().device());
+                    }
+                    deviceValues[i] = p.value();
+                    deviceGrads[i] = p.grad();
+                    stagedValues[i] = Tensor.allocatePinned(arena, device, p.value().shape());
+                    stagedGrads[i] = Tensor.allocatePinned(arena, device, p.value().shape());
+                    devices.add(device);
+                    values[i] = stagedValues[i].segment();
+                    grads[i] = stagedGrads[i].segment();
+                } else {
+                    values[i] = p.value().segment();
+                    grads[i] = p.grad().segment();
+                }
+                counts[i] = p.value().elementCount();
+                lrScales[i] = scales.get(i);
+                decays[i] = wds.get(i);
+            }
+        } catch (RuntimeException e) {
+            arena.close(); // pinned buffers are not the garbage collector's
+            throw e;
         }
+        stagingDevices = devices.toArray(new Device[0]);
         this.stateNames = List.copyOf(stateNames);
         state = new Tensor[stateNames.size()][n];
         stateSegments = new MemorySegment[stateNames.size()][n];
@@ -117,6 +160,7 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
      */
     public final void step() {
         ensureOpen();
+        stageIn();
         if (schedule != null) {
             lr = schedule.lr(steps);
         }
@@ -124,8 +168,37 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
         for (int i = 0; i < values.length; i++) {
             update(i, lr * lrScales[i], decays[i], steps);
         }
+        stageOut();
         for (DclsConv layer : clampLayers) {
             layer.clampPositions();
+        }
+    }
+
+    /** Copies the GPU parameters and gradients into their pinned buffers and waits for them. */
+    private void stageIn() {
+        if (stagingDevices.length == 0) {
+            return;
+        }
+        for (int i = 0; i < deviceValues.length; i++) {
+            if (deviceValues[i] != null) {
+                stagedValues[i].copyFrom(deviceValues[i]);
+                stagedGrads[i].copyFrom(deviceGrads[i]);
+            }
+        }
+        for (Device d : stagingDevices) {
+            d.synchronize();
+        }
+    }
+
+    /**
+     * Copies the updated values back, asynchronously: later work on the device runs after the copies,
+     * and the buffers are not touched again before the next {@link #stageIn()} has waited.
+     */
+    private void stageOut() {
+        for (int i = 0; i < deviceValues.length; i++) {
+            if (deviceValues[i] != null) {
+                deviceValues[i].copyFrom(stagedValues[i]);
+            }
         }
     }
 
@@ -135,8 +208,12 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
     /** Sets the gradient of every parameter to zero. */
     public final void zeroGrad() {
         ensureOpen();
-        for (MemorySegment g : grads) {
-            g.fill((byte) 0);
+        for (int i = 0; i < grads.length; i++) {
+            if (deviceGrads[i] != null) {
+                deviceGrads[i].fill(0f); // on the device, in stream order
+            } else {
+                grads[i].fill((byte) 0);
+            }
         }
     }
 

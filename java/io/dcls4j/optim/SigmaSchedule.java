@@ -96,6 +96,14 @@ public final class SigmaSchedule {
         Tensor sig = layer.sigma().value();
         sig.requireAlive("sigma");
         long per = sig.elementCount() / ndim;
+        if (sig.device().isCuda()) { // filled on the host, then one copy
+            float[] values = new float[Math.toIntExact(sig.elementCount())];
+            for (int d = 0; d < ndim; d++) {
+                Arrays.fill(values, (int) (d * per), (int) ((d + 1) * per), (float) sigma(d, step));
+            }
+            sig.copyFrom(values);
+            return;
+        }
         for (int d = 0; d < ndim; d++) {
             float v = (float) sigma(d, step);
             for (long i = d * per, e = i + per; i < e; i++) {
