@@ -21,13 +21,17 @@ class NativeLibraryTest {
     record Run(int exitCode, String output) {}
 
     static Process start(String... properties) throws IOException {
+        return start(LoadProbe.class, properties);
+    }
+
+    static Process start(Class<?> probe, String... properties) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(List.of(properties));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(LoadProbe.class.getName());
+        cmd.add(probe.getName());
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 
@@ -53,6 +57,8 @@ class NativeLibraryTest {
             for (String lib : NativeLibrary.LIBRARIES) {
                 assertTrue(Files.size(extracted.get(0).resolve(lib)) > 0, lib);
             }
+            // the CUDA library is extracted with the others when the jar has it (loaded only on demand)
+            assertEquals(cudaInJar(), Files.isRegularFile(extracted.get(0).resolve(NativeLibrary.CUDA_LIBRARY)));
             try (Stream<Path> files = Files.list(extracted.get(0))) {
                 assertTrue(files.noneMatch(f -> f.toString().endsWith(".tmp")), "temporary files left behind");
             }
@@ -70,6 +76,40 @@ class NativeLibraryTest {
         Run overridden = finish(start("-Ddcls4j.library.path=" + dir));
         assertEquals(0, overridden.exitCode(), overridden.output());
         assertTrue(overridden.output().contains("from " + dir), overridden.output());
+    }
+
+    static boolean cudaInJar() {
+        return NativeLibrary.class.getResource(NativeLibrary.RESOURCE_DIR + NativeLibrary.CUDA_LIBRARY) != null;
+    }
+
+    @Test
+    void cpuOnlyUseNeverLoadsTheCudaLibrary(@TempDir Path cache) throws Exception {
+        Run r = finish(start(CudaLoadProbe.class, "-Ddcls4j.cache.dir=" + cache));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("cpu only: cudaLoaded=false"), r.output());
+        // asking for devices loads it where it is bundled, and never throws where it is not
+        assertTrue(r.output().contains("bundled=" + cudaInJar() + " cudaLoaded=false"), r.output());
+        assertTrue(r.output().contains("cudaLoaded=" + cudaInJar() + (cudaInJar() ? "" : " reason=")), r.output());
+    }
+
+    @Test
+    void withoutTheCudaLibraryCudaIsReportedAsNotBuilt(@TempDir Path cache, @TempDir Path cpuOnly) throws Exception {
+        assertEquals(0, finish(start("-Ddcls4j.cache.dir=" + cache)).exitCode());
+        Path extracted;
+        try (Stream<Path> dirs = Files.list(cache)) {
+            extracted = dirs.findFirst().orElseThrow();
+        }
+        for (String lib : NativeLibrary.LIBRARIES) {
+            Files.copy(extracted.resolve(lib), cpuOnly.resolve(lib));
+        }
+        Run r = finish(start(CudaLoadProbe.class, "-Ddcls4j.library.path=" + cpuOnly));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("cpu only: cudaLoaded=false"), r.output());
+        assertTrue(r.output().contains("bundled=false"), r.output());
+        assertTrue(r.output().contains("count=0 cudaLoaded=false reason=dcls4j was built without CUDA: "
+                + NativeLibrary.CUDA_LIBRARY + " is not in dcls4j.library.path=" + cpuOnly), r.output());
+        assertTrue(r.output().contains("allocate: DclsException: cuda:0 is not available: dcls4j was built without"
+                + " CUDA"), r.output());
     }
 
     @Test
