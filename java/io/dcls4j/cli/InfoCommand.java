@@ -1,6 +1,8 @@
 package io.dcls4j.cli;
 
 import io.dcls4j.Dcls;
+import io.dcls4j.internal.Cuda;
+import io.dcls4j.internal.NativeLibrary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -8,11 +10,15 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-/** {@code dcls4j info}: versions, CPU ISA, threads and where the native library was loaded from. */
+/**
+ * {@code dcls4j info}: versions, CPU ISA, threads, where the native library was loaded from, and CUDA:
+ * whether {@code libdcls_cuda.so} is there, the devices (or why there are none) and cuDNN.
+ */
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Versions.class,
-        header = "Prints versions, the CPU ISA, threads and where the native library was loaded from.",
+        header = "Prints versions, the CPU ISA, threads, where the native library was loaded from, and CUDA.",
         description = "Prints the dcls4j and oneDNN versions, the CPU instruction set oneDNN uses, the thread"
-                + " count, the native library location and the Java version.",
+                + " count, the native library location, the Java version, and whether the CUDA library is"
+                + " there, its devices (or why there are none) and the cuDNN version.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the native library could not be loaded", "2:usage error"})
 public final class InfoCommand implements Callable<Integer> {
@@ -32,10 +38,39 @@ public final class InfoCommand implements Callable<Integer> {
                 + System.getProperty("java.vendor") + ")");
         line(out, "OS", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " processors");
-        line(out, "CUDA", "not built");
-        line(out, "cuDNN", "not built");
+        cuda(out);
         out.flush();
         return Main.OK;
+    }
+
+    /** Never fails the command: a machine without CUDA is a normal answer. */
+    private static void cuda(PrintWriter out) {
+        if (!NativeLibrary.cudaBundled()) {
+            line(out, "CUDA", "not built (" + NativeLibrary.CUDA_LIBRARY + " is not in the jar)");
+            line(out, "cuDNN", "not built");
+            return;
+        }
+        int n = Cuda.deviceCount();
+        line(out, "CUDA", NativeLibrary.CUDA_LIBRARY + ", " + n + " device" + (n == 1 ? "" : "s")
+                + (n == 0 ? " (" + Cuda.noDeviceReason() + ")" : ""));
+        for (int i = 0; i < n; i++) {
+            line(out, "  cuda:" + i, describe(i));
+        }
+        String cudnn;
+        try {
+            cudnn = Cuda.cudnnVersion();
+        } catch (RuntimeException e) {
+            cudnn = "unavailable: " + e.getMessage();
+        }
+        line(out, "cuDNN", cudnn);
+    }
+
+    private static String describe(int device) {
+        try {
+            return Cuda.describe(device);
+        } catch (RuntimeException e) {
+            return "unknown: " + e.getMessage();
+        }
     }
 
     private static void line(PrintWriter out, String key, String value) {

@@ -1,6 +1,8 @@
 package io.dcls4j.cli;
 
+import io.dcls4j.Device;
 import io.dcls4j.Interpolation;
+import io.dcls4j.internal.Cuda;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -98,8 +100,18 @@ class MainTest {
         Run r = run("info");
         assertEquals(0, r.code(), r.err());
         for (String s : new String[] {"dcls4j:", "oneDNN:", "CPU ISA:", "threads:", "library location:", "Java:",
-                "CUDA:", "not built"}) {
+                "CUDA:", "cuDNN:"}) {
             assertTrue(r.out().contains(s), "info should print " + s + ":\n" + r.out());
+        }
+        // where the jar has libdcls_cuda.so: the device count (or why there is none), else "not built"
+        boolean bundled = Main.class.getResource("/io/dcls4j/native/linux-x86_64/libdcls_cuda.so") != null;
+        int devices = Device.cudaDeviceCount();
+        String cuda = String.format("%-17s %s", "CUDA:", !bundled ? "not built (libdcls_cuda.so is not in the jar)"
+                : "libdcls_cuda.so, " + devices + " device" + (devices == 1 ? "" : "s")
+                + (devices == 0 ? " (" + Cuda.noDeviceReason() + ")" : ""));
+        assertTrue(r.out().contains(cuda + System.lineSeparator()), "info should print " + cuda + ":\n" + r.out());
+        for (int i = 0; i < devices; i++) {
+            assertTrue(r.out().contains("  cuda:" + i + ": "), r.out());
         }
         assertTrue(r.out().contains(System.getProperty("java.version")));
     }
