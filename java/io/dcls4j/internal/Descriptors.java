@@ -8,7 +8,7 @@ import io.dcls4j.reference.ConvConfig;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** The C descriptors of a construction and a convolution (dcls.h), for the CUDA library's calls. */
+/** The C descriptors of a construction and a convolution (dcls.h), shared by the CPU ops and the CUDA path. */
 public final class Descriptors {
     private Descriptors() {}
 

@@ -1,8 +1,8 @@
 package io.dcls4j.ops;
 
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_conv_desc;
 import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
 import io.dcls4j.reference.ConvConfig;
 
@@ -30,26 +30,8 @@ public final class Convolution implements AutoCloseable {
     public Convolution(ConvConfig config) {
         Native.ensureLoaded();
         this.config = config;
-        int ndim = config.ndim();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment desc = dcls_conv_desc.allocate(arena);
-            dcls_conv_desc.ndim(desc, ndim);
-            dcls_conv_desc.padding_mode(desc, config.paddingMode().code());
-            dcls_conv_desc.batch(desc, config.batch());
-            dcls_conv_desc.in_channels(desc, config.inChannels());
-            dcls_conv_desc.out_channels(desc, config.outChannels());
-            dcls_conv_desc.groups(desc, config.groups());
-            int[] in = config.inputSize();
-            int[] k = config.kernelSize();
-            int[] s = config.stride();
-            int[] p = config.padding();
-            for (int d = 0; d < 3; d++) {
-                boolean used = d < ndim;
-                dcls_conv_desc.input_size(desc, d, used ? in[d] : 1);
-                dcls_conv_desc.kernel_size(desc, d, used ? k[d] : 1);
-                dcls_conv_desc.stride(desc, d, used ? s[d] : 1);
-                dcls_conv_desc.padding(desc, d, used ? p[d] : 0);
-            }
+            MemorySegment desc = Descriptors.conv(arena, config);
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Native.check(dcls_h.dcls_conv_plan_create(desc, out));
             plan = out.get(ValueLayout.ADDRESS, 0);

@@ -1,8 +1,8 @@
 package io.dcls4j.ops;
 
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_construct_desc;
 import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
 import io.dcls4j.reference.ConstructConfig;
 
@@ -28,21 +28,13 @@ public final class KernelConstruction {
         Native.ensureLoaded();
         this.config = config;
         int ndim = config.ndim();
-        desc = dcls_construct_desc.allocate(Arena.ofAuto());
-        dcls_construct_desc.ndim(desc, ndim);
-        dcls_construct_desc.interpolation(desc, config.interpolation().code());
-        dcls_construct_desc.out_channels(desc, config.outChannels());
-        dcls_construct_desc.in_per_group(desc, config.inPerGroup());
-        dcls_construct_desc.kernel_count(desc, config.kernelCount());
-        int[] dks = config.dilatedKernelSize();
-        for (int d = 0; d < 3; d++) {
-            dcls_construct_desc.dilated_kernel_size(desc, d, d < ndim ? dks[d] : 1);
-        }
+        desc = Descriptors.construct(Arena.ofAuto(), config);
         weightShape = new long[] {config.outChannels(), config.inPerGroup(), config.kernelCount()};
         positionShape = new long[] {ndim, config.outChannels(), config.inPerGroup(), config.kernelCount()};
         kernelShape = new long[2 + ndim];
         kernelShape[0] = config.outChannels();
         kernelShape[1] = config.inPerGroup();
+        int[] dks = config.dilatedKernelSize();
         for (int d = 0; d < ndim; d++) {
             kernelShape[2 + d] = dks[d];
         }
