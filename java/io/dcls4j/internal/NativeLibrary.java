@@ -33,6 +33,9 @@ import java.util.stream.Stream;
  *       they are loaded from there and nothing is extracted.
  *   <li>{@code dcls4j.cache.dir} / {@code DCLS4J_CACHE_DIR}: where to extract
  *       (default {@code $XDG_CACHE_HOME/dcls4j} or {@code ~/.cache/dcls4j}).
+ *   <li>{@code dcls4j.cuda.library} / {@code DCLS4J_CUDA_LIBRARY}: the {@code libdcls_cuda.so} file to
+ *       load instead of the one beside the others (a build of a GPU host's own, or the tests' CPU
+ *       emulation of CUDA).
  * </ul>
  */
 public final class NativeLibrary {
@@ -95,7 +98,12 @@ public final class NativeLibrary {
         if (cudaLoaded) {
             return;
         }
-        Path lib = load().resolve(CUDA_LIBRARY).toAbsolutePath();
+        Path dir = load();
+        String cudaOverride = setting("dcls4j.cuda.library", "DCLS4J_CUDA_LIBRARY");
+        Path lib = (cudaOverride != null ? Path.of(cudaOverride) : dir.resolve(CUDA_LIBRARY)).toAbsolutePath();
+        if (cudaOverride != null && !Files.isRegularFile(lib)) {
+            throw new DclsException(-1, "dcls4j.cuda.library=" + cudaOverride + " is not a file");
+        }
         if (!Files.isRegularFile(lib)) {
             String override = setting("dcls4j.library.path", "DCLS4J_LIBRARY_PATH");
             throw new DclsException(-1, "dcls4j was built without CUDA: " + CUDA_LIBRARY + " is not "
@@ -120,7 +128,9 @@ public final class NativeLibrary {
      * (extracted from the jar, or in {@code dcls4j.library.path}). Loads the CPU libraries first.
      */
     public static boolean cudaBundled() {
-        return Files.isRegularFile(load().resolve(CUDA_LIBRARY));
+        String cudaOverride = setting("dcls4j.cuda.library", "DCLS4J_CUDA_LIBRARY");
+        Path dir = load();
+        return Files.isRegularFile(cudaOverride != null ? Path.of(cudaOverride) : dir.resolve(CUDA_LIBRARY));
     }
 
     private static String setting(String property, String env) {

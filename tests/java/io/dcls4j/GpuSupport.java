@@ -18,6 +18,14 @@ final class GpuSupport {
     }
 
     /**
+     * Whether the device is the tests' CPU emulation of CUDA (tests/native/test_cuda_emu, loaded through
+     * dcls4j.cuda.library by the build's "gpu-emulated" test run), not a GPU.
+     */
+    static boolean emulated() {
+        return Device.cudaAvailable() && Cuda.describe(0).startsWith("CPU emulation");
+    }
+
+    /**
      * Convolutions other than depthwise ones need cuDNN on the GPU (the depthwise ones fall back to
      * dcls4j's kernels).
      */
