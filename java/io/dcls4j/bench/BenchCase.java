@@ -10,12 +10,26 @@ import java.util.List;
 
 /** One benchmarked DCLS layer shape: the configurations of the issues' acceptance criteria. */
 public record BenchCase(String name, Interpolation interpolation, int batch, int inChannels, int outChannels,
-                        int groups, int kernelCount, int[] dilatedKernelSize, int[] padding, int[] inputSize) {
+                        int groups, int kernelCount, int[] dilatedKernelSize, int[] padding, int[] inputSize,
+                        boolean spread) {
 
-    /** The suite: depthwise 17x17 (ConvNeXt-DCLS), dense 9x9, 1D size 41 (audio, delays), and a 3D case. */
+    /** A case with the reference's initial positions (normal around the centre, sigma 0.5). */
+    BenchCase(String name, Interpolation interpolation, int batch, int inChannels, int outChannels, int groups,
+              int kernelCount, int[] dilatedKernelSize, int[] padding, int[] inputSize) {
+        this(name, interpolation, batch, inChannels, outChannels, groups, kernelCount, dilatedKernelSize, padding,
+                inputSize, false);
+    }
+
+    /**
+     * The suite: depthwise 17x17 (ConvNeXt-DCLS), dense 9x9, 1D size 41 (audio, delays), with the reference's
+     * initial positions; and the bilinear depthwise case with positions spread over the whole kernel, as after
+     * training, where the convolution cannot skip the kernel's empty border.
+     */
     public static final List<BenchCase> SUITE = List.of(
             new BenchCase("dw17-v0", Interpolation.BILINEAR, 8, 96, 96, 96, 34, new int[] {17, 17}, new int[] {8, 8},
                     new int[] {56, 56}),
+            new BenchCase("dw17-v0-spread", Interpolation.BILINEAR, 8, 96, 96, 96, 34, new int[] {17, 17},
+                    new int[] {8, 8}, new int[] {56, 56}, true),
             new BenchCase("dw17-gauss", Interpolation.GAUSSIAN, 8, 96, 96, 96, 34, new int[] {17, 17},
                     new int[] {8, 8}, new int[] {56, 56}),
             new BenchCase("dense9-gauss", Interpolation.GAUSSIAN, 8, 64, 64, 1, 9, new int[] {9, 9}, new int[] {4, 4},
@@ -64,6 +78,7 @@ public record BenchCase(String name, Interpolation interpolation, int batch, int
     public String describe() {
         return "Dcls" + inputSize.length + "d " + inChannels + "->" + outChannels + (groups > 1 ? " g=" + groups : "")
                 + " K=" + kernelCount + " " + Arrays.toString(dilatedKernelSize) + " pad " + Arrays.toString(padding)
-                + " N=" + batch + " in " + Arrays.toString(inputSize) + " " + interpolation.referenceName();
+                + " N=" + batch + " in " + Arrays.toString(inputSize) + " " + interpolation.referenceName()
+                + (spread ? ", positions uniform over the kernel" : "");
     }
 }

@@ -137,6 +137,9 @@ public final class BenchCommand implements Callable<Integer> {
              DclsConv conv = DclsConv.builder(c.inChannels(), c.outChannels()).groups(c.groups())
                      .kernelCount(c.kernelCount()).dilatedKernelSize(c.dilatedKernelSize()).padding(c.padding())
                      .interpolation(c.interpolation()).seed(1).build()) {
+            if (c.spread()) {
+                spreadPositions(conv, random);
+            }
             Tensor x = fillRandom(Tensor.allocate(arena, c.inputShape()), random);
             Tensor gy = fillRandom(Tensor.allocate(arena, conv.outputShape(c.inputShape())), random);
 
@@ -263,6 +266,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static String csvNumber(double v) {
         return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /** Positions uniform over the whole kernel (each axis within +-dilatedKernelSize/2), as after training. */
+    private static void spreadPositions(DclsConv conv, SplittableRandom random) {
+        Tensor p = conv.positions().value();
+        int[] dks = conv.dilatedKernelSize();
+        long perAxis = p.elementCount() / dks.length;
+        for (long i = 0; i < p.elementCount(); i++) {
+            double half = dks[(int) (i / perAxis)] / 2;
+            p.set(i, (float) random.nextDouble(-half, half));
+        }
     }
 
     private static Tensor fillRandom(Tensor t, SplittableRandom random) {
