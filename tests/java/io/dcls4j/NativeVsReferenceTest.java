@@ -1,5 +1,7 @@
 package io.dcls4j;
 
+import io.dcls4j.ops.KernelConstruction;
+import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
@@ -11,10 +13,12 @@ import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
 import static io.dcls4j.Compare.toFloat;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The native layer (float32, oneDNN) against the pure-Java float64 reference on random
@@ -89,7 +93,36 @@ class NativeVsReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("seeds")
     void layerMatchesReference(int seed) {
-        Case c = randomCase(seed);
+        check(randomCase(seed), seed >= CONCENTRATED);
+    }
+
+    /**
+     * Large kernels with every element near the centre, as at the start of training: the layer's
+     * convolution runs on a window of the kernel (checked: under 60% of it), for each interpolation,
+     * dimension and padding mode.
+     */
+    static Stream<Case> largeKernels() {
+        return Stream.of(
+                new Case(1001, Interpolation.GAUSSIAN, 1, 2, 4, 4, 1, 8, new int[] {41}, new int[] {1},
+                        new int[] {20}, PaddingMode.ZEROS, true, new int[] {64}),
+                new Case(1002, Interpolation.BILINEAR, 2, 2, 4, 4, 4, 6, new int[] {17, 17}, new int[] {1, 1},
+                        new int[] {8, 8}, PaddingMode.ZEROS, true, new int[] {20, 18}),
+                new Case(1003, Interpolation.GAUSSIAN, 2, 2, 4, 6, 2, 3, new int[] {31, 23}, new int[] {2, 1},
+                        new int[] {15, 11}, PaddingMode.REFLECT, false, new int[] {19, 16}),
+                new Case(1004, Interpolation.TRIANGLE, 1, 1, 3, 2, 1, 5, new int[] {31}, new int[] {1},
+                        new int[] {15}, PaddingMode.CIRCULAR, true, new int[] {40}),
+                new Case(1005, Interpolation.TRIANGLE_LEARNED_WIDTH, 3, 1, 2, 2, 2, 4, new int[] {9, 9, 11},
+                        new int[] {1, 1, 1}, new int[] {4, 4, 5}, PaddingMode.REPLICATE, true, new int[] {6, 6, 7}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("largeKernels")
+    void windowedLayerMatchesReference(Case c) {
+        check(c, true);
+    }
+
+    static void check(Case c, boolean concentrated) {
+        int seed = c.seed;
         SplittableRandom r = new SplittableRandom(seed);
         try (Arena arena = Arena.ofConfined();
              DclsConv conv = DclsConv.builder(c.inChannels, c.outChannels).kernelCount(c.kernelCount)
@@ -97,7 +130,6 @@ class NativeVsReferenceTest {
                      .interpolation(c.interpolation).paddingMode(c.mode).seed(seed).build()) {
             // positions spread beyond the grid so some elements fall partly or wholly off it, or (as at
             // the start of training) all near the centre, where the convolution runs on a window of the kernel
-            boolean concentrated = seed >= CONCENTRATED;
             Tensor p = conv.positions().value();
             long perComponent = p.elementCount() / c.ndim;
             for (long i = 0; i < p.elementCount(); i++) {
@@ -110,6 +142,13 @@ class NativeVsReferenceTest {
                 for (long i = 0; i < s.elementCount(); i++) {
                     s.set(i, (float) r.nextDouble(-range, range));
                 }
+            }
+            if (concentrated && c.seed > 1000) {
+                KernelWindow window = new KernelWindow(c.dks);
+                new KernelConstruction(new ConstructConfig(c.interpolation, c.outChannels, c.inChannels / c.groups,
+                        c.kernelCount, c.dks)).window(p, conv.sigma() == null ? null : conv.sigma().value(), window);
+                double fraction = window.volume() / (double) Arrays.stream(c.dks).asLongStream().reduce(1, (a, b) -> a * b);
+                assertTrue(fraction < 0.6, "the window should be a small part of the kernel: " + window);
             }
             long[] xShape = new long[2 + c.ndim];
             xShape[0] = c.batch;
