@@ -23,30 +23,17 @@ namespace {
 
 thread_local std::string last_error;
 
-dcls_status fail(dcls_status status, const std::string &message) {
-    last_error = message;
-    return status;
-}
-
-// Runs `body`, mapping every exception to a status; clears nothing on success (the message
-// stays that of the last failure, as documented).
+// dcls::guarded, with oneDNN's errors reported as backend errors.
 template <typename Body>
 dcls_status guarded(const char *function, Body &&body) {
-    try {
-        body();
-        return DCLS_OK;
-    } catch (const dcls::Error &e) {
-        return fail(e.status(), std::string(function) + ": " + e.what());
-    } catch (const dnnl::error &e) {
-        return fail(DCLS_ERROR_BACKEND, std::string(function) + ": oneDNN: " + e.what() +
-                                            " (status " + std::to_string(static_cast<int>(e.status)) + ")");
-    } catch (const std::bad_alloc &) {
-        return fail(DCLS_ERROR_OUT_OF_MEMORY, std::string(function) + ": out of memory");
-    } catch (const std::exception &e) {
-        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": " + e.what());
-    } catch (...) {
-        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": unknown exception");
-    }
+    return dcls::guarded(last_error, function, [&] {
+        try {
+            body();
+        } catch (const dnnl::error &e) {
+            throw dcls::Error(DCLS_ERROR_BACKEND, std::string("oneDNN: ") + e.what() + " (status " +
+                                                      std::to_string(static_cast<int>(e.status)) + ")");
+        }
+    });
 }
 
 using dcls::has_sigma;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "construct_cuda.h"
 #include "conv_plan_cuda.h"
@@ -70,25 +71,9 @@ using dcls::cuda::DeviceGuard;
 
 thread_local std::string last_error;
 
-dcls_status fail(dcls_status status, const std::string &message) {
-    last_error = message;
-    return status;
-}
-
 template <typename Body>
 dcls_status guarded(const char *function, Body &&body) {
-    try {
-        body();
-        return DCLS_OK;
-    } catch (const Error &e) {
-        return fail(e.status(), std::string(function) + ": " + e.what());
-    } catch (const std::bad_alloc &) {
-        return fail(DCLS_ERROR_OUT_OF_MEMORY, std::string(function) + ": out of memory");
-    } catch (const std::exception &e) {
-        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": " + e.what());
-    } catch (...) {
-        return fail(DCLS_ERROR_INTERNAL, std::string(function) + ": unknown exception");
-    }
+    return dcls::guarded(last_error, function, std::forward<Body>(body));
 }
 
 dcls_cuda_context &context_of(dcls_cuda_context *ctx) {
