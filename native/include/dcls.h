@@ -53,6 +53,19 @@ DCLS_API const char *dcls_cpu_isa(void);
 DCLS_API dcls_status dcls_set_num_threads(int32_t num_threads);
 DCLS_API int32_t dcls_get_num_threads(void);
 
+/*
+ * Engine choices for convolution plans created afterwards, process-wide (for measurements and
+ * tests; by default each plan picks per shape). name / values:
+ *   "dft_conv"                    auto | never | always   dense stride-1 convolution through DFTs
+ *   "depthwise_conv"              auto | never            dcls4j's depthwise forward / backward data
+ *   "depthwise_backward_weights"  auto | never            dcls4j's depthwise backward weights
+ *   "dense_backward_weights"      auto | never | always   dcls4j's dense backward weights
+ * "never" everywhere leaves oneDNN's own convolution. The environment variables DCLS_DFT_CONV,
+ * DCLS_DEPTHWISE_CONV, DCLS_DEPTHWISE_BACKWARD_WEIGHTS, DCLS_DENSE_BACKWARD_WEIGHTS give the
+ * initial values.
+ */
+DCLS_API dcls_status dcls_set_engine_option(const char *name, const char *value);
+
 /* ---- kernel construction ------------------------------------------------------------ */
 
 typedef enum dcls_interpolation {

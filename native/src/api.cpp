@@ -11,6 +11,7 @@
 #include "construct_cpu.h"
 #include "conv_plan.h"
 #include "dcls.h"
+#include "engine_options.h"
 #include "error.h"
 #include "validate.h"
 
@@ -92,6 +93,10 @@ dcls_status dcls_set_num_threads(int32_t num_threads) {
 }
 
 int32_t dcls_get_num_threads(void) { return omp_get_max_threads(); }
+
+dcls_status dcls_set_engine_option(const char *name, const char *value) {
+    return guarded(__func__, [&] { dcls::set_engine_option(name, value); });
+}
 
 dcls_status dcls_construct_forward(const dcls_construct_desc *desc, const float *weight,
                                    const float *positions, const float *sigma, float *kernel) {

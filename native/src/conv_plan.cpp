@@ -47,6 +47,7 @@
 #include "depthwise_backward_weights.h"
 #include "depthwise_conv.h"
 #include "dft_conv.h"
+#include "engine_options.h"
 #include "error.h"
 #include "onednn_engine.h"
 #include "padding.h"
@@ -121,20 +122,14 @@ Pd choose_layout(int ndim, bool channels_last_first, const char *what, Make make
 
 // Whether dense backward weights should run our kernel rather than oneDNN's `impl`: where oneDNN
 // has only gemm or reference code (1D shapes, wide kernels), ours is 1.5 to 8x faster; against
-// its jit kernels it is about even, so they stay. The environment variable
-// DCLS_DENSE_BACKWARD_WEIGHTS=always or =never overrides this (for tests and measurements).
-// Whether depthwise forward and backward data (channel multiplier 1) run our kernel; the
-// environment variable DCLS_DEPTHWISE_CONV=never keeps oneDNN's (for tests and measurements).
-bool own_depthwise_conv() {
-    const char *mode = std::getenv("DCLS_DEPTHWISE_CONV");
-    return !(mode != nullptr && std::strcmp(mode, "never") == 0);
-}
-
+// its jit kernels it is about even, so they stay. The engine options (engine_options.h) override
+// this and the other choices, for tests and measurements.
 bool prefer_own_dense(const char *impl) {
-    const char *mode = std::getenv("DCLS_DENSE_BACKWARD_WEIGHTS");
-    if (mode != nullptr && std::strcmp(mode, "always") == 0) return true;
-    if (mode != nullptr && std::strcmp(mode, "never") == 0) return false;
-    return is_reference(impl) || std::strstr(impl, "gemm") != nullptr;
+    switch (engine_choice(EngineOption::DenseBackwardWeights)) {
+        case EngineChoice::Always: return true;
+        case EngineChoice::Never: return false;
+        default: return is_reference(impl) || std::strstr(impl, "gemm") != nullptr;
+    }
 }
 
 // One tensor argument of a primitive: `user` has the caller's plain layout (its data handle is
@@ -275,7 +270,7 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
     auto &eng = cpu_engine();
 
     // Our own kernels: see the top of the file. The passes they take get no oneDNN primitive.
-    if (DepthwiseConv::applies(d) && own_depthwise_conv()) {
+    if (DepthwiseConv::applies(d) && engine_choice(EngineOption::DepthwiseConv) != EngineChoice::Never) {
         depthwise_conv = std::make_unique<DepthwiseConv>(d);
         own_bwd_data = DepthwiseConv::backward_data_applies(d);
         own_fwd = true;
@@ -285,7 +280,8 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
         own_fwd = own_bwd_data = own_bwd_weights = true;
         return;
     }
-    if (DepthwiseBackwardWeights::applies(d)) {
+    if (DepthwiseBackwardWeights::applies(d) &&
+        engine_choice(EngineOption::DepthwiseBackwardWeights) != EngineChoice::Never) {
         depthwise_bwd_weights = std::make_unique<DepthwiseBackwardWeights>(d);
         own_bwd_weights = true;
     }

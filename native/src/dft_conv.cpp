@@ -28,6 +28,7 @@
 
 #include "cpu_kernels_common.h"
 #include "dnnl.hpp"
+#include "engine_options.h"
 #include "onednn_engine.h"
 #include "padding.h"
 
@@ -297,11 +298,6 @@ private:
     Stage full_, tail_;
 };
 
-bool dft_mode(const char *value) {
-    const char *mode = std::getenv("DCLS_DFT_CONV");
-    return mode != nullptr && std::strcmp(mode, value) == 0;
-}
-
 // The shape on two axes (h, w): 1D shapes have h of one cell.
 struct Geometry {
     int64_t n, ci, co, in[2], k[2], pad[2], out[2];
@@ -324,11 +320,12 @@ struct Geometry {
 }  // namespace
 
 bool DftConv::applies(const dcls_conv_desc &d) {
-    if (dft_mode("never")) return false;
+    const EngineChoice choice = engine_choice(EngineOption::DftConv);
+    if (choice == EngineChoice::Never) return false;
     if (d.ndim > 2 || d.groups != 1) return false;
     for (int i = 0; i < d.ndim; ++i)
         if (d.stride[i] != 1) return false;
-    if (dft_mode("always")) return true;
+    if (choice == EngineChoice::Always) return true;
     const Geometry g(d);
     const Frame f = g.frame();
     const double bins = double(f.bins()), b2 = 2.0 * double(f.b), t2 = 2.0 * double(f.th);

@@ -21,8 +21,8 @@ namespace dcls {
 
 class DftConv {
 public:
-    // Whether the shape can run here, and (unless DCLS_DFT_CONV=always; =never disables it) whether
-    // it is expected to beat the direct convolution.
+    // Whether the shape can run here, and (unless the engine option dft_conv is "always"; "never"
+    // disables it, see engine_options.h) whether it is expected to beat the direct convolution.
     static bool applies(const dcls_conv_desc &desc);
 
     explicit DftConv(const dcls_conv_desc &desc);

@@ -235,6 +235,11 @@ dcls_conv_desc depthwise_desc(int ndim, int mode, int64_t n, int64_t c, std::ini
 // kernels; read when a plan is made.
 void set_isa(const char *isa) { setenv("DCLS_CPU_ISA", isa, 1); }
 
+// Engine choices for the plans created next (dcls_set_engine_option).
+void set_engine(const char *name, const char *value) {
+    check(dcls_set_engine_option(name, value) == DCLS_OK, std::string("set_engine_option ") + name + "=" + value);
+}
+
 void test_depthwise(int configs, std::mt19937_64 &rng) {
     const dcls_conv_desc fixed[] = {
         depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 17, {21, 19}, {17, 17}, {1, 1}, {8, 8}),
@@ -263,9 +268,9 @@ void test_depthwise(int configs, std::mt19937_64 &rng) {
     dcls_set_num_threads(0);
 
     // oneDNN's depthwise forward and backward data (which the plan keeps for strides > 1).
-    setenv("DCLS_DEPTHWISE_CONV", "never", 1);
+    set_engine("depthwise_conv", "never");
     for (const dcls_conv_desc &d : fixed) test_config(d, rng);
-    unsetenv("DCLS_DEPTHWISE_CONV");
+    set_engine("depthwise_conv", "auto");
 }
 
 // The benchmark shape (N=8, 96 channels, 56x56, 17x17 kernel, padding 8): 25088 terms per
@@ -363,9 +368,9 @@ void test_dense(int configs, std::mt19937_64 &rng) {
         }
         // Random dense shapes with the dense kernel forced.
         dcls_set_num_threads(2);
-        setenv("DCLS_DENSE_BACKWARD_WEIGHTS", "always", 1);
+        set_engine("dense_backward_weights", "always");
         for (int i = 0; i < configs; ++i) test_config(random_dense_config(rng), rng);
-        unsetenv("DCLS_DENSE_BACKWARD_WEIGHTS");
+        set_engine("dense_backward_weights", "auto");
     }
     unsetenv("DCLS_CPU_ISA");
     dcls_set_num_threads(0);
@@ -418,10 +423,10 @@ void test_dense_large() {
 
 // ---- error paths ---------------------------------------------------------------------------
 
-// ---- the DFT convolution (dft_conv.cpp), forced on with DCLS_DFT_CONV=always -------------------
+// ---- the DFT convolution (dft_conv.cpp), forced on with the engine option dft_conv=always -------------------
 
 void test_dft(int configs, std::mt19937_64 &rng) {
-    setenv("DCLS_DFT_CONV", "always", 1);
+    set_engine("dft_conv", "always");
     for (int i = 0; i < configs; ++i) {
         dcls_conv_desc d{};
         d.ndim = int32_t(uniform(rng, 1, 2));
@@ -446,7 +451,7 @@ void test_dft(int configs, std::mt19937_64 &rng) {
     test_config(dense_desc(2, DCLS_PADDING_ZEROS, 2, 16, 24, {20, 18}, {9, 7}, {1, 1}, {4, 3}), rng);
     test_config(dense_desc(2, DCLS_PADDING_CIRCULAR, 1, 8, 8, {12, 13}, {9, 9}, {1, 1}, {4, 4}), rng);
     test_config(dense_desc(1, DCLS_PADDING_ZEROS, 3, 8, 16, {64}, {41}, {1}, {20}), rng);
-    unsetenv("DCLS_DFT_CONV");
+    set_engine("dft_conv", "auto");
 }
 
 // ---- kernel windows (dcls_conv_plan_set_kernel_window) ---------------------------------------
@@ -636,6 +641,12 @@ int main(int argc, char **argv) {
     test_dft(2 * own_configs, rng);
 
     test_errors();
+    check(dcls_set_engine_option("dft_conv", "sometimes") == DCLS_ERROR_INVALID_ARGUMENT && dcls_last_error()[0] != '\0',
+          "engine option: a bad value is refused");
+    check(dcls_set_engine_option("depthwise_conv", "always") == DCLS_ERROR_INVALID_ARGUMENT,
+          "engine option: depthwise_conv has no 'always'");
+    check(dcls_set_engine_option("winograd", "never") == DCLS_ERROR_INVALID_ARGUMENT, "engine option: unknown name");
+    check(dcls_set_engine_option(nullptr, "never") == DCLS_ERROR_INVALID_ARGUMENT, "engine option: null name");
 
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

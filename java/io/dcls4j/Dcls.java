@@ -50,6 +50,31 @@ public final class Dcls {
         Native.check(dcls_h.dcls_set_num_threads(threads));
     }
 
+    /**
+     * Sets which engine CPU convolution plans created from now on use where dcls4j has a choice
+     * (process-wide; by default each plan picks per shape, and the environment variables
+     * DCLS_DFT_CONV, DCLS_DEPTHWISE_CONV, DCLS_DEPTHWISE_BACKWARD_WEIGHTS, DCLS_DENSE_BACKWARD_WEIGHTS
+     * give the starting values). For measurements and tests:
+     * <ul>
+     *   <li>{@code "dft_conv"}: {@code "auto"}, {@code "never"} or {@code "always"}: dense stride-1
+     *       convolutions through DFTs;
+     *   <li>{@code "depthwise_conv"}, {@code "depthwise_backward_weights"}: {@code "auto"} or
+     *       {@code "never"}: dcls4j's depthwise kernels;
+     *   <li>{@code "dense_backward_weights"}: {@code "auto"}, {@code "never"} or {@code "always"}.
+     * </ul>
+     * {@code "never"} for all four leaves oneDNN's convolution alone. Existing plans (and layers'
+     * cached ones) keep their engines. An unknown name or value gives {@link DclsException}.
+     */
+    public static void setEngineOption(String name, String value) {
+        if (name == null || value == null) {
+            throw new IllegalArgumentException("engine option name and value must not be null");
+        }
+        Native.ensureLoaded();
+        try (Arena arena = Arena.ofConfined()) {
+            Native.check(dcls_h.dcls_set_engine_option(arena.allocateFrom(name), arena.allocateFrom(value)));
+        }
+    }
+
     /** The folder the native libraries were loaded from. */
     public static String libraryLocation() {
         return String.valueOf(NativeLibrary.load());

@@ -422,6 +422,67 @@ public class dcls_h extends dcls_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_set_engine_option {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_set_engine_option");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_set_engine_option(const char *name, const char *value)
+     * }
+     */
+    public static FunctionDescriptor dcls_set_engine_option$descriptor() {
+        return dcls_set_engine_option.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_set_engine_option(const char *name, const char *value)
+     * }
+     */
+    public static MethodHandle dcls_set_engine_option$handle() {
+        return dcls_set_engine_option.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_set_engine_option(const char *name, const char *value)
+     * }
+     */
+    public static MemorySegment dcls_set_engine_option$address() {
+        return dcls_set_engine_option.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_set_engine_option(const char *name, const char *value)
+     * }
+     */
+    public static int dcls_set_engine_option(MemorySegment name, MemorySegment value) {
+        var mh$ = dcls_set_engine_option.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_set_engine_option", name, value);
+            }
+            return (int)mh$.invokeExact(name, value);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int DCLS_INTERPOLATION_BILINEAR = (int)0L;
     /**
      * {@snippet lang=c :

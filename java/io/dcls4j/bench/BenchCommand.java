@@ -26,8 +26,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
- * {@code dcls4j bench}: times, side by side in one run, the native DCLS layer, the plain oneDNN
- * convolution with a dense kernel of the same size, the native kernel construction, the fast
+ * {@code dcls4j bench}: times, side by side in one run, the native DCLS layer, the dense convolution
+ * of the same size (with dcls4j's engines, and plain oneDNN without them), the native kernel construction, the fast
  * pure-Java implementation (Vector API, all cores) and the pure-Java float64 reference, for forward and forward+backward (every gradient). Prints a table
  * with ratios and writes it as CSV.
  */
@@ -167,6 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
                 });
                 rows.add(new Result(c.name(), "dense conv, same kernel size", f, fb));
             }
+            rows.add(plainOneDnn(c, x, gy, arena, random));
 
             {
                 VectorDcls java = VectorDcls.copyOf(conv);
@@ -188,6 +189,35 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /** Engine options that, all "never", leave oneDNN's own convolution (see Dcls.setEngineOption). */
+    private static final List<String> OWN_ENGINES =
+            List.of("dft_conv", "depthwise_conv", "depthwise_backward_weights", "dense_backward_weights");
+
+    /** The same dense convolution with none of dcls4j's own engines: oneDNN 3.13 as it is. */
+    private Result plainOneDnn(BenchCase c, Tensor x, Tensor gy, Arena arena, SplittableRandom random) {
+        OWN_ENGINES.forEach(option -> Dcls.setEngineOption(option, "never"));
+        Convolution plain;
+        try {
+            plain = new Convolution(c.convConfig());
+        } finally {
+            OWN_ENGINES.forEach(option -> Dcls.setEngineOption(option, "auto"));
+        }
+        try (plain) {
+            Tensor kernel = fillRandom(Tensor.allocate(arena, plain.kernelShape()), random);
+            Tensor y = Tensor.allocate(arena, plain.outputShape());
+            Tensor gx = Tensor.allocate(arena, plain.inputShape());
+            Tensor gk = Tensor.allocate(arena, plain.kernelShape());
+            Tensor gb = Tensor.allocate(arena, c.outChannels());
+            double f = Timer.medianMs(warmup, reps, () -> plain.forward(x, kernel, gb, y));
+            double fb = Timer.medianMs(warmup, reps, () -> {
+                plain.forward(x, kernel, gb, y);
+                plain.backwardWeights(x, gy, gk, gb, false);
+                plain.backwardData(gy, kernel, gx);
+            });
+            return new Result(c.name(), "plain oneDNN conv, same kernel size", f, fb);
+        }
     }
 
     /** The native construction of the layer's kernel: forward, and forward plus every gradient. */
