@@ -7,15 +7,18 @@
 //   backward data     gx = gy conv k        GX = GY K           per bin: GX[n][i] = sum_o GY[n][o] K[o][i]
 //   backward weights  gk = x corr gy        GK = X conj(GY)     per bin: GK[o][i] = sum_n X[n][i] conj(GY[n][o])
 // and no product wraps around (every index stays below T). A complex product per bin is one real
-// matrix product of twice the size: [Re | Im] rows times a 2x2 block matrix (the "mixing" matmul).
+// matrix product (the "mixing" matmul, batched over bins): the small side (the batch's data) takes
+// the 2x2 block form [[Re, Im], [Im, -Re]] (signs per pass), the large side (kernel-sized) holds
+// each value once, [Re; Im].
 //
-// A forward transform of P planes of R x C cells (at offset r0, c0 in the frame):
-//   1. A = x (P R x C) * Mw (C x 2B)              Mw = [cos | -sin](2 pi (w + c0) b / T_w)
-//   2. U = A^T (per plane 2B x R) * Mh (R x 2T_h) Mh = [cos | sin](2 pi (h + r0) f / T_h)
-//   3. a loop combines U into Re/Im per bin and writes them where the mixing matmul wants them.
+// A forward transform of P planes of R x C cells (at offset r0, c0 in the frame), planes innermost:
+//   1. A[j][p][h] = sum_w Mw^T[j][w] x[p][h][w]     Mw = [cos | -sin](2 pi (w + c0) b / T_w), j < 2B
+//   2. U[j][k][p] = sum_h Mh^T[k][h] A[j][p][h]     Mh = [cos | sin](2 pi (h + r0) f / T_h), k < 2T_h
+//   3. a loop combines U into Re/Im per bin and writes runs of planes where the mixing matmul wants
+//      them (Layout).
 // An inverse transform (to R x C cells at offset r0, c0) runs the same steps backwards, with the
 // 1 / (T_h T_w) scale and the real transform's bin weights (1 for b = 0 and T_w / 2, else 2).
-// Planes go in chunks so the intermediates stay small.
+// Planes go in chunks so the intermediates stay near 1 MiB.
 #include "dft_conv.h"
 
 #include <omp.h>
