@@ -21,11 +21,8 @@
 // Planes go in chunks so the intermediates stay near 1 MiB.
 #include "dft_conv.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
