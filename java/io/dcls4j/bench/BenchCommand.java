@@ -154,18 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
             rows.add(construction(c, conv, arena, random));
 
             try (Convolution dense = new Convolution(c.convConfig())) {
-                Tensor kernel = fillRandom(Tensor.allocate(arena, dense.kernelShape()), random);
-                Tensor y = Tensor.allocate(arena, dense.outputShape());
-                Tensor gx = Tensor.allocate(arena, dense.inputShape());
-                Tensor gk = Tensor.allocate(arena, dense.kernelShape());
-                Tensor gb = Tensor.allocate(arena, c.outChannels());
-                double f = Timer.medianMs(warmup, reps, () -> dense.forward(x, kernel, gb, y));
-                double fb = Timer.medianMs(warmup, reps, () -> {
-                    dense.forward(x, kernel, gb, y);
-                    dense.backwardWeights(x, gy, gk, gb, false);
-                    dense.backwardData(gy, kernel, gx);
-                });
-                rows.add(new Result(c.name(), "dense conv, same kernel size", f, fb));
+                rows.add(timeConvolution(c, dense, "dense conv, same kernel size", x, gy, arena, random));
             }
             rows.add(plainOneDnn(c, x, gy, arena, random));
 
@@ -205,19 +194,25 @@ public final class BenchCommand implements Callable<Integer> {
             OWN_ENGINES.forEach(option -> Dcls.setEngineOption(option, "auto"));
         }
         try (plain) {
-            Tensor kernel = fillRandom(Tensor.allocate(arena, plain.kernelShape()), random);
-            Tensor y = Tensor.allocate(arena, plain.outputShape());
-            Tensor gx = Tensor.allocate(arena, plain.inputShape());
-            Tensor gk = Tensor.allocate(arena, plain.kernelShape());
-            Tensor gb = Tensor.allocate(arena, c.outChannels());
-            double f = Timer.medianMs(warmup, reps, () -> plain.forward(x, kernel, gb, y));
-            double fb = Timer.medianMs(warmup, reps, () -> {
-                plain.forward(x, kernel, gb, y);
-                plain.backwardWeights(x, gy, gk, gb, false);
-                plain.backwardData(gy, kernel, gx);
-            });
-            return new Result(c.name(), "plain oneDNN conv, same kernel size", f, fb);
+            return timeConvolution(c, plain, "plain oneDNN conv, same kernel size", x, gy, arena, random);
         }
+    }
+
+    /** A convolution alone with a dense random kernel: forward, and forward plus both backward passes. */
+    private Result timeConvolution(BenchCase c, Convolution conv, String label, Tensor x, Tensor gy, Arena arena,
+                                   SplittableRandom random) {
+        Tensor kernel = fillRandom(Tensor.allocate(arena, conv.kernelShape()), random);
+        Tensor y = Tensor.allocate(arena, conv.outputShape());
+        Tensor gx = Tensor.allocate(arena, conv.inputShape());
+        Tensor gk = Tensor.allocate(arena, conv.kernelShape());
+        Tensor gb = Tensor.allocate(arena, c.outChannels());
+        double f = Timer.medianMs(warmup, reps, () -> conv.forward(x, kernel, gb, y));
+        double fb = Timer.medianMs(warmup, reps, () -> {
+            conv.forward(x, kernel, gb, y);
+            conv.backwardWeights(x, gy, gk, gb, false);
+            conv.backwardData(gy, kernel, gx);
+        });
+        return new Result(c.name(), label, f, fb);
     }
 
     /** The native construction of the layer's kernel: forward, and forward plus every gradient. */
