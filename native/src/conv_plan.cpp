@@ -25,6 +25,9 @@
 // input explicitly into a scratch buffer, and the primitive convolves that with zero padding;
 // backward-data computes the gradient of the padded input and folds it back (pad_backward).
 //
+// Large kernels. Dense stride-1 shapes with large kernels may run through DFTs (dft_conv.cpp),
+// long 1D ones in overlapping blocks (blocked_conv1d.cpp), where the cost model says it pays.
+//
 // Kernel windows. Given a box of kernel cells outside which the kernel is 0, the passes run
 // a plan for just the box when that pays (windowed_conv.cpp); this plan's own primitives and
 // kernels stay for the whole kernel.
@@ -43,6 +46,7 @@
 
 #include "dnnl.hpp"
 
+#include "blocked_conv1d.h"
 #include "dense_backward_weights.h"
 #include "depthwise_backward_weights.h"
 #include "depthwise_conv.h"
@@ -186,6 +190,7 @@ struct ConvPlan::Impl {
     std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
     std::unique_ptr<DenseBackwardWeights> dense_bwd_weights;
     std::unique_ptr<DftConv> dft;  // all three passes
+    std::unique_ptr<BlockedConv1d> blocked;  // all three passes
     bool own_fwd = false, own_bwd_data = false, own_bwd_weights = false;
 
     // The kernel window, when one is set and pays.
@@ -274,6 +279,11 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
         depthwise_conv = std::make_unique<DepthwiseConv>(d);
         own_bwd_data = DepthwiseConv::backward_data_applies(d);
         own_fwd = true;
+    }
+    if (BlockedConv1d::applies(d)) {
+        blocked = std::make_unique<BlockedConv1d>(d);
+        own_fwd = own_bwd_data = own_bwd_weights = true;
+        return;
     }
     if (DftConv::applies(d)) {
         dft = std::make_unique<DftConv>(d);
@@ -426,6 +436,10 @@ void ConvPlan::forward(const float *x, const float *kernel, const float *bias, f
         p.window->forward(x, kernel, bias, y);
         return;
     }
+    if (p.blocked) {
+        p.blocked->forward(x, kernel, bias, y);
+        return;
+    }
     if (p.dft) {
         p.dft->forward(x, kernel, bias, y);
         return;
@@ -459,6 +473,10 @@ void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *gr
         p.window->backward_data(grad_y, kernel, grad_x);
         return;
     }
+    if (p.blocked) {
+        p.blocked->backward_data(grad_y, kernel, grad_x);
+        return;
+    }
     if (p.dft) {
         p.dft->backward_data(grad_y, kernel, grad_x);
         return;
@@ -488,6 +506,10 @@ void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad
     Impl &p = *impl_;
     if (p.windowed) {
         p.window->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
+        return;
+    }
+    if (p.blocked) {
+        p.blocked->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;
     }
     if (p.dft) {

@@ -319,13 +319,15 @@ struct Geometry {
 
 }  // namespace
 
-bool DftConv::applies(const dcls_conv_desc &d) {
-    const EngineChoice choice = engine_choice(EngineOption::DftConv);
-    if (choice == EngineChoice::Never) return false;
+bool DftConv::runs(const dcls_conv_desc &d) {
+    if (engine_choice(EngineOption::DftConv) == EngineChoice::Never) return false;
     if (d.ndim > 2 || d.groups != 1) return false;
     for (int i = 0; i < d.ndim; ++i)
         if (d.stride[i] != 1) return false;
-    if (choice == EngineChoice::Always) return true;
+    return true;
+}
+
+double DftConv::cost(const dcls_conv_desc &d) {
     const Geometry g(d);
     const Frame f = g.frame();
     const double bins = double(f.bins()), b2 = 2.0 * double(f.b), t2 = 2.0 * double(f.th);
@@ -340,13 +342,26 @@ bool DftConv::applies(const dcls_conv_desc &d) {
     const double x = transform(double(g.n * g.ci), double(g.in[0]), double(g.in[1]));
     const double y = transform(double(g.n * g.co), double(g.out[0]), double(g.out[1]));
     const double k = transform(double(g.co * g.ci), double(g.k[0]), double(g.k[1]));
-    const double dft = 3.0 * (x + y + k + mixing);
-    const double direct = 3.0 * double(g.n * g.co * g.ci) * double(g.out[0] * g.out[1]) * double(g.k[0] * g.k[1]);
+    return 3.0 * (x + y + k + mixing);
+}
+
+double DftConv::direct_cost(const dcls_conv_desc &d) {
+    const Geometry g(d);
+    return 3.0 * double(g.n * g.co * g.ci) * double(g.out[0] * g.out[1]) * double(g.k[0] * g.k[1]);
+}
+
+bool DftConv::fits(const dcls_conv_desc &d) {
     // The mixing operands hold bins x 2 Cin x Cout floats each: stay within 256 MiB.
-    const double mixing_bytes = bins * 16.0 * double(g.ci) * double(g.co);
+    const Geometry g(d);
+    return double(g.frame().bins()) * 16.0 * double(g.ci) * double(g.co) <= 256.0 * 1024 * 1024;
+}
+
+bool DftConv::applies(const dcls_conv_desc &d) {
+    if (!runs(d)) return false;
+    if (engine_choice(EngineOption::DftConv) == EngineChoice::Always) return true;
     // oneDNN's direct convolution runs near the FMA peak, the DFT's small products and loops at a
     // fraction of it: ask for 2.3x fewer (weighted) multiply-adds.
-    return direct >= 2.3 * dft && mixing_bytes <= 256.0 * 1024 * 1024;
+    return direct_cost(d) >= kMargin * cost(d) && fits(d);
 }
 
 struct DftConv::Impl {

@@ -24,6 +24,14 @@ public:
     // Whether the shape can run here, and (unless the engine option dft_conv is "always"; "never"
     // disables it, see engine_options.h) whether it is expected to beat the direct convolution.
     static bool applies(const dcls_conv_desc &desc);
+    // The parts of that decision: whether the shape can run here at all (and the option allows it);
+    // the weighted multiply-adds of the three passes here and for the direct convolution; whether
+    // the workspace stays within bounds; and the margin asked of the cost.
+    static bool runs(const dcls_conv_desc &desc);
+    static double cost(const dcls_conv_desc &desc);
+    static double direct_cost(const dcls_conv_desc &desc);
+    static bool fits(const dcls_conv_desc &desc);
+    static constexpr double kMargin = 2.3;
 
     explicit DftConv(const dcls_conv_desc &desc);
     ~DftConv();

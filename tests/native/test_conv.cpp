@@ -451,6 +451,11 @@ void test_dft(int configs, std::mt19937_64 &rng) {
     test_config(dense_desc(2, DCLS_PADDING_ZEROS, 2, 16, 24, {20, 18}, {9, 7}, {1, 1}, {4, 3}), rng);
     test_config(dense_desc(2, DCLS_PADDING_CIRCULAR, 1, 8, 8, {12, 13}, {9, 9}, {1, 1}, {4, 4}), rng);
     test_config(dense_desc(1, DCLS_PADDING_ZEROS, 3, 8, 16, {64}, {41}, {1}, {20}), rng);
+    // Long 1D signals: overlap-save blocks (blocked_conv1d.cpp), the last one partly past the end.
+    test_config(dense_desc(1, DCLS_PADDING_ZEROS, 2, 5, 7, {150}, {17}, {1}, {8}), rng);
+    test_config(dense_desc(1, DCLS_PADDING_REFLECT, 1, 3, 4, {97}, {9}, {1}, {4}), rng);
+    test_config(dense_desc(1, DCLS_PADDING_CIRCULAR, 2, 4, 2, {130}, {31}, {1}, {15}), rng);
+    test_config(dense_desc(1, DCLS_PADDING_REPLICATE, 1, 2, 3, {70}, {5}, {1}, {0}), rng);
     set_engine("dft_conv", "auto");
 }
 

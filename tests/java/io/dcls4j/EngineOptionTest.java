@@ -47,7 +47,10 @@ class EngineOptionTest {
                 new ConvConfig(1, 3, 4, 1, new int[] {30}, new int[] {13}, new int[] {1}, new int[] {6},
                         PaddingMode.CIRCULAR),
                 new ConvConfig(2, 6, 6, 6, new int[] {12, 12}, new int[] {9, 9}, new int[] {1, 1}, new int[] {4, 4},
-                        PaddingMode.REFLECT)};
+                        PaddingMode.REFLECT),
+                // long enough for overlap-save blocks (blocked_conv1d.cpp)
+                new ConvConfig(2, 3, 4, 1, new int[] {200}, new int[] {21}, new int[] {1}, new int[] {10},
+                        PaddingMode.REPLICATE)};
         for (ConvConfig config : configs) {
             try (Arena arena = Arena.ofConfined(); Convolution conv = new Convolution(config)) {
                 float[] x = random(r, conv.inputShape());
