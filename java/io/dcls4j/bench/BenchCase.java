@@ -22,8 +22,8 @@ public record BenchCase(String name, Interpolation interpolation, int batch, int
 
     /**
      * The suite: depthwise 17x17 (ConvNeXt-DCLS), dense 9x9, 1D size 41 (audio, delays), with the reference's
-     * initial positions; and the bilinear depthwise case with positions spread over the whole kernel, as after
-     * training, where the convolution cannot skip the kernel's empty border.
+     * initial positions; and the bilinear depthwise and the 1D cases with positions spread over the whole kernel,
+     * as after training, where the convolution cannot skip the kernel's empty border.
      */
     public static final List<BenchCase> SUITE = List.of(
             new BenchCase("dw17-v0", Interpolation.BILINEAR, 8, 96, 96, 96, 34, new int[] {17, 17}, new int[] {8, 8},
@@ -35,7 +35,9 @@ public record BenchCase(String name, Interpolation interpolation, int batch, int
             new BenchCase("dense9-gauss", Interpolation.GAUSSIAN, 8, 64, 64, 1, 9, new int[] {9, 9}, new int[] {4, 4},
                     new int[] {32, 32}),
             new BenchCase("conv1d-gauss", Interpolation.GAUSSIAN, 16, 64, 64, 1, 8, new int[] {41}, new int[] {20},
-                    new int[] {1024}));
+                    new int[] {1024}),
+            new BenchCase("conv1d-gauss-spread", Interpolation.GAUSSIAN, 16, 64, 64, 1, 8, new int[] {41},
+                    new int[] {20}, new int[] {1024}, true));
 
     public static BenchCase named(String name) {
         return SUITE.stream().filter(c -> c.name.equals(name)).findFirst().orElseThrow(() ->

@@ -82,6 +82,19 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Lets the JIT compiler threads finish the previous case's Vector API code (they would share the
+     * two cores with the next native measurement) and collects its garbage.
+     */
+    private static void settle() {
+        System.gc();
+        try {
+            Thread.sleep(3000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** One row of the table. */
     public record Result(String caseName, String implementation, double forwardMs, double forwardBackwardMs) {}
 
@@ -110,6 +123,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         for (BenchCase c : selected) {
             out.println(c.name() + ": " + c.describe());
+            settle();
             List<Result> rows = run(c);
             print(out, rows);
             results.addAll(rows);
