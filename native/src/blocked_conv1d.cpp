@@ -14,6 +14,7 @@
 #include "cpu_kernels_common.h"
 #include "dft_conv.h"
 #include "engine_options.h"
+#include "error.h"
 #include "padding.h"
 
 namespace dcls {
@@ -58,6 +59,13 @@ int64_t choose_block(const dcls_conv_desc &d) {
     return DftConv::direct_cost(d) >= DftConv::kMargin * best_cost && !whole ? best : 0;
 }
 
+// choose_block for a shape applies() accepted (the engine option may have changed since).
+int64_t checked_block(const dcls_conv_desc &d) {
+    const int64_t block = choose_block(d);
+    if (block <= 0) throw Error(DCLS_ERROR_INTERNAL, "blocked 1D convolution: no block size for this shape");
+    return block;
+}
+
 }  // namespace
 
 struct BlockedConv1d::Impl {
@@ -75,7 +83,7 @@ struct BlockedConv1d::Impl {
           padded(desc.input_size[0] + 2 * desc.padding[0]),
           out(output_length(desc)),
           k(desc.kernel_size[0]),
-          block(choose_block(desc)),
+          block(checked_block(desc)),
           blocks(ceil_div(out, block)),
           frame(block + desc.kernel_size[0] - 1) {
         inner = std::make_unique<DftConv>(block_desc(d, block, blocks));
