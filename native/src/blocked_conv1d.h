@@ -11,24 +11,25 @@
 
 #include <memory>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
 
-class BlockedConv1d {
+class BlockedConv1d final : public ConvEngine {
 public:
     // Whether the shape can run here and (unless the engine option dft_conv is "always") pays.
     static bool applies(const dcls_conv_desc &desc);
 
     explicit BlockedConv1d(const dcls_conv_desc &desc);
-    ~BlockedConv1d();
+    ~BlockedConv1d() override;
     BlockedConv1d(const BlockedConv1d &) = delete;
     BlockedConv1d &operator=(const BlockedConv1d &) = delete;
 
-    void forward(const float *x, const float *kernel, const float *bias, float *y);
-    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void forward(const float *x, const float *kernel, const float *bias, float *y) override;
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
-                          bool accumulate);
+                          bool accumulate) override;
 
 private:
     struct Impl;

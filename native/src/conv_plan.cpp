@@ -189,8 +189,7 @@ struct ConvPlan::Impl {
     std::unique_ptr<DepthwiseConv> depthwise_conv;  // forward; backward data at stride 1
     std::unique_ptr<DepthwiseBackwardWeights> depthwise_bwd_weights;
     std::unique_ptr<DenseBackwardWeights> dense_bwd_weights;
-    std::unique_ptr<DftConv> dft;  // all three passes
-    std::unique_ptr<BlockedConv1d> blocked;  // all three passes
+    std::unique_ptr<ConvEngine> engine;  // one of ours for all three passes (DFT, blocked 1D DFT)
     bool own_fwd = false, own_bwd_data = false, own_bwd_weights = false;
 
     // The kernel window, when one is set and pays.
@@ -280,13 +279,9 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
         own_bwd_data = DepthwiseConv::backward_data_applies(d);
         own_fwd = true;
     }
-    if (BlockedConv1d::applies(d)) {
-        blocked = std::make_unique<BlockedConv1d>(d);
-        own_fwd = own_bwd_data = own_bwd_weights = true;
-        return;
-    }
-    if (DftConv::applies(d)) {
-        dft = std::make_unique<DftConv>(d);
+    if (BlockedConv1d::applies(d)) engine = std::make_unique<BlockedConv1d>(d);
+    else if (DftConv::applies(d)) engine = std::make_unique<DftConv>(d);
+    if (engine) {
         own_fwd = own_bwd_data = own_bwd_weights = true;
         return;
     }
@@ -436,12 +431,8 @@ void ConvPlan::forward(const float *x, const float *kernel, const float *bias, f
         p.window->forward(x, kernel, bias, y);
         return;
     }
-    if (p.blocked) {
-        p.blocked->forward(x, kernel, bias, y);
-        return;
-    }
-    if (p.dft) {
-        p.dft->forward(x, kernel, bias, y);
+    if (p.engine) {
+        p.engine->forward(x, kernel, bias, y);
         return;
     }
     if (p.own_fwd) {
@@ -473,12 +464,8 @@ void ConvPlan::backward_data(const float *grad_y, const float *kernel, float *gr
         p.window->backward_data(grad_y, kernel, grad_x);
         return;
     }
-    if (p.blocked) {
-        p.blocked->backward_data(grad_y, kernel, grad_x);
-        return;
-    }
-    if (p.dft) {
-        p.dft->backward_data(grad_y, kernel, grad_x);
+    if (p.engine) {
+        p.engine->backward_data(grad_y, kernel, grad_x);
         return;
     }
     if (p.own_bwd_data) {
@@ -508,12 +495,8 @@ void ConvPlan::backward_weights(const float *x, const float *grad_y, float *grad
         p.window->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;
     }
-    if (p.blocked) {
-        p.blocked->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
-        return;
-    }
-    if (p.dft) {
-        p.dft->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
+    if (p.engine) {
+        p.engine->backward_weights(x, grad_y, grad_kernel, grad_bias, accumulate);
         return;
     }
     if (p.depthwise_bwd_weights) {

@@ -15,11 +15,12 @@
 
 #include <memory>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
 
-class DftConv {
+class DftConv final : public ConvEngine {
 public:
     // Whether the shape can run here, and (unless the engine option dft_conv is "always"; "never"
     // disables it, see engine_options.h) whether it is expected to beat the direct convolution.
@@ -34,14 +35,14 @@ public:
     static constexpr double kMargin = 2.3;
 
     explicit DftConv(const dcls_conv_desc &desc);
-    ~DftConv();
+    ~DftConv() override;
     DftConv(const DftConv &) = delete;
     DftConv &operator=(const DftConv &) = delete;
 
-    void forward(const float *x, const float *kernel, const float *bias, float *y);
-    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void forward(const float *x, const float *kernel, const float *bias, float *y) override;
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
-                          bool accumulate);
+                          bool accumulate) override;
 
 private:
     struct Impl;
