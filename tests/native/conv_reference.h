@@ -1,10 +1,12 @@
-// The naive double-precision convolution the native tests compare against (test_conv.cpp,
-// test_cuda.cpp): the definition of a cross-correlation with PyTorch's padding modes, written
-// for clarity, and a one-line description of a shape.
+// What the native convolution tests share (test_conv.cpp, test_cuda.cpp): the naive double-precision
+// convolution they compare against (the definition of a cross-correlation with PyTorch's padding
+// modes, written for clarity), the comparison, a fixed shape and a one-line description of one.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -129,5 +131,42 @@ struct Ref {
         return gb;
     }
 };
+
+// max|got - ref| <= tol * max(1, max|ref|), where ref may carry a prior value (accumulate); NaN fails.
+inline bool close(const std::vector<float> &got, const std::vector<double> &ref, const std::string &what,
+                  double tol = 1e-4) {
+    if (got.size() != ref.size()) {
+        std::printf("  %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
+        return false;
+    }
+    double err = 0.0, scale = 1.0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const double e = std::fabs(double(got[i]) - ref[i]);
+        err = std::isnan(e) ? INFINITY : std::max(err, e);
+        scale = std::max(scale, std::fabs(ref[i]));
+    }
+    const bool ok = err <= tol * scale;
+    if (!ok) std::printf("  %s: max|err| %.3g, scale %.3g\n", what.c_str(), err, scale);
+    return ok;
+}
+
+// A shape with the same size, kernel, stride and padding on every axis (sizes made non-square).
+inline dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, int64_t g, int64_t size,
+                                int64_t k, int64_t s, int64_t p) {
+    dcls_conv_desc d{};
+    d.ndim = ndim;
+    d.padding_mode = mode;
+    d.batch = n;
+    d.in_channels = cin;
+    d.out_channels = cout;
+    d.groups = g;
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size + i;  // non-square
+        d.kernel_size[i] = k;
+        d.stride[i] = s;
+        d.padding[i] = p;
+    }
+    return d;
+}
 
 }  // namespace dcls_test

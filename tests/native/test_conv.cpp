@@ -37,25 +37,11 @@ void check(bool ok, const std::string &what) {
     }
 }
 
+using dcls_test::close;
 using dcls_test::describe;
+using dcls_test::make_desc;
 using dcls_test::Ref;
 
-// max|got - ref| <= 1e-4 * max(1, max|ref|), where ref may carry a prior value (accumulate).
-bool close(const std::vector<float> &got, const std::vector<double> &ref, const std::string &what) {
-    if (got.size() != ref.size()) {
-        std::printf("  %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
-        return false;
-    }
-    double err = 0.0, scale = 1.0;
-    for (size_t i = 0; i < ref.size(); ++i) {
-        const double e = std::fabs(double(got[i]) - ref[i]);
-        err = std::isnan(e) ? INFINITY : std::max(err, e);
-        scale = std::max(scale, std::fabs(ref[i]));
-    }
-    const bool ok = err <= 1e-4 * scale;
-    if (!ok) std::printf("  %s: max|err| %.3g, scale %.3g\n", what.c_str(), err, scale);
-    return ok;
-}
 
 std::vector<float> random_vector(std::mt19937_64 &rng, int64_t count) {
     std::uniform_real_distribution<float> u(-1.f, 1.f);
@@ -166,23 +152,6 @@ dcls_conv_desc random_config(std::mt19937_64 &rng) {
     }
 }
 
-dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, int64_t g, int64_t size,
-                         int64_t k, int64_t s, int64_t p) {
-    dcls_conv_desc d{};
-    d.ndim = ndim;
-    d.padding_mode = mode;
-    d.batch = n;
-    d.in_channels = cin;
-    d.out_channels = cout;
-    d.groups = g;
-    for (int i = 0; i < ndim; ++i) {
-        d.input_size[i] = size + i;  // non-square
-        d.kernel_size[i] = k;
-        d.stride[i] = s;
-        d.padding[i] = p;
-    }
-    return d;
-}
 
 // ---- depthwise backward weights ----------------------------------------------------------
 

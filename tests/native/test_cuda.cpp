@@ -45,24 +45,12 @@ void check(bool ok, const std::string &what) {
     }
 }
 
-bool has_message() { return dcls_cuda_last_error() != nullptr && dcls_cuda_last_error()[0] != '\0'; }
+using dcls_test::close;
+using dcls_test::describe;
+using dcls_test::make_desc;
+using dcls_test::Ref;
 
-// max|got - ref| <= tol * max(1, max|ref|); NaN fails.
-bool close(const std::vector<float> &got, const std::vector<double> &ref, const std::string &what, double tol = 1e-4) {
-    if (got.size() != ref.size()) {
-        std::printf("  %s: size %zu vs %zu\n", what.c_str(), got.size(), ref.size());
-        return false;
-    }
-    double err = 0.0, scale = 1.0;
-    for (size_t i = 0; i < ref.size(); ++i) {
-        const double e = std::fabs(double(got[i]) - ref[i]);
-        err = std::isnan(e) ? INFINITY : std::max(err, e);
-        scale = std::max(scale, std::fabs(ref[i]));
-    }
-    const bool ok = err <= tol * scale;
-    if (!ok) std::printf("  %s: max|err| %.3g, scale %.3g\n", what.c_str(), err, scale);
-    return ok;
-}
+bool has_message() { return dcls_cuda_last_error() != nullptr && dcls_cuda_last_error()[0] != '\0'; }
 
 std::vector<double> to_double(const std::vector<float> &v) { return std::vector<double>(v.begin(), v.end()); }
 
@@ -206,11 +194,6 @@ void test_construct(Rng &rng, int configs) {
     test_construct_config(cube, rng);
 }
 
-// ---- convolution: the naive reference (conv_reference.h) ----------------------------------------
-
-using dcls_test::describe;
-using dcls_test::Ref;
-
 bool cudnn_available = false;
 
 // One shape on the current settings of the context; `tol` loosens the comparison (TF32).
@@ -331,23 +314,6 @@ dcls_conv_desc random_conv(Rng &rng) {
     }
 }
 
-dcls_conv_desc make_desc(int ndim, int mode, int64_t n, int64_t cin, int64_t cout, int64_t g, int64_t size, int64_t k,
-                         int64_t s, int64_t p) {
-    dcls_conv_desc d{};
-    d.ndim = ndim;
-    d.padding_mode = mode;
-    d.batch = n;
-    d.in_channels = cin;
-    d.out_channels = cout;
-    d.groups = g;
-    for (int i = 0; i < ndim; ++i) {
-        d.input_size[i] = size + i;  // non-square
-        d.kernel_size[i] = k;
-        d.stride[i] = s;
-        d.padding[i] = p;
-    }
-    return d;
-}
 
 void test_conv(Rng &rng, int configs, bool quick) {
     const dcls_conv_desc fixed[] = {
