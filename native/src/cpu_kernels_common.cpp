@@ -3,32 +3,14 @@
 
 #include <algorithm>
 
+#include "padding.h"
+
 namespace dcls {
-
-namespace {
-
-// The unpadded index of padded position j along an axis of n cells padded by p, or -1 for a
-// zero (PyTorch semantics, as padding.cpp).
-int64_t source_index(int64_t j, int64_t n, int64_t p, dcls_padding_mode mode) {
-    int64_t i = j - p;
-    if (i >= 0 && i < n) return i;
-    switch (mode) {
-        case DCLS_PADDING_REFLECT:
-            if (n == 1) return 0;
-            while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-            return i;
-        case DCLS_PADDING_REPLICATE: return i < 0 ? 0 : n - 1;
-        case DCLS_PADDING_CIRCULAR: return ((i % n) + n) % n;
-        default: return -1;
-    }
-}
-
-}  // namespace
 
 std::vector<int64_t> source_table(int64_t extent, int64_t limit, int64_t n, int64_t shift, dcls_padding_mode mode,
                                   int64_t &lo, int64_t &hi) {
     std::vector<int64_t> table(extent);
-    for (int64_t j = 0; j < extent; ++j) table[j] = j < limit ? source_index(j, n, shift, mode) : -1;
+    for (int64_t j = 0; j < extent; ++j) table[j] = j < limit ? padding_source(j - shift, n, mode) : -1;
     lo = std::min(std::max<int64_t>(shift, 0), std::min(limit, extent));
     hi = std::max(lo, std::min(shift + n, std::min(limit, extent)));
     return table;
@@ -54,7 +36,7 @@ PaddedGeometry::PaddedGeometry(const dcls_conv_desc &d) {
         out[i] = (in[i] + 2 * pad[i] - k[i]) / s[i] + 1;
         xp[i] = (out[i] - 1) * s[i] + k[i];
         src[i].resize(xp[i]);
-        for (int64_t q = 0; q < xp[i]; ++q) src[i][q] = source_index(q, in[i], pad[i], mode);
+        for (int64_t q = 0; q < xp[i]; ++q) src[i][q] = padding_source(q - pad[i], in[i], mode);
     }
     col_lo = std::min(pad[2], xp[2]);
     col_hi = std::max(col_lo, std::min(pad[2] + in[2], xp[2]));

@@ -42,7 +42,7 @@ bool use_avx512();
 
 // A table of source indices along one axis: entry j (j < extent) is j - shift when that lies in
 // [0, n) and j < limit; else -1 (a zero) for zero padding or j >= limit, and otherwise the index
-// the padding mode reads (PyTorch semantics, as padding.cpp). Sets [lo, hi) to the contiguous
+// the padding mode reads (padding_source, padding.h). Sets [lo, hi) to the contiguous
 // interior, where entry j is j - shift.
 std::vector<int64_t> source_table(int64_t extent, int64_t limit, int64_t n, int64_t shift, dcls_padding_mode mode,
                                   int64_t &lo, int64_t &hi);

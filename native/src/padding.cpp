@@ -15,18 +15,6 @@ namespace dcls {
 
 namespace {
 
-// The source index, in [0, n), of unpadded index i, or -1 for a zero. The window guarantees
-// -n <= i < 2n (reflect: -n < i < 2n - 1), so one reflection or wrap is enough.
-inline int64_t source_index(int64_t i, int64_t n, dcls_padding_mode mode) {
-    if (i >= 0 && i < n) return i;
-    switch (mode) {
-        case DCLS_PADDING_REFLECT: return i < 0 ? -i : 2 * (n - 1) - i;
-        case DCLS_PADDING_REPLICATE: return i < 0 ? 0 : n - 1;
-        case DCLS_PADDING_CIRCULAR: return i < 0 ? i + n : i - n;
-        default: return -1;
-    }
-}
-
 // The window as three axes (d, h, w); unused leading axes have one cell.
 struct Axes {
     int64_t n[3];      // unpadded sizes
@@ -77,9 +65,9 @@ void window_forward(const PadWindow &window, dcls_padding_mode mode, const float
         const float *s = src + plane * a.plane;
         float *d = dst + plane * a.plane_window;
         for (int64_t jd = 0; jd < a.len[0]; ++jd) {
-            const int64_t id = source_index(a.start[0] + jd, a.n[0], mode);
+            const int64_t id = padding_source(a.start[0] + jd, a.n[0], mode);
             for (int64_t jh = 0; jh < a.len[1]; ++jh) {
-                const int64_t ih = source_index(a.start[1] + jh, a.n[1], mode);
+                const int64_t ih = padding_source(a.start[1] + jh, a.n[1], mode);
                 float *drow = d + (jd * a.len[1] + jh) * lw;
                 if (id < 0 || ih < 0) {
                     std::memset(drow, 0, sizeof(float) * lw);
@@ -87,12 +75,12 @@ void window_forward(const PadWindow &window, dcls_padding_mode mode, const float
                 }
                 const float *srow = s + (id * a.n[1] + ih) * nw;
                 for (int64_t jw = 0; jw < lo; ++jw) {
-                    const int64_t iw = source_index(sw + jw, nw, mode);
+                    const int64_t iw = padding_source(sw + jw, nw, mode);
                     drow[jw] = iw < 0 ? 0.f : srow[iw];
                 }
                 std::memcpy(drow + lo, srow + sw + lo, sizeof(float) * (hi - lo));
                 for (int64_t jw = hi; jw < lw; ++jw) {
-                    const int64_t iw = source_index(sw + jw, nw, mode);
+                    const int64_t iw = padding_source(sw + jw, nw, mode);
                     drow[jw] = iw < 0 ? 0.f : srow[iw];
                 }
             }
@@ -111,19 +99,19 @@ void window_backward(const PadWindow &window, dcls_padding_mode mode, const floa
         float *d = dst + plane * a.plane;
         std::memset(d, 0, sizeof(float) * a.plane);
         for (int64_t jd = 0; jd < a.len[0]; ++jd) {
-            const int64_t id = source_index(a.start[0] + jd, a.n[0], mode);
+            const int64_t id = padding_source(a.start[0] + jd, a.n[0], mode);
             for (int64_t jh = 0; jh < a.len[1]; ++jh) {
-                const int64_t ih = source_index(a.start[1] + jh, a.n[1], mode);
+                const int64_t ih = padding_source(a.start[1] + jh, a.n[1], mode);
                 if (id < 0 || ih < 0) continue;
                 const float *srow = s + (jd * a.len[1] + jh) * lw;
                 float *drow = d + (id * a.n[1] + ih) * nw;
                 for (int64_t jw = 0; jw < lo; ++jw) {
-                    const int64_t iw = source_index(sw + jw, nw, mode);
+                    const int64_t iw = padding_source(sw + jw, nw, mode);
                     if (iw >= 0) drow[iw] += srow[jw];
                 }
                 for (int64_t jw = lo; jw < hi; ++jw) drow[sw + jw] += srow[jw];
                 for (int64_t jw = hi; jw < lw; ++jw) {
-                    const int64_t iw = source_index(sw + jw, nw, mode);
+                    const int64_t iw = padding_source(sw + jw, nw, mode);
                     if (iw >= 0) drow[iw] += srow[jw];
                 }
             }

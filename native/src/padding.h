@@ -28,6 +28,22 @@ struct PadWindow {
     int64_t length[3];
 };
 
+// The input index, in [0, n), that unpadded position i (possibly outside [0, n)) reads under the
+// padding mode, or -1 for a zero (PyTorch semantics: reflect mirrors without repeating the edge,
+// replicate repeats it, circular wraps).
+inline int64_t padding_source(int64_t i, int64_t n, dcls_padding_mode mode) {
+    if (i >= 0 && i < n) return i;
+    switch (mode) {
+        case DCLS_PADDING_REFLECT:
+            if (n == 1) return 0;
+            while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+            return i;
+        case DCLS_PADDING_REPLICATE: return i < 0 ? 0 : n - 1;
+        case DCLS_PADDING_CIRCULAR: return ((i % n) + n) % n;
+        default: return -1;
+    }
+}
+
 // dst (planes, size + 2 pad) = pad(src (planes, size)) with the given mode (reflect, replicate, circular).
 void pad_forward(const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst);
 
