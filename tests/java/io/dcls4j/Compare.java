@@ -2,16 +2,16 @@ package io.dcls4j;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The project's tolerance for float32 results against float64 references. */
-final class Compare {
+/** The project's tolerance for float32 results against float64 references (tests in every package use it). */
+public final class Compare {
     private Compare() {}
 
     /** max |actual - expected| <= 1e-4 * max(1, max |expected|). */
-    static void close(String what, double[] expected, float[] actual) {
+    public static void close(String what, double[] expected, float[] actual) {
         close(what, expected, actual, 1e-4);
     }
 
-    static void close(String what, double[] expected, float[] actual, double relative) {
+    public static void close(String what, double[] expected, float[] actual, double relative) {
         if (expected.length != actual.length) {
             fail(what + ": length " + actual.length + ", expected " + expected.length);
         }
@@ -34,7 +34,7 @@ final class Compare {
         }
     }
 
-    static double[] toDouble(float[] values) {
+    public static double[] toDouble(float[] values) {
         double[] out = new double[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = values[i];
@@ -42,7 +42,7 @@ final class Compare {
         return out;
     }
 
-    static float[] toFloat(double[] values) {
+    public static float[] toFloat(double[] values) {
         float[] out = new float[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = (float) values[i];

@@ -11,9 +11,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import static io.dcls4j.vector.Tolerance.close;
-import static io.dcls4j.vector.Tolerance.random;
-import static io.dcls4j.vector.Tolerance.toDouble;
+import static io.dcls4j.Compare.close;
+import static io.dcls4j.Compare.toDouble;
+import static io.dcls4j.vector.RandomData.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

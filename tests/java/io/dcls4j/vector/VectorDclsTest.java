@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import static io.dcls4j.vector.Tolerance.close;
-import static io.dcls4j.vector.Tolerance.random;
-import static io.dcls4j.vector.Tolerance.toDouble;
+import static io.dcls4j.Compare.close;
+import static io.dcls4j.Compare.toDouble;
+import static io.dcls4j.vector.RandomData.random;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The whole layer, forward and backward, against the float64 reference chain. */
