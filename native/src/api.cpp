@@ -101,11 +101,7 @@ dcls_status dcls_set_engine_option(const char *name, const char *value) {
 dcls_status dcls_construct_forward(const dcls_construct_desc *desc, const float *weight,
                                    const float *positions, const float *sigma, float *kernel) {
     return guarded(__func__, [&] {
-        validate(desc);
-        require_pointer(weight, "weight");
-        require_pointer(positions, "positions");
-        require_pointer(kernel, "kernel");
-        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        dcls::validate_construct_forward(desc, weight, positions, sigma, kernel);
         dcls::construct_forward_cpu(*desc, weight, positions, has_sigma(desc) ? sigma : nullptr, kernel);
     });
 }
@@ -115,12 +111,7 @@ dcls_status dcls_construct_backward(const dcls_construct_desc *desc, const float
                                     const float *grad_kernel, float *grad_weight,
                                     float *grad_positions, float *grad_sigma, int32_t accumulate) {
     return guarded(__func__, [&] {
-        validate(desc);
-        require_pointer(weight, "weight");
-        require_pointer(positions, "positions");
-        require_pointer(grad_kernel, "grad_kernel");
-        if (has_sigma(desc)) require_pointer(sigma, "sigma");
-        else require(grad_sigma == nullptr, "grad_sigma must be null for an interpolation without sigma");
+        dcls::validate_construct_backward(desc, weight, positions, sigma, grad_kernel, grad_sigma);
         dcls::construct_backward_cpu(*desc, weight, positions, has_sigma(desc) ? sigma : nullptr,
                                      grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate != 0);
     });

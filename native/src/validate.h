@@ -30,6 +30,26 @@ inline void validate(const dcls_construct_desc *d) {
         require(d->dilated_kernel_size[i] >= 1, "dilated_kernel_size[" + std::to_string(i) + "] must be >= 1");
 }
 
+// The arguments of a construction forward (kernel) or backward (grad_kernel, grad_sigma).
+inline void validate_construct_forward(const dcls_construct_desc *d, const float *weight, const float *positions,
+                                       const float *sigma, const float *kernel) {
+    validate(d);
+    require_pointer(weight, "weight");
+    require_pointer(positions, "positions");
+    require_pointer(kernel, "kernel");
+    if (has_sigma(d)) require_pointer(sigma, "sigma");
+}
+
+inline void validate_construct_backward(const dcls_construct_desc *d, const float *weight, const float *positions,
+                                        const float *sigma, const float *grad_kernel, const float *grad_sigma) {
+    validate(d);
+    require_pointer(weight, "weight");
+    require_pointer(positions, "positions");
+    require_pointer(grad_kernel, "grad_kernel");
+    if (has_sigma(d)) require_pointer(sigma, "sigma");
+    else require(grad_sigma == nullptr, "grad_sigma must be null for an interpolation without sigma");
+}
+
 inline void validate(const dcls_conv_desc *d) {
     require_pointer(d, "desc");
     require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));

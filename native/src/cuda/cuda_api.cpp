@@ -285,11 +285,7 @@ dcls_status dcls_cuda_construct_forward(dcls_cuda_context *ctx, const dcls_const
                                         float *kernel) {
     return guarded(__func__, [&] {
         dcls_cuda_context &c = context_of(ctx);
-        validate(desc);
-        require_pointer(weight, "weight");
-        require_pointer(positions, "positions");
-        require_pointer(kernel, "kernel");
-        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        dcls::validate_construct_forward(desc, weight, positions, sigma, kernel);
         DeviceGuard guard(c.device);
         dcls::cuda::construct_forward(c.stream, *desc, weight, positions, has_sigma(desc) ? sigma : nullptr, kernel);
     });
@@ -301,12 +297,7 @@ dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_cons
                                          float *grad_sigma, int32_t accumulate) {
     return guarded(__func__, [&] {
         dcls_cuda_context &c = context_of(ctx);
-        validate(desc);
-        require_pointer(weight, "weight");
-        require_pointer(positions, "positions");
-        require_pointer(grad_kernel, "grad_kernel");
-        if (has_sigma(desc)) require_pointer(sigma, "sigma");
-        else require(grad_sigma == nullptr, "grad_sigma must be null for an interpolation without sigma");
+        dcls::validate_construct_backward(desc, weight, positions, sigma, grad_kernel, grad_sigma);
         DeviceGuard guard(c.device);
         dcls::cuda::construct_backward(c.stream, *desc, weight, positions, has_sigma(desc) ? sigma : nullptr,
                                        grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate != 0);
