@@ -1,10 +1,9 @@
 package io.dcls4j.checkpoint;
 
+import io.dcls4j.internal.AtomicFile;
 import io.dcls4j.io.NdArray;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,10 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -343,37 +339,26 @@ public final class Safetensors {
         byte[] headerPadded = Arrays.copyOf(header, padded);
         Arrays.fill(headerPadded, header.length, padded, (byte) ' ');
 
-        Path absolute = path.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary), 1 << 16)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-                out.write(len.array());
-                out.write(headerPadded);
-                ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-                for (Entry entry : tensors.values()) {
-                    for (double v : entry.array().data()) {
-                        if (buf.remaining() < 8) {
-                            out.write(buf.array(), 0, buf.position());
-                            buf.clear();
-                        }
-                        switch (entry.dtype()) {
-                            case F64 -> buf.putDouble(v);
-                            case F32 -> buf.putFloat((float) v);
-                            default -> buf.putLong((long) v);
-                        }
+        AtomicFile.write(path, out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            out.write(len.array());
+            out.write(headerPadded);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry entry : tensors.values()) {
+                for (double v : entry.array().data()) {
+                    if (buf.remaining() < 8) {
+                        out.write(buf.array(), 0, buf.position());
+                        buf.clear();
+                    }
+                    switch (entry.dtype()) {
+                        case F64 -> buf.putDouble(v);
+                        case F32 -> buf.putFloat((float) v);
+                        default -> buf.putLong((long) v);
                     }
                 }
-                out.write(buf.array(), 0, buf.position());
             }
-            try {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+            out.write(buf.array(), 0, buf.position());
+        });
     }
 
     private static void checkWritable(String name, Entry entry) {

@@ -1,12 +1,10 @@
 package io.dcls4j.io;
 
-import java.io.BufferedOutputStream;
+import io.dcls4j.internal.AtomicFile;
+
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -104,10 +102,8 @@ public final class Npz {
             }
             Objects.requireNonNull(arrays.get(name), "array '" + name + "'");
         }
-        Path absolute = path.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(temporary)))) {
+        AtomicFile.write(path, out -> {
+            try (ZipOutputStream zip = new ZipOutputStream(out)) {
                 for (Map.Entry<String, NdArray> e : arrays.entrySet()) {
                     ZipEntry entry = new ZipEntry(e.getKey() + SUFFIX);
                     if (compressed) {
@@ -127,13 +123,6 @@ public final class Npz {
                     zip.closeEntry();
                 }
             }
-            try {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 }
