@@ -2,13 +2,13 @@ package io.dcls4j;
 
 import io.dcls4j.internal.CudaContext;
 import io.dcls4j.internal.Descriptors;
+import io.dcls4j.internal.Shapes;
 import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * One CUDA device: kernel construction ({@code dcls_cuda_construct_*}) and convolution plans
@@ -19,12 +19,15 @@ import java.util.Arrays;
  */
 final class CudaBackend implements LayerBackend {
     private final Device device;
+    /** The end of the message for a tensor on another device (built once: checks allocate nothing). */
+    private final String onDevice;
     private final CudaContext context;
     private final boolean tf32;
 
     /** Creates (or reuses) the device's context: {@link DclsException} when CUDA or the device is missing. */
     CudaBackend(Device device, boolean tf32) {
         this.device = device;
+        this.onDevice = ", expected " + device;
         this.context = CudaContext.of(device.index());
         this.tf32 = tf32;
     }
@@ -40,38 +43,15 @@ final class CudaBackend implements LayerBackend {
     }
 
     private void require(String name, Tensor t, long[] shape) {
-        if (t == null) {
-            throw new IllegalArgumentException(name + " is null");
-        }
-        requireOptional(name, t, shape);
+        Shapes.require(name, t, shape, device, onDevice);
     }
 
     private void requireOptional(String name, Tensor t, long[] shape) {
-        if (t == null) {
-            return;
-        }
-        if (!t.hasShape(shape)) {
-            throw new IllegalArgumentException(name + " has shape " + Arrays.toString(t.shape()) + ", expected "
-                    + Arrays.toString(shape));
-        }
-        if (!t.device().equals(device)) {
-            throw new IllegalArgumentException(name + " is on " + t.device() + ", expected " + device);
-        }
-        t.requireAlive(name);
+        Shapes.requireOptional(name, t, shape, device, onDevice);
     }
 
     private static MemorySegment addressOrNull(Tensor t) {
         return t == null ? MemorySegment.NULL : t.address();
-    }
-
-    private static long[] shape(long first, long second, int... rest) {
-        long[] s = new long[2 + rest.length];
-        s[0] = first;
-        s[1] = second;
-        for (int d = 0; d < rest.length; d++) {
-            s[2 + d] = rest[d];
-        }
-        return s;
     }
 
     private final class CudaConstruction implements Construction {
@@ -86,7 +66,7 @@ final class CudaBackend implements LayerBackend {
             desc = Descriptors.construct(Arena.ofAuto(), config);
             weightShape = new long[] {config.outChannels(), config.inPerGroup(), config.kernelCount()};
             positionShape = new long[] {config.ndim(), config.outChannels(), config.inPerGroup(), config.kernelCount()};
-            kernelShape = shape(config.outChannels(), config.inPerGroup(), config.dilatedKernelSize());
+            kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.dilatedKernelSize());
         }
 
         @Override
@@ -140,9 +120,9 @@ final class CudaBackend implements LayerBackend {
             try (Arena arena = Arena.ofConfined()) {
                 plan = context.createPlan(Descriptors.conv(arena, config), tf32);
             }
-            inputShape = shape(config.batch(), config.inChannels(), config.inputSize());
-            outputShape = shape(config.batch(), config.outChannels(), config.outputSize());
-            kernelShape = shape(config.outChannels(), config.inPerGroup(), config.kernelSize());
+            inputShape = Shapes.of(config.batch(), config.inChannels(), config.inputSize());
+            outputShape = Shapes.of(config.batch(), config.outChannels(), config.outputSize());
+            kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.kernelSize());
             biasShape = new long[] {config.outChannels()};
         }
 

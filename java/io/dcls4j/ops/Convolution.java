@@ -4,6 +4,7 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
+import io.dcls4j.internal.Shapes;
 import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
@@ -37,21 +38,11 @@ public final class Convolution implements AutoCloseable {
             plan = out.get(ValueLayout.ADDRESS, 0);
         }
         int[] outSize = config.outputSize();
-        inputShape = activationShape(config.batch(), config.inChannels(), config.inputSize());
-        outputShape = activationShape(config.batch(), config.outChannels(), outSize);
-        kernelShape = activationShape(config.outChannels(), config.inPerGroup(), config.kernelSize());
+        inputShape = Shapes.of(config.batch(), config.inChannels(), config.inputSize());
+        outputShape = Shapes.of(config.batch(), config.outChannels(), outSize);
+        kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.kernelSize());
         biasShape = new long[] {config.outChannels()};
         kernelSize = config.kernelSize();
-    }
-
-    private static long[] activationShape(long first, long second, int[] spatial) {
-        long[] shape = new long[2 + spatial.length];
-        shape[0] = first;
-        shape[1] = second;
-        for (int d = 0; d < spatial.length; d++) {
-            shape[2 + d] = spatial[d];
-        }
-        return shape;
     }
 
     public ConvConfig config() {
@@ -146,4 +137,5 @@ public final class Convolution implements AutoCloseable {
             Native.check(dcls_h.dcls_conv_plan_destroy(p));
         }
     }
+
 }

@@ -4,6 +4,7 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
+import io.dcls4j.internal.Shapes;
 import io.dcls4j.reference.ConstructConfig;
 
 import java.lang.foreign.Arena;
@@ -117,4 +118,5 @@ public final class KernelConstruction {
             throw new IllegalArgumentException("sigma must be null: " + config.interpolation() + " has no sigma");
         }
     }
+
 }
