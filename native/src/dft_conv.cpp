@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 #include "cpu_kernels_common.h"
 #include "dnnl.hpp"
@@ -85,23 +84,19 @@ struct Frame {
 };
 
 // Where the (Re, Im) of plane q at a bin go in the mixing matmul's operand (or come from, in
-// its result): base = bin * bin_stride + offset[q], plus up to four entries base + delta[e]
+// its result): base = bin * bin_stride + offset(q), plus up to four entries base + delta[e]
 // = re_coef[e] * Re + im_coef[e] * Im (a complex number may appear twice, in a 2x2 block). Planes
 // are (outer, inner) pairs, inner fastest; offset = outer * outer_stride + inner.
 struct Layout {
-    int64_t bin_stride = 0, inner = 1;
-    std::vector<int64_t> offset;
+    int64_t bin_stride = 0, inner = 1, outer_stride = 0;
     int entries = 0;
     int64_t delta[4] = {0, 0, 0, 0};
     float re_coef[4] = {0, 0, 0, 0}, im_coef[4] = {0, 0, 0, 0};
 
     Layout() = default;
-    Layout(int64_t bin_stride_, int64_t outer, int64_t inner_, int64_t outer_stride)
-        : bin_stride(bin_stride_), inner(inner_) {
-        offset.resize(size_t(outer * inner));
-        for (int64_t a = 0; a < outer; ++a)
-            for (int64_t c = 0; c < inner; ++c) offset[size_t(a * inner + c)] = a * outer_stride + c;
-    }
+    Layout(int64_t bin_stride_, int64_t inner_, int64_t outer_stride_)
+        : bin_stride(bin_stride_), inner(inner_), outer_stride(outer_stride_) {}
+    int64_t offset(int64_t q) const { return q / inner * outer_stride + q % inner; }
     Layout &entry(int64_t d, float re, float im) {
         delta[entries] = d;
         re_coef[entries] = re;
@@ -116,7 +111,7 @@ struct Layout {
         float *base = dst + bin * bin_stride;
         for (int64_t p = 0; p < n;) {
             const int64_t run = std::min(n - p, inner - (p0 + p) % inner);
-            float *at = base + offset[size_t(p0 + p)];
+            float *at = base + offset(p0 + p);
             for (int e = 0; e < entries; ++e) {
                 float *out = at + delta[e];
                 const float cr = re_coef[e], ci = im_coef[e];
@@ -134,7 +129,7 @@ struct Layout {
         const float *base = src + bin * bin_stride;
         for (int64_t p = 0; p < n;) {
             const int64_t run = std::min(n - p, inner - (p0 + p) % inner);
-            const float *at = base + offset[size_t(p0 + p)];
+            const float *at = base + offset(p0 + p);
             std::memcpy(re + p, at + delta[0], sizeof(float) * run);
             std::memcpy(im + p, at + delta[1], sizeof(float) * run);
             p += run;
@@ -400,21 +395,21 @@ struct DftConv::Impl {
 
         // Forward, per bin: [[Xr, Xi], [Xi, -Xr]] (2n x 2ci) * [Kr^T; Ki^T] (2ci x co) = [Yr; Yi],
         // the kernel's planes taken transposed (i, o) so that they land contiguously.
-        fwd_x = Layout(2 * n * 2 * ci, n, ci, 2 * ci)
+        fwd_x = Layout(2 * n * 2 * ci, ci, 2 * ci)
                     .entry(0, 1, 0).entry(ci, 0, 1).entry(n * 2 * ci, 0, 1).entry(n * 2 * ci + ci, -1, 0);
-        fwd_k = Layout(2 * ci * co, ci, co, co).entry(0, 1, 0).entry(ci * co, 0, 1);
-        fwd_y = Layout(2 * n * co, n, co, co).entry(0, 1, 0).entry(n * co, 0, 1);
+        fwd_k = Layout(2 * ci * co, co, co).entry(0, 1, 0).entry(ci * co, 0, 1);
+        fwd_y = Layout(2 * n * co, co, co).entry(0, 1, 0).entry(n * co, 0, 1);
         // Backward data: [[GYr, -GYi], [GYi, GYr]] (2n x 2co) * [Kr; Ki] (2co x ci) = [GXr; GXi].
-        data_gy = Layout(2 * n * 2 * co, n, co, 2 * co)
+        data_gy = Layout(2 * n * 2 * co, co, 2 * co)
                       .entry(0, 1, 0).entry(co, 0, -1).entry(n * 2 * co, 0, 1).entry(n * 2 * co + co, 1, 0);
-        data_k = Layout(2 * co * ci, co, ci, ci).entry(0, 1, 0).entry(co * ci, 0, 1);
-        data_gx = Layout(2 * n * ci, n, ci, ci).entry(0, 1, 0).entry(n * ci, 0, 1);
+        data_k = Layout(2 * co * ci, ci, ci).entry(0, 1, 0).entry(co * ci, 0, 1);
+        data_gx = Layout(2 * n * ci, ci, ci).entry(0, 1, 0).entry(n * ci, 0, 1);
         // Backward weights: [[GYr^T, GYi^T], [-GYi^T, GYr^T]] (2co x 2n) * [Xr; Xi] (2n x ci) =
         // [GKr; GKi], grad_y's planes taken transposed (o, n).
-        weights_gy = Layout(2 * co * 2 * n, co, n, 2 * n)
+        weights_gy = Layout(2 * co * 2 * n, n, 2 * n)
                          .entry(0, 1, 0).entry(n, 0, 1).entry(co * 2 * n, 0, -1).entry(co * 2 * n + n, 1, 0);
-        weights_x = Layout(2 * n * ci, n, ci, ci).entry(0, 1, 0).entry(n * ci, 0, 1);
-        weights_gk = Layout(2 * co * ci, co, ci, ci).entry(0, 1, 0).entry(co * ci, 0, 1);
+        weights_x = Layout(2 * n * ci, ci, ci).entry(0, 1, 0).entry(n * ci, 0, 1);
+        weights_gk = Layout(2 * co * ci, ci, ci).entry(0, 1, 0).entry(co * ci, 0, 1);
 
         mix_fwd = Matmul(plain({bins, 2 * n, 2 * ci}), plain({bins, 2 * ci, co}), plain({bins, 2 * n, co}));
         mix_bwd_data = Matmul(plain({bins, 2 * n, 2 * co}), plain({bins, 2 * co, ci}), plain({bins, 2 * n, ci}));
