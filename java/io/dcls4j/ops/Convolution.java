@@ -105,10 +105,7 @@ public final class Convolution implements AutoCloseable {
     public void setKernelWindow(KernelWindow window) {
         MemorySegment p = plan();
         int[] k = kernelSize;
-        if (window == null || window.ndim() != k.length) {
-            throw new IllegalArgumentException("window must have " + k.length + " axes, got "
-                    + (window == null ? "null" : window.ndim()));
-        }
+        KernelWindow.requireAxes(window, k.length);
         for (int d = 0; d < k.length; d++) {
             long lo = window.lo(d);
             long hi = window.hi(d);

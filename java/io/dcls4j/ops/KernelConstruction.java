@@ -95,22 +95,18 @@ public final class KernelConstruction {
      * cells below 1e-45 of its peak count as 0 (they are flushed to 0 in float). Allocates nothing.
      */
     public void window(Tensor positions, Tensor sigma, KernelWindow window) {
-        Shapes.require("positions", positions, positionShape);
-        if (config.interpolation().learnsSigma()) {
-            Shapes.require("sigma", sigma, positionShape);
-        } else if (sigma != null) {
-            throw new IllegalArgumentException("sigma must be null: " + config.interpolation() + " has no sigma");
-        }
-        if (window == null || window.ndim() != config.ndim()) {
-            throw new IllegalArgumentException("window must have " + config.ndim() + " axes, got "
-                    + (window == null ? "null" : window.ndim()));
-        }
+        checkPositions(positions, sigma);
+        KernelWindow.requireAxes(window, config.ndim());
         Native.check(dcls_h.dcls_construct_kernel_window(desc, positions.segment(), Native.segmentOrNull(sigma),
                 window.lowerBounds(), window.upperBounds()));
     }
 
     private void checkInputs(Tensor weight, Tensor positions, Tensor sigma) {
         Shapes.require("weight", weight, weightShape);
+        checkPositions(positions, sigma);
+    }
+
+    private void checkPositions(Tensor positions, Tensor sigma) {
         Shapes.require("positions", positions, positionShape);
         if (config.interpolation().learnsSigma()) {
             Shapes.require("sigma", sigma, positionShape);
@@ -118,5 +114,4 @@ public final class KernelConstruction {
             throw new IllegalArgumentException("sigma must be null: " + config.interpolation() + " has no sigma");
         }
     }
-
 }

@@ -66,6 +66,14 @@ public final class KernelWindow {
         return v;
     }
 
+    /** Throws {@link IllegalArgumentException} unless {@code window} has {@code ndim} axes. */
+    static void requireAxes(KernelWindow window, int ndim) {
+        if (window == null || window.ndim() != ndim) {
+            throw new IllegalArgumentException("window must have " + ndim + " axes, got "
+                    + (window == null ? "null" : window.ndim()));
+        }
+    }
+
     MemorySegment lowerBounds() {
         return lower;
     }
