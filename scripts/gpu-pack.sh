@@ -15,16 +15,16 @@ export JAVA_HOME=${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JUNIT_PLATFORM=1.14.1  # the platform of junit-jupiter 5.14.1 (pom.xml)
 PACK=gpu-pack
 
-[ -f target/dcls4j-0.1.0.jar ] && [ -d target/test-classes ] || { echo "gpu-pack: build first (./run.sh test)" >&2; exit 1; }
+[ -f java/dcls4j/target/dcls4j-0.1.0.jar ] && [ -d java/dcls4j/target/test-classes ] || { echo "gpu-pack: build first (./run.sh test)" >&2; exit 1; }
 rm -rf "$PACK" && mkdir -p "$PACK"
 
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.xml,java.management,jdk.unsupported,jdk.zipfs,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$PACK/jre"
 tar -C "$PACK" -cJf "$PACK/jre.tar.xz" jre && rm -rf "$PACK/jre"
 
-cp target/dcls4j-0.1.0.jar "$PACK/dcls4j.jar"
-"$JAVA_HOME/bin/jar" --create --file "$PACK/tests.jar" -C target/test-classes .
-mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+cp java/dcls4j/target/dcls4j-0.1.0.jar "$PACK/dcls4j.jar"
+"$JAVA_HOME/bin/jar" --create --file "$PACK/tests.jar" -C java/dcls4j/target/test-classes .
+mvn -B -q -N org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_PLATFORM -DoutputDirectory="$PACK"
 mv "$PACK/junit-platform-console-standalone-$JUNIT_PLATFORM.jar" "$PACK/junit-console.jar"
 cp -r ../shared/golden "$PACK/golden"

@@ -95,6 +95,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether the pure-Java rows can run: the Vector API is an incubator module a plain JVM lacks. */
+    private final boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
     /** One row of the table. */
     public record Result(String caseName, String implementation, double forwardMs, double forwardBackwardMs) {}
 
@@ -120,6 +123,10 @@ public final class BenchCommand implements Callable<Integer> {
                 Runtime.version());
         out.printf(Locale.ROOT, "median of %d runs after %d warm-up (float64 reference: %d run)%n%n", reps, warmup,
                 referenceReps);
+        if (!vectorApi) {
+            out.println("note: no pure-Java (Vector API) rows: this JVM lacks the jdk.incubator.vector module"
+                    + " (run with --add-modules jdk.incubator.vector)");
+        }
         List<Result> results = new ArrayList<>();
         for (BenchCase c : selected) {
             out.println(c.name() + ": " + c.describe());
@@ -172,7 +179,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             rows.add(plainOneDnn(c, x, gy, arena, random));
 
-            {
+            if (vectorApi) {
                 VectorDcls java = VectorDcls.copyOf(conv);
                 int javaWarmup = Math.max(warmup, JAVA_MIN_WARMUP);
                 double f = Timer.medianMs(javaWarmup, reps, () -> java.forward(x));

@@ -1,6 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.internal.Cuda;
+import io.dcls4j.internal.NativeLibrary;
 import io.dcls4j.internal.CudaContext;
 
 /**
@@ -69,6 +70,32 @@ public final class Device {
     }
 
     /** Whether at least one CUDA device can be used. */
+    /** Whether this jar carries the CUDA library ({@code libdcls_cuda.so}); false on a CPU-only build. */
+    public static boolean cudaLibraryBundled() {
+        return NativeLibrary.cudaBundled();
+    }
+
+    /** Why {@link #cudaDeviceCount()} is 0 (no library, no driver, no device), or "" when it is not. */
+    public static String cudaUnavailableReason() {
+        if (!cudaLibraryBundled()) {
+            return NativeLibrary.CUDA_LIBRARY + " is not in the jar";
+        }
+        return cudaDeviceCount() > 0 ? "" : Cuda.noDeviceReason();
+    }
+
+    /** The cuDNN version the CUDA library loads (e.g. "9.19.0"); a {@link DclsException} says why when none. */
+    public static String cudnnVersion() {
+        return Cuda.cudnnVersion();
+    }
+
+    /** This CUDA device's name, compute capability and memory, as the driver reports them. */
+    public String describe() {
+        if (!isCuda()) {
+            return "cpu";
+        }
+        return Cuda.describe(index);
+    }
+
     public static boolean cudaAvailable() {
         return cudaDeviceCount() > 0;
     }

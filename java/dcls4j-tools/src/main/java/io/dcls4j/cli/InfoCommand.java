@@ -1,8 +1,7 @@
 package io.dcls4j.cli;
 
 import io.dcls4j.Dcls;
-import io.dcls4j.internal.Cuda;
-import io.dcls4j.internal.NativeLibrary;
+import io.dcls4j.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -45,20 +44,20 @@ public final class InfoCommand implements Callable<Integer> {
 
     /** Never fails the command: a machine without CUDA is a normal answer. */
     private static void cuda(PrintWriter out) {
-        if (!NativeLibrary.cudaBundled()) {
-            line(out, "CUDA", "not built (" + NativeLibrary.CUDA_LIBRARY + " is not in the jar)");
+        if (!Device.cudaLibraryBundled()) {
+            line(out, "CUDA", "not built (" + Device.cudaUnavailableReason() + ")");
             line(out, "cuDNN", "not built");
             return;
         }
-        int n = Cuda.deviceCount();
-        line(out, "CUDA", NativeLibrary.CUDA_LIBRARY + ", " + n + " device" + (n == 1 ? "" : "s")
-                + (n == 0 ? " (" + Cuda.noDeviceReason() + ")" : ""));
+        int n = Device.cudaDeviceCount();
+        line(out, "CUDA", "libdcls_cuda.so, " + n + " device" + (n == 1 ? "" : "s")
+                + (n == 0 ? " (" + Device.cudaUnavailableReason() + ")" : ""));
         for (int i = 0; i < n; i++) {
             line(out, "  cuda:" + i, describe(i));
         }
         String cudnn;
         try {
-            cudnn = Cuda.cudnnVersion();
+            cudnn = Device.cudnnVersion();
         } catch (RuntimeException e) {
             cudnn = "unavailable: " + e.getMessage();
         }
@@ -67,7 +66,7 @@ public final class InfoCommand implements Callable<Integer> {
 
     private static String describe(int device) {
         try {
-            return Cuda.describe(device);
+            return Device.cuda(device).describe();
         } catch (RuntimeException e) {
             return "unknown: " + e.getMessage();
         }

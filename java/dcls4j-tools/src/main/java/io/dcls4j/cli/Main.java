@@ -60,6 +60,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int relaunched = VectorModule.relaunchIfNeeded(args);
+        System.exit(relaunched >= 0 ? relaunched : execute(args));
     }
 }
