@@ -118,4 +118,32 @@ class NativeLibraryTest {
         assertTrue(r.exitCode() != 0);
         assertTrue(r.output().contains("native library " + empty.resolve("libgomp.so.1") + " not found"), r.output());
     }
+
+    @Test
+    void aLoadFailureIsTheSameDclsExceptionOnEveryCallNeverAnError(@TempDir Path broken) throws Exception {
+        Files.writeString(broken.resolve("libgomp.so.1"), "not an ELF file");
+        Run r = finish(start(FailingLoadProbe.class, "-Ddcls4j.library.path=" + broken));
+        assertEquals(0, r.exitCode(), r.output());
+        for (int call = 0; call < 3; call++) {
+            assertTrue(r.output().contains("call " + call + ": DclsException LOAD_FAILED: cannot load "
+                    + broken.resolve("libgomp.so.1")), r.output());
+        }
+        assertTrue(!r.output().contains("Error"), r.output());
+    }
+
+    @Test
+    void theCacheFoldersOfOtherBuildsAreRemovedAndLeftoversOfAKilledExtractionToo(@TempDir Path cache)
+            throws Exception {
+        Path old = Files.createDirectories(cache.resolve("0.0.9-0123456789abcdef0123"));
+        Files.writeString(old.resolve(".lock"), "");
+        Files.writeString(old.resolve("libdcls.so"), "an old build");
+        Files.writeString(old.resolve(COMPLETE), "libdcls.so");
+        Path notOurs = Files.createDirectories(cache.resolve("somebody-elses"));
+        Run r = finish(start("-Ddcls4j.cache.dir=" + cache));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(!Files.exists(old), "the old build's folder is still there");
+        assertTrue(Files.isDirectory(notOurs), "a folder without our lock file must be left alone");
+    }
+
+    private static final String COMPLETE = NativeLibrary.COMPLETE_MARKER;
 }

@@ -1,16 +1,20 @@
 package io.dcls4j;
 
+import io.dcls4j.ffi.dcls_h;
+
 /** How the input is extended beyond its border before the convolution, as in PyTorch's {@code padding_mode}. */
 public enum PaddingMode {
-    ZEROS("zeros"),
-    REFLECT("reflect"),
-    REPLICATE("replicate"),
-    CIRCULAR("circular");
+    ZEROS("zeros", dcls_h.DCLS_PADDING_ZEROS()),
+    REFLECT("reflect", dcls_h.DCLS_PADDING_REFLECT()),
+    REPLICATE("replicate", dcls_h.DCLS_PADDING_REPLICATE()),
+    CIRCULAR("circular", dcls_h.DCLS_PADDING_CIRCULAR());
 
     private final String referenceName;
+    private final int code;
 
-    PaddingMode(String referenceName) {
+    PaddingMode(String referenceName, int code) {
         this.referenceName = referenceName;
+        this.code = code;
     }
 
     /** The name PyTorch uses for this mode. */
@@ -20,7 +24,7 @@ public enum PaddingMode {
 
     /** The value of this mode in the C ABI ({@code dcls_padding_mode}). */
     public int code() {
-        return ordinal();
+        return code;
     }
 
     /** Looks up a padding mode by PyTorch's name: {@code zeros, reflect, replicate, circular}. */

@@ -12,14 +12,21 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Native {
     static {
-        NativeLibrary.load();
+        // Never throws: a load failure is remembered and thrown as a DclsException by ensureLoaded(), on
+        // the first call and every later one (an exception here would become ExceptionInInitializerError,
+        // then NoClassDefFoundError).
+        NativeLibrary.tryLoad();
     }
 
     private Native() {}
 
-    /** Makes sure the native library is loaded (for callers that then use {@link dcls_h} directly). */
+    /**
+     * Makes sure the native library is loaded (for callers that then use {@link dcls_h} directly); throws
+     * {@link DclsException} with status {@link DclsException.Status#LOAD_FAILED} naming the cause when it
+     * could not be.
+     */
     public static void ensureLoaded() {
-        // the static initialiser did the work
+        NativeLibrary.load();
     }
 
     /** Throws a {@link DclsException} with the native error message unless {@code status} is DCLS_OK. */
@@ -44,13 +51,9 @@ public final class Native {
         return t == null ? MemorySegment.NULL : t.segment();
     }
 
+    /** The status in words for messages, e.g. "invalid argument"; the number for an unknown one. */
     static String statusName(int status) {
-        return switch (status) {
-            case 1 -> "invalid argument";
-            case 2 -> "out of memory";
-            case 3 -> "backend error";
-            case 4 -> "internal error";
-            default -> "status " + status;
-        };
+        DclsException.Status s = DclsException.Status.of(status);
+        return s == DclsException.Status.UNKNOWN ? "status " + status : s.words();
     }
 }
