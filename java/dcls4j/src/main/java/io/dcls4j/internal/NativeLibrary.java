@@ -335,10 +335,17 @@ public final class NativeLibrary {
                 }
             }
         }
-        String version = NativeLibrary.class.getPackage() != null
-                && NativeLibrary.class.getPackage().getImplementationVersion() != null
-                ? NativeLibrary.class.getPackage().getImplementationVersion() : "dev";
-        return version + "-" + HexFormat.of().formatHex(sha256(id.toString().getBytes()), 0, 10);
+        return version() + "-" + HexFormat.of().formatHex(sha256(id.toString().getBytes()), 0, 10);
+    }
+
+    /** The library's version: the module's (a named module) or the manifest's (the class path); "dev" in a build tree. */
+    static String version() {
+        var descriptor = NativeLibrary.class.getModule().getDescriptor();
+        if (descriptor != null && descriptor.rawVersion().isPresent()) {
+            return descriptor.rawVersion().get();
+        }
+        Package p = NativeLibrary.class.getPackage();
+        return p != null && p.getImplementationVersion() != null ? p.getImplementationVersion() : "dev";
     }
 
     private static InputStream open(String name) throws IOException {
