@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * smallest possible native work; run with {@code -prof gc} to see the allocation per step.
  * The other cases are the bench suite's shapes.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp target/dcls4j-0.1.0.jar org.openjdk.jmh.Main LayerBenchmark -prof gc</pre>
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp java/dcls4j-tools/target/dcls4j-tools-0.1.0-all.jar org.openjdk.jmh.Main LayerBenchmark -prof gc</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
