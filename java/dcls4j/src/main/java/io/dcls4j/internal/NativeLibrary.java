@@ -25,7 +25,6 @@ import java.util.jar.JarEntry;
 import java.util.stream.Stream;
 
 import static java.lang.System.Logger.Level.DEBUG;
-import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
@@ -49,10 +48,11 @@ import static java.lang.System.Logger.Level.WARNING;
  * {@code dcls4j.cuda.library} / {@code DCLS4J_CUDA_LIBRARY} names a {@code libdcls_cuda.so} file to load
  * instead of the one beside the others (a GPU host's own build, or the tests' CPU emulation of CUDA).
  *
- * <p>Each step is logged through {@link System.Logger} {@code io.dcls4j.native}: extraction at INFO, the load
- * location and cache clean-up at DEBUG, a fallback or a failure at WARNING. A failure is remembered: every later use gets a
- * {@link DclsException} with status {@link DclsException.Status#LOAD_FAILED} and the same cause, never an
- * {@code ExceptionInInitializerError} or {@code NoClassDefFoundError}.
+ * <p>Each step is logged through {@link System.Logger} {@code io.dcls4j.native}: extraction, the load
+ * location and cache clean-up at DEBUG (a library's first use says nothing on the console), a fallback or a
+ * failure at WARNING. A failure is remembered: every later use gets a {@link DclsException} with status
+ * {@link DclsException.Status#LOAD_FAILED} and the same cause, never an {@code ExceptionInInitializerError} or
+ * {@code NoClassDefFoundError}.
  */
 public final class NativeLibrary {
     static final String RESOURCE_DIR = "/io/dcls4j/native/linux-x86_64/";
@@ -108,7 +108,7 @@ public final class NativeLibrary {
         if (override != null) {
             Path dir = Path.of(override);
             loadAll(dir, " (dcls4j.library.path=" + override + ")");
-            LOG.log(INFO, "dcls4j: native libraries loaded from {0} (dcls4j.library.path)", dir);
+            LOG.log(DEBUG, "dcls4j: native libraries loaded from {0} (dcls4j.library.path)", dir);
             return dir;
         }
         String whyNotJar;
@@ -254,7 +254,7 @@ public final class NativeLibrary {
             if (Files.exists(complete)) {
                 return dir; // another JVM finished while this one waited for the lock
             }
-            LOG.log(INFO, "dcls4j: extracting the native libraries into {0}", dir);
+            LOG.log(DEBUG, "dcls4j: extracting the native libraries into {0}", dir);
             try (Stream<Path> leftovers = Files.list(dir)) {   // of a JVM killed while extracting
                 for (Path tmp : leftovers.filter(f -> f.toString().endsWith(".tmp")).toList()) {
                     Files.deleteIfExists(tmp);
