@@ -157,6 +157,16 @@ DCLS_API dcls_status dcls_conv_plan_destroy(dcls_conv_plan *plan);
 /* The spatial output size, first ndim entries. */
 DCLS_API dcls_status dcls_conv_plan_output_size(const dcls_conv_plan *plan, int64_t output_size[3]);
 
+/*
+ * What the plan runs for each pass now, e.g. "forward=dcls:depthwise(avx512)
+ * backward_data=dcls:depthwise-flipped(avx512) backward_weights=onednn:brg_conv_bwd_w:avx512_core":
+ * "pass=engine" for forward, backward_data and backward_weights, separated by single spaces, where
+ * engine is "onednn:" and oneDNN's implementation name, or "dcls:" and one of dcls4j's engines
+ * ("dcls:window(5x5)>" followed by the engine of the box's plan when a kernel window pays). The
+ * string is owned by the plan, valid until the plan is destroyed or its kernel window is set again.
+ */
+DCLS_API dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info);
+
 /* y (N, Cout, out...) = conv(x (N, Cin, in...), kernel (Cout, Cin/g, k...)) + bias (Cout, or null). */
 DCLS_API dcls_status dcls_conv_forward(dcls_conv_plan *plan, const float *x, const float *kernel,
                                        const float *bias, float *y);

@@ -151,6 +151,14 @@ dcls_status dcls_conv_plan_output_size(const dcls_conv_plan *plan, int64_t outpu
     });
 }
 
+dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info) {
+    return guarded(__func__, [&] {
+        require_pointer(plan, "plan");
+        require_pointer(info, "info");
+        *info = plan->impl.info().c_str();
+    });
+}
+
 dcls_status dcls_conv_forward(dcls_conv_plan *plan, const float *x, const float *kernel,
                               const float *bias, float *y) {
     return guarded(__func__, [&] {

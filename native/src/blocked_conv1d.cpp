@@ -13,7 +13,6 @@
 
 #include "cpu_kernels_common.h"
 #include "dft_conv.h"
-#include "engine_options.h"
 #include "error.h"
 #include "padding.h"
 
@@ -36,11 +35,11 @@ int64_t output_length(const dcls_conv_desc &d) {
 }
 
 // The block size (outputs per block) the cost model likes best, or 0 when none beats the direct
-// convolution (any of them, with the option "always", as long as the signal spans two blocks).
-int64_t choose_block(const dcls_conv_desc &d) {
-    if (d.ndim != 1 || !DftConv::runs(d)) return 0;
+// convolution (any of them, with the choice Always, as long as the signal spans two blocks).
+int64_t choose_block(const dcls_conv_desc &d, EngineChoice choice) {
+    if (choice == EngineChoice::Never || d.ndim != 1 || !DftConv::runs(d)) return 0;
     const int64_t out = output_length(d);
-    const bool always = engine_choice(EngineOption::DftConv) == EngineChoice::Always;
+    const bool always = choice == EngineChoice::Always;
     int64_t best = 0;
     double best_cost = 0.0;
     for (int64_t block : {16, 32, 64, 128, 256}) {
@@ -59,13 +58,6 @@ int64_t choose_block(const dcls_conv_desc &d) {
     return DftConv::direct_cost(d) >= DftConv::kMargin * best_cost && !whole ? best : 0;
 }
 
-// choose_block for a shape applies() accepted (the engine option may have changed since).
-int64_t checked_block(const dcls_conv_desc &d) {
-    const int64_t block = choose_block(d);
-    if (block <= 0) throw Error(DCLS_ERROR_INTERNAL, "blocked 1D convolution: no block size for this shape");
-    return block;
-}
-
 }  // namespace
 
 struct BlockedConv1d::Impl {
@@ -75,7 +67,7 @@ struct BlockedConv1d::Impl {
     std::unique_ptr<DftConv> inner;
     AlignedArray<float> signal, in_blocks, out_blocks;
 
-    explicit Impl(const dcls_conv_desc &desc)
+    Impl(const dcls_conv_desc &desc, int64_t block_size)
         : d(desc),
           ci(desc.in_channels),
           co(desc.out_channels),
@@ -83,7 +75,7 @@ struct BlockedConv1d::Impl {
           padded(desc.input_size[0] + 2 * desc.padding[0]),
           out(output_length(desc)),
           k(desc.kernel_size[0]),
-          block(checked_block(desc)),
+          block(block_size),
           blocks(ceil_div(out, block)),
           frame(block + desc.kernel_size[0] - 1) {
         inner = std::make_unique<DftConv>(block_desc(d, block, blocks));
@@ -130,9 +122,17 @@ struct BlockedConv1d::Impl {
     }
 };
 
-bool BlockedConv1d::applies(const dcls_conv_desc &desc) { return choose_block(desc) > 0; }
+std::unique_ptr<ConvEngine> BlockedConv1d::create(const dcls_conv_desc &desc, EngineChoice choice) {
+    const int64_t block = choose_block(desc, choice);
+    if (block <= 0) return nullptr;
+    return std::make_unique<BlockedConv1d>(desc, block);
+}
 
-BlockedConv1d::BlockedConv1d(const dcls_conv_desc &desc) : impl_(new Impl(desc)) {}
+BlockedConv1d::BlockedConv1d(const dcls_conv_desc &desc, int64_t block) : impl_(new Impl(desc, block)) {}
+
+std::string BlockedConv1d::info(Pass) const {
+    return "dcls:dft-blocked(block=" + std::to_string(impl_->block) + ")";
+}
 
 BlockedConv1d::~BlockedConv1d() = default;
 

@@ -13,15 +13,18 @@
 
 #include "conv_engine.h"
 #include "dcls.h"
+#include "engine_options.h"
 
 namespace dcls {
 
 class BlockedConv1d final : public ConvEngine {
 public:
-    // Whether the shape can run here and (unless the engine option dft_conv is "always") pays.
-    static bool applies(const dcls_conv_desc &desc);
+    // An engine where the shape can run here and (unless `choice`, the engine option dft_conv
+    // read by the engine list, is Always) pays; nothing where it cannot or `choice` is Never.
+    static std::unique_ptr<ConvEngine> create(const dcls_conv_desc &desc, EngineChoice choice);
 
-    explicit BlockedConv1d(const dcls_conv_desc &desc);
+    // `block`: outputs per block, from create's choice.
+    BlockedConv1d(const dcls_conv_desc &desc, int64_t block);
     ~BlockedConv1d() override;
     BlockedConv1d(const BlockedConv1d &) = delete;
     BlockedConv1d &operator=(const BlockedConv1d &) = delete;
@@ -30,6 +33,9 @@ public:
     void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
                           bool accumulate) override;
+    // Every pass.
+    bool takes(Pass) const override { return true; }
+    std::string info(Pass pass) const override;
 
 private:
     struct Impl;

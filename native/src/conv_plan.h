@@ -1,9 +1,12 @@
-// A convolution plan: oneDNN primitives and scratch memory for one shape.
-// The descriptor is validated by the caller (api.cpp); see dcls.h for shapes and conventions.
+// A convolution plan: the engines of one shape, one per pass, and what changes them as the kernel
+// changes (a kernel window). The descriptor is validated by the caller (api.cpp); see dcls.h for
+// shapes and conventions.
 #pragma once
 
 #include <memory>
+#include <string>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
@@ -26,6 +29,11 @@ public:
     // The box of kernel cells outside which the kernels will be 0 (dcls.h,
     // dcls_conv_plan_set_kernel_window); validated by the caller.
     void set_kernel_window(const int64_t lo[3], const int64_t hi[3]);
+
+    // Which engine runs each pass now: "forward=... backward_data=... backward_weights=...".
+    const std::string &info() const;
+    // The engine of one pass now, e.g. "dcls:depthwise(avx512)".
+    std::string info(Pass pass) const;
 
 private:
     struct Impl;

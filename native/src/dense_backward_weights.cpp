@@ -97,6 +97,13 @@ DenseBackwardWeights::DenseBackwardWeights(const dcls_conv_desc &d) : impl_(new 
 
 DenseBackwardWeights::~DenseBackwardWeights() = default;
 
+std::unique_ptr<ConvEngine> DenseBackwardWeights::create(const dcls_conv_desc &d) {
+    if (!applies(d)) return nullptr;
+    return std::make_unique<DenseBackwardWeights>(d);
+}
+
+std::string DenseBackwardWeights::info(Pass) const { return std::string("dcls:dense-backward-weights(") + isa() + ")"; }
+
 const char *DenseBackwardWeights::isa() const { return impl_->avx512 ? "avx512" : "avx2"; }
 
 void DenseBackwardWeights::run(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,

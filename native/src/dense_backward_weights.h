@@ -17,23 +17,35 @@
 
 #include <memory>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
 
-class DenseBackwardWeights {
+class DenseBackwardWeights final : public ConvEngine {
 public:
+    // An engine where applies(), else nothing.
+    static std::unique_ptr<ConvEngine> create(const dcls_conv_desc &desc);
+
     // Whether the shape is dense (one group).
     static bool applies(const dcls_conv_desc &desc);
 
     explicit DenseBackwardWeights(const dcls_conv_desc &desc);
-    ~DenseBackwardWeights();
+    ~DenseBackwardWeights() override;
     DenseBackwardWeights(const DenseBackwardWeights &) = delete;
     DenseBackwardWeights &operator=(const DenseBackwardWeights &) = delete;
 
     // x (N, Cin, in...), grad_y (N, Cout, out...) -> grad_kernel (Cout, Cin, k...), grad_bias
     // (Cout, or null to skip); accumulate adds to both, else overwrites.
     void run(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, bool accumulate);
+
+    // Backward weights only.
+    bool takes(Pass pass) const override { return pass == Pass::BackwardWeights; }
+    std::string info(Pass pass) const override;
+    void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
+                          bool accumulate) override {
+        run(x, grad_y, grad_kernel, grad_bias, accumulate);
+    }
 
     // "avx512" or "avx2".
     const char *isa() const;

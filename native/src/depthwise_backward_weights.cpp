@@ -75,6 +75,13 @@ DepthwiseBackwardWeights::DepthwiseBackwardWeights(const dcls_conv_desc &d) : im
 
 DepthwiseBackwardWeights::~DepthwiseBackwardWeights() = default;
 
+std::unique_ptr<ConvEngine> DepthwiseBackwardWeights::create(const dcls_conv_desc &d) {
+    if (!applies(d)) return nullptr;
+    return std::make_unique<DepthwiseBackwardWeights>(d);
+}
+
+std::string DepthwiseBackwardWeights::info(Pass) const { return std::string("dcls:depthwise-backward-weights(") + isa() + ")"; }
+
 const char *DepthwiseBackwardWeights::isa() const { return impl_->avx512 ? "avx512" : "avx2"; }
 
 void DepthwiseBackwardWeights::run(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,

@@ -18,23 +18,35 @@
 
 #include <memory>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
 
-class DepthwiseBackwardWeights {
+class DepthwiseBackwardWeights final : public ConvEngine {
 public:
+    // An engine where applies(), else nothing.
+    static std::unique_ptr<ConvEngine> create(const dcls_conv_desc &desc);
+
     // Whether the shape is depthwise with channel multiplier 1.
     static bool applies(const dcls_conv_desc &desc);
 
     explicit DepthwiseBackwardWeights(const dcls_conv_desc &desc);
-    ~DepthwiseBackwardWeights();
+    ~DepthwiseBackwardWeights() override;
     DepthwiseBackwardWeights(const DepthwiseBackwardWeights &) = delete;
     DepthwiseBackwardWeights &operator=(const DepthwiseBackwardWeights &) = delete;
 
     // x (N, C, in...), grad_y (N, C, out...) -> grad_kernel (C, 1, k...), grad_bias (C, or
     // null to skip); accumulate adds to both, else overwrites.
     void run(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, bool accumulate);
+
+    // Backward weights only.
+    bool takes(Pass pass) const override { return pass == Pass::BackwardWeights; }
+    std::string info(Pass pass) const override;
+    void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
+                          bool accumulate) override {
+        run(x, grad_y, grad_kernel, grad_bias, accumulate);
+    }
 
     // "avx512" or "avx2".
     const char *isa() const;

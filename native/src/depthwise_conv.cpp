@@ -15,7 +15,7 @@ namespace dcls {
 namespace {
 
 // One pass: its job and the index tables the job points at.
-struct Pass {
+struct PassJob {
     DwConvJob job{};
     std::vector<int64_t> src[3];
 };
@@ -28,7 +28,7 @@ struct DepthwiseConv::Impl {
     dcls_padding_mode mode = DCLS_PADDING_ZEROS;
     int64_t in[3], k[3], s[3], pad[3], out[3];
     PadShape pad_shape{};
-    Pass fwd, bwd;
+    PassJob fwd, bwd;
     AlignedArray<float> planes, wpack, bpack, padded;
 
     // The row splits for nt threads: whole planes when there are enough of them.
@@ -39,7 +39,7 @@ struct DepthwiseConv::Impl {
 
     // Fills the geometry of a pass reading a source plane of size src_in through tables that
     // map packed position j to j - shift (mode for what falls outside), producing out.
-    void setup(Pass &p, const int64_t src_in[3], const int64_t shift[3], dcls_padding_mode m, const int64_t stride[3],
+    void setup(PassJob &p, const int64_t src_in[3], const int64_t shift[3], dcls_padding_mode m, const int64_t stride[3],
                const int64_t o[3], int64_t lanes, int64_t kb_max, const dcls_conv_desc &d) {
         DwConvJob &j = p.job;
         j.N = d.batch;
@@ -113,6 +113,20 @@ bool DepthwiseConv::backward_data_applies(const dcls_conv_desc &d) {
     for (int i = 0; i < d.ndim; ++i)
         if (d.stride[i] != 1) return false;
     return true;
+}
+
+std::unique_ptr<ConvEngine> DepthwiseConv::create(const dcls_conv_desc &d) {
+    if (!applies(d)) return nullptr;
+    return std::make_unique<DepthwiseConv>(d);
+}
+
+bool DepthwiseConv::takes(Pass pass) const {
+    return pass == Pass::Forward || (pass == Pass::BackwardData && impl_->backward);
+}
+
+std::string DepthwiseConv::info(Pass pass) const {
+    const std::string isa = impl_->avx512 ? "(avx512)" : "(avx2)";
+    return pass == Pass::Forward ? "dcls:depthwise" + isa : "dcls:depthwise-flipped" + isa;
 }
 
 DepthwiseConv::DepthwiseConv(const dcls_conv_desc &d) : impl_(new Impl) {

@@ -16,26 +16,34 @@
 
 #include <memory>
 
+#include "conv_engine.h"
 #include "dcls.h"
 
 namespace dcls {
 
-class DepthwiseConv {
+class DepthwiseConv final : public ConvEngine {
 public:
+    // An engine where applies(), else nothing.
+    static std::unique_ptr<ConvEngine> create(const dcls_conv_desc &desc);
+
     // Whether the shape is depthwise with channel multiplier 1 (forward), and also has stride 1
     // on every axis (backward data).
     static bool applies(const dcls_conv_desc &desc);
     static bool backward_data_applies(const dcls_conv_desc &desc);
 
     explicit DepthwiseConv(const dcls_conv_desc &desc);
-    ~DepthwiseConv();
+    ~DepthwiseConv() override;
     DepthwiseConv(const DepthwiseConv &) = delete;
     DepthwiseConv &operator=(const DepthwiseConv &) = delete;
 
     // y (N, C, out...) = conv(x (N, C, in...), kernel (C, 1, k...)) + bias (C, or null).
-    void forward(const float *x, const float *kernel, const float *bias, float *y);
+    void forward(const float *x, const float *kernel, const float *bias, float *y) override;
     // grad_x (N, C, in...), overwritten, from grad_y (N, C, out...). Needs backward_data_applies.
-    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
+
+    // Forward, and backward data where backward_data_applies.
+    bool takes(Pass pass) const override;
+    std::string info(Pass pass) const override;
 
 private:
     struct Impl;

@@ -27,7 +27,6 @@
 
 #include "cpu_kernels_common.h"
 #include "dnnl.hpp"
-#include "engine_options.h"
 #include "onednn_engine.h"
 #include "padding.h"
 
@@ -315,7 +314,6 @@ struct Geometry {
 }  // namespace
 
 bool DftConv::runs(const dcls_conv_desc &d) {
-    if (engine_choice(EngineOption::DftConv) == EngineChoice::Never) return false;
     if (d.ndim > 2 || d.groups != 1) return false;
     for (int i = 0; i < d.ndim; ++i)
         if (d.stride[i] != 1) return false;
@@ -351,9 +349,9 @@ bool DftConv::fits(const dcls_conv_desc &d) {
     return double(g.frame().bins()) * 16.0 * double(g.ci) * double(g.co) <= 256.0 * 1024 * 1024;
 }
 
-bool DftConv::applies(const dcls_conv_desc &d) {
-    if (!runs(d)) return false;
-    if (engine_choice(EngineOption::DftConv) == EngineChoice::Always) return true;
+bool DftConv::applies(const dcls_conv_desc &d, EngineChoice choice) {
+    if (choice == EngineChoice::Never || !runs(d)) return false;
+    if (choice == EngineChoice::Always) return true;
     // oneDNN's direct convolution runs near the FMA peak, the DFT's small products and loops at a
     // fraction of it: ask for 2.3x fewer (weighted) multiply-adds.
     return direct_cost(d) >= kMargin * cost(d) && fits(d);
@@ -446,7 +444,16 @@ struct DftConv::Impl {
     }
 };
 
+std::unique_ptr<ConvEngine> DftConv::create(const dcls_conv_desc &desc, EngineChoice choice) {
+    if (!applies(desc, choice)) return nullptr;
+    return std::make_unique<DftConv>(desc);
+}
+
 DftConv::DftConv(const dcls_conv_desc &desc) : impl_(new Impl(desc)) {}
+
+std::string DftConv::info(Pass) const {
+    return "dcls:dft(frame=" + std::to_string(impl_->f.th) + "x" + std::to_string(impl_->f.tw) + ")";
+}
 
 DftConv::~DftConv() = default;
 

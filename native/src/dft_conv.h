@@ -17,15 +17,18 @@
 
 #include "conv_engine.h"
 #include "dcls.h"
+#include "engine_options.h"
 
 namespace dcls {
 
 class DftConv final : public ConvEngine {
 public:
-    // Whether the shape can run here, and (unless the engine option dft_conv is "always"; "never"
-    // disables it, see engine_options.h) whether it is expected to beat the direct convolution.
-    static bool applies(const dcls_conv_desc &desc);
-    // The parts of that decision: whether the shape can run here at all (and the option allows it);
+    // An engine where the shape can run here and, unless `choice` (the engine option dft_conv,
+    // read by the engine list) is Always, is expected to beat the direct convolution; nothing
+    // where it cannot or `choice` is Never.
+    static std::unique_ptr<ConvEngine> create(const dcls_conv_desc &desc, EngineChoice choice);
+    static bool applies(const dcls_conv_desc &desc, EngineChoice choice);
+    // The parts of that decision: whether the shape can run here at all;
     // the weighted multiply-adds of the three passes here and for the direct convolution; whether
     // the workspace stays within bounds; and the margin asked of the cost.
     static bool runs(const dcls_conv_desc &desc);
@@ -43,6 +46,9 @@ public:
     void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
                           bool accumulate) override;
+    // Every pass.
+    bool takes(Pass) const override { return true; }
+    std::string info(Pass pass) const override;
 
 private:
     struct Impl;

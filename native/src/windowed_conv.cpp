@@ -77,7 +77,15 @@ bool WindowedConv::set_window(const int64_t lo[3], const int64_t hi[3]) {
         len_[i] = i < full_.ndim ? hi[i] - lo[i] : 1;
         if (i < full_.ndim) fraction *= double(len_[i]) / double(full_.kernel_size[i]);
     }
-    return fraction <= kMaxFraction;
+    if (fraction > kMaxFraction) return false;
+    inner();
+    return true;
+}
+
+std::string WindowedConv::info(Pass pass) const {
+    std::string box;
+    for (int i = 0; i < full_.ndim; ++i) box += (i ? "x" : "") + std::to_string(len_[i]);
+    return "dcls:window(" + box + ")>" + plans_.back()->plan.info(pass);
 }
 
 WindowedConv::Inner &WindowedConv::inner() {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "conv_engine.h"
 #include "cpu_kernels_common.h"
 #include "dcls.h"
 #include "padding.h"
@@ -14,22 +15,27 @@ namespace dcls {
 
 class ConvPlan;
 
-class WindowedConv {
+class WindowedConv final : public ConvEngine {
 public:
     explicit WindowedConv(const dcls_conv_desc &full);
-    ~WindowedConv();
+    ~WindowedConv() override;
     WindowedConv(const WindowedConv &) = delete;
     WindowedConv &operator=(const WindowedConv &) = delete;
 
-    // Sets the box [lo, hi) (validated by the caller). Returns whether running on it pays; if
-    // not, the caller runs its whole-kernel plan and this object does nothing.
+    // Sets the box [lo, hi) (validated by the caller). Returns whether running on it pays (and
+    // then makes the box's plan, if it has none cached); if not, the caller runs its whole-kernel
+    // engines and this object does nothing.
     bool set_window(const int64_t lo[3], const int64_t hi[3]);
 
-    void forward(const float *x, const float *kernel, const float *bias, float *y);
-    void backward_data(const float *grad_y, const float *kernel, float *grad_x);
-    // grad_kernel outside the box is left as it is.
+    // Every pass, on the box set last (which must pay); info: "dcls:window(5x5)>" and the box
+    // plan's engine for the pass.
+    bool takes(Pass) const override { return true; }
+    std::string info(Pass pass) const override;
+    void forward(const float *x, const float *kernel, const float *bias, float *y) override;
+    void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
+    // grad_kernel outside the box: 0 when overwriting, left as it is when accumulating.
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
-                          bool accumulate);
+                          bool accumulate) override;
 
 private:
     // The plan of one box size (the box's position only moves the input window).

@@ -6,7 +6,8 @@
 // the vector width, every thread split, both instruction sets, oneDNN's depthwise path too, the
 // full depthwise benchmark shape for backward weights) and dense backward weights (shapes oneDNN
 // sends to gemm, random ones with the dense kernel forced, both instruction sets, a 1D shape
-// with long sums). Then the error paths of the C ABI.
+// with long sums). Then which engine the plan picks per pass (dcls_conv_plan_info), under each
+// engine option. Then the error paths of the C ABI.
 //
 // Usage: test_conv [seed [configs [own-kernel configs]]]. Prints "N passed, M failed"; exits
 // non-zero on a failure.
@@ -390,6 +391,89 @@ void test_dense_large() {
     unsetenv("DCLS_CPU_ISA");
 }
 
+// ---- which engine runs each pass (dcls_conv_plan_info) ---------------------------------------
+
+// The info of a plan for `d`, "" (and a failed check) when it cannot be made.
+std::string plan_info(const dcls_conv_desc &d, const int64_t *lo = nullptr, const int64_t *hi = nullptr) {
+    dcls_conv_plan *plan = nullptr;
+    const char *info = nullptr;
+    std::string s;
+    if (dcls_conv_plan_create(&d, &plan) == DCLS_OK && (lo == nullptr || dcls_conv_plan_set_kernel_window(plan, lo, hi) == DCLS_OK) &&
+        dcls_conv_plan_info(plan, &info) == DCLS_OK && info != nullptr)
+        s = info;
+    else
+        check(false, describe(d) + ": plan_info: " + dcls_last_error());
+    dcls_conv_plan_destroy(plan);
+    return s;
+}
+
+// Whether info has "pass=" followed by an engine starting with `engine`.
+bool runs_on(const std::string &info, const char *pass, const char *engine) {
+    const std::string key = std::string(pass) + "=" + engine;
+    const size_t at = info.find(key);
+    return at != std::string::npos && (at == 0 || info[at - 1] == ' ');
+}
+
+void expect_engines(const dcls_conv_desc &d, const char *fwd, const char *bwd_data, const char *bwd_weights,
+                    const int64_t *lo = nullptr, const int64_t *hi = nullptr) {
+    const std::string info = plan_info(d, lo, hi);
+    check(runs_on(info, "forward", fwd) && runs_on(info, "backward_data", bwd_data) &&
+              runs_on(info, "backward_weights", bwd_weights),
+          "engines of " + describe(d) + ": want " + fwd + " / " + bwd_data + " / " + bwd_weights + ", got \"" + info + "\"");
+}
+
+// The engine list's choices for the benchmark's shapes and the engine options, as documented in
+// conv_engine_list.cpp and BENCHMARKS.md.
+void test_engine_choice() {
+    const dcls_conv_desc dw17 = depthwise_desc(2, DCLS_PADDING_ZEROS, 8, 96, {56, 56}, {17, 17}, {1, 1}, {8, 8});
+    const dcls_conv_desc dw17_s2 = depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 32, {15, 15}, {7, 7}, {2, 2}, {3, 3});
+    const dcls_conv_desc dense9 = dense_desc(2, DCLS_PADDING_ZEROS, 8, 64, 64, {32, 32}, {9, 9}, {1, 1}, {4, 4});
+    const dcls_conv_desc dense5 = dense_desc(2, DCLS_PADDING_ZEROS, 8, 64, 64, {32, 32}, {5, 5}, {1, 1}, {2, 2});
+    const dcls_conv_desc conv1d = dense_desc(1, DCLS_PADDING_ZEROS, 16, 64, 64, {1024}, {41}, {1}, {20});
+    const dcls_conv_desc conv1d_s2 = dense_desc(1, DCLS_PADDING_ZEROS, 2, 16, 16, {100}, {41}, {2}, {20});
+    const dcls_conv_desc reflect = dense_desc(2, DCLS_PADDING_REFLECT, 1, 16, 16, {12, 12}, {3, 3}, {1, 1}, {1, 1});
+
+    expect_engines(dw17, "dcls:depthwise(", "dcls:depthwise-flipped(", "dcls:depthwise-backward-weights(");
+    expect_engines(dw17_s2, "dcls:depthwise(", "onednn:", "dcls:depthwise-backward-weights(");
+    expect_engines(dense9, "dcls:dft(", "dcls:dft(", "dcls:dft(");
+    expect_engines(dense5, "onednn:", "onednn:", "onednn:");
+    expect_engines(conv1d, "dcls:dft-blocked(", "dcls:dft-blocked(", "dcls:dft-blocked(");
+    expect_engines(conv1d_s2, "onednn:", "onednn:", "dcls:dense-backward-weights(");
+    expect_engines(reflect, "onednn:", "onednn:", "onednn:");
+    check(runs_on(plan_info(reflect), "forward", "onednn:") && plan_info(reflect).find("+explicit_padding") != std::string::npos,
+          "engines: explicit padding is named");
+    // A kernel window that pays: the box's plan, named with the box.
+    const int64_t lo[3] = {6, 6, 0}, hi[3] = {11, 11, 1};
+    expect_engines(dw17, "dcls:window(5x5)>dcls:depthwise(", "dcls:window(5x5)>dcls:depthwise-flipped(",
+                   "dcls:window(5x5)>dcls:depthwise-backward-weights(", lo, hi);
+
+    // The options, read where the list is walked.
+    set_engine("depthwise_conv", "never");
+    expect_engines(dw17, "onednn:", "onednn:", "dcls:depthwise-backward-weights(");
+    set_engine("depthwise_backward_weights", "never");
+    expect_engines(dw17, "onednn:", "onednn:", "onednn:");
+    set_engine("depthwise_conv", "auto");
+    set_engine("depthwise_backward_weights", "auto");
+    set_engine("dft_conv", "never");
+    expect_engines(dense9, "onednn:", "onednn:", "onednn:");
+    expect_engines(conv1d, "onednn:", "onednn:", "dcls:dense-backward-weights(");
+    set_engine("dense_backward_weights", "never");
+    expect_engines(conv1d, "onednn:", "onednn:", "onednn:");
+    set_engine("dense_backward_weights", "always");
+    expect_engines(dense5, "onednn:", "onednn:", "dcls:dense-backward-weights(");
+    set_engine("dense_backward_weights", "auto");
+    set_engine("dft_conv", "always");
+    expect_engines(dense5, "dcls:dft(", "dcls:dft(", "dcls:dft(");
+    set_engine("dft_conv", "auto");
+    set_isa("avx2");
+    expect_engines(dw17, "dcls:depthwise(avx2)", "dcls:depthwise-flipped(avx2)", "dcls:depthwise-backward-weights(avx2)");
+    unsetenv("DCLS_CPU_ISA");
+
+    const char *info = nullptr;
+    check(dcls_conv_plan_info(nullptr, &info) == DCLS_ERROR_INVALID_ARGUMENT && dcls_last_error()[0] != '\0',
+          "plan_info: a null plan is refused");
+}
+
 // ---- error paths ---------------------------------------------------------------------------
 
 // ---- the DFT convolution (dft_conv.cpp), forced on with the engine option dft_conv=always -------------------
@@ -614,6 +698,7 @@ int main(int argc, char **argv) {
     test_windows(3 * own_configs, rng);
     test_dft(2 * own_configs, rng);
 
+    test_engine_choice();
     test_errors();
     check(dcls_set_engine_option("dft_conv", "sometimes") == DCLS_ERROR_INVALID_ARGUMENT && dcls_last_error()[0] != '\0',
           "engine option: a bad value is refused");
