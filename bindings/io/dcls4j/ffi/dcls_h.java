@@ -934,6 +934,67 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_conv_plan_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_conv_plan_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info)
+     * }
+     */
+    public static FunctionDescriptor dcls_conv_plan_info$descriptor() {
+        return dcls_conv_plan_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info)
+     * }
+     */
+    public static MethodHandle dcls_conv_plan_info$handle() {
+        return dcls_conv_plan_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info)
+     * }
+     */
+    public static MemorySegment dcls_conv_plan_info$address() {
+        return dcls_conv_plan_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info)
+     * }
+     */
+    public static int dcls_conv_plan_info(MemorySegment plan, MemorySegment info) {
+        var mh$ = dcls_conv_plan_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_conv_plan_info", plan, info);
+            }
+            return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_conv_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,

@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
 
 import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,6 +70,7 @@ class EngineOptionTest {
                 conv.forward(xt, kt, bt, y);
                 conv.backwardData(gyt, kt, gx);
                 conv.backwardWeights(xt, gyt, gk, gb, false);
+                assertEngines(setting, config, conv.engineInfo());
                 close(setting + " y", ReferenceConv.forward(config, toDouble(x), toDouble(k), toDouble(b)),
                         y.toFloatArray());
                 close(setting + " grad_x", ReferenceConv.backwardData(config, toDouble(gy), toDouble(k)),
@@ -76,6 +79,26 @@ class EngineOptionTest {
                         gk.toFloatArray());
                 close(setting + " grad_bias", ReferenceConv.backwardBias(config, toDouble(gy)), gb.toFloatArray());
             }
+        }
+    }
+
+    /** The plan reports the engine each setting asks for (dcls_conv_plan_info), pass by pass. */
+    private static void assertEngines(String setting, ConvConfig config, String info) {
+        String[] passes = info.split(" ");
+        assertEquals(3, passes.length, info);
+        assertTrue(passes[0].startsWith("forward=") && passes[1].startsWith("backward_data=")
+                && passes[2].startsWith("backward_weights="), info);
+        boolean dense = config.groups() == 1;
+        switch (setting) {
+            case "all=never" -> assertFalse(info.contains("dcls:"), "oneDNN alone must run: " + info);
+            case "dft_conv=always" -> assertEquals(dense, passes[0].startsWith("forward=dcls:dft"),
+                    "the DFT takes every dense stride-1 shape and no grouped one: " + info);
+            case "dense_backward_weights=always" -> {
+                if (dense) {
+                    assertTrue(passes[2].startsWith("backward_weights=dcls:"), info);
+                }
+            }
+            default -> throw new AssertionError(setting);
         }
     }
 

@@ -65,6 +65,11 @@ final class CpuBackend implements LayerBackend {
             }
 
             @Override
+            public String engineInfo() {
+                return c.engineInfo();
+            }
+
+            @Override
             public void close() {
                 c.close();
             }

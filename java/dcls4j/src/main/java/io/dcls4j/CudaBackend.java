@@ -166,6 +166,11 @@ final class CudaBackend implements LayerBackend {
                     accumulate);
         }
 
+        @Override
+        public String engineInfo() {
+            return context.planInfo(plan());
+        }
+
         private MemorySegment plan() {
             MemorySegment p = plan;
             if (p == null) {

@@ -391,6 +391,21 @@ public final class DclsConv implements AutoCloseable {
         return state.gradX;
     }
 
+    /**
+     * Which engine ran each pass of the last {@link #forward} (its input shape's plan), as the native plan reports
+     * it: see {@link io.dcls4j.ops.Convolution#engineInfo()} (CPU) or the CUDA plan's
+     * {@code "forward=cudnn:... backward_data=dcls:depthwise..."}. Throws {@link IllegalStateException} before
+     * the first forward.
+     */
+    public String engineInfo() {
+        ensureOpen();
+        ShapeState state = current;
+        if (state == null) {
+            throw new IllegalStateException("engineInfo called before forward");
+        }
+        return state.plan.engineInfo();
+    }
+
     /** Sets every parameter gradient to zero (shared position and sigma gradients included). */
     public void zeroGrad() {
         ensureOpen();

@@ -44,6 +44,9 @@ sealed interface LayerBackend permits CpuBackend, CudaBackend {
 
         void backwardWeights(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate);
 
+        /** Which engine runs each pass now, as the native plan reports it (see {@link io.dcls4j.ops.Convolution#engineInfo()}). */
+        String engineInfo();
+
         @Override
         void close();
     }

@@ -117,6 +117,21 @@ public final class Convolution implements AutoCloseable {
         Native.check(dcls_h.dcls_conv_plan_set_kernel_window(p, window.lowerBounds(), window.upperBounds()));
     }
 
+    /**
+     * Which engine runs each pass now: {@code "forward=E backward_data=E backward_weights=E"}, where E is
+     * {@code onednn:} and oneDNN's implementation name, or {@code dcls:} and one of dcls4j's engines
+     * ({@code dcls:window(5x5)>} and the box's engine when a kernel window is in force). For tests, logs and
+     * benchmarks: which engine applies depends on the shape, the engine options and the kernel window.
+     */
+    public String engineInfo() {
+        MemorySegment p = plan();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Native.check(dcls_h.dcls_conv_plan_info(p, out));
+            return Native.cString(out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
     private MemorySegment plan() {
         MemorySegment p = plan;
         if (p == null) {
