@@ -6,7 +6,8 @@
  * Vector API implementation ({@code io.dcls4j.vector}) also needs {@code --add-modules jdk.incubator.vector};
  * nothing else does.
  *
- * <p>Exported: the API ({@code io.dcls4j}), the functional ops, optimizers, checkpoints, NumPy files, the float64
+ * <p>Exported: the API ({@code io.dcls4j}), the functional ops, optimizers, checkpoints, NumPy files, datasets
+ * (IDX files, Fashion-MNIST, batch loading), the float64
  * reference and the Vector API implementation. Not exported: {@code io.dcls4j.internal} and the generated
  * bindings ({@code io.dcls4j.ffi}).
  */
@@ -17,6 +18,7 @@ module io.dcls4j {
     exports io.dcls4j.ops;
     exports io.dcls4j.optim;
     exports io.dcls4j.checkpoint;
+    exports io.dcls4j.data;
     exports io.dcls4j.io;
     exports io.dcls4j.reference;
     exports io.dcls4j.vector;

@@ -1,0 +1,95 @@
+package io.dcls4j.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Fashion-MNIST (Xiao, Rasul and Vollgraf 2017): 60,000 training and 10,000 test images of clothing, 28 x 28 grey, in
+ * 10 balanced classes. Read from a folder holding the four IDX files under their original names, gzip-compressed
+ * ({@code train-images-idx3-ubyte.gz}, ...) or not (the same without {@code .gz}); Debian's package
+ * {@code dataset-fashion-mnist} installs them in {@link #DEFAULT_DIR}.
+ */
+public final class FashionMnist {
+    /** Where Debian's {@code dataset-fashion-mnist} puts the files. */
+    public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+    public static final int TRAIN_SIZE = 60_000;
+    public static final int TEST_SIZE = 10_000;
+    public static final int ROWS = 28;
+    public static final int COLUMNS = 28;
+    public static final int CLASSES = 10;
+    /** The class names, in label order. */
+    public static final List<String> CLASS_NAMES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+    /**
+     * Mean and standard deviation of the training set's pixels scaled to [0, 1] (0.28604, 0.35302; the test checks
+     * them against the files): the usual normalization.
+     */
+    public static final Normalization NORMALIZATION = new Normalization(0.2860406f, 0.3530242f);
+
+    private static final String TRAIN_IMAGES = "train-images-idx3-ubyte";
+    private static final String TRAIN_LABELS = "train-labels-idx1-ubyte";
+    private static final String TEST_IMAGES = "t10k-images-idx3-ubyte";
+    private static final String TEST_LABELS = "t10k-labels-idx1-ubyte";
+
+    private FashionMnist() {
+    }
+
+    /** Whether {@code dir} holds the four files (compressed or not). */
+    public static boolean isPresent(Path dir) {
+        for (String name : List.of(TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)) {
+            if (!Files.isRegularFile(dir.resolve(name + ".gz")) && !Files.isRegularFile(dir.resolve(name))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The 60,000 training images from {@link #DEFAULT_DIR}. */
+    public static ImageDataset train() throws IOException {
+        return train(DEFAULT_DIR);
+    }
+
+    /** The 10,000 test images from {@link #DEFAULT_DIR}. */
+    public static ImageDataset test() throws IOException {
+        return test(DEFAULT_DIR);
+    }
+
+    /** The 60,000 training images from {@code dir}. */
+    public static ImageDataset train(Path dir) throws IOException {
+        return load(dir, TRAIN_IMAGES, TRAIN_LABELS, TRAIN_SIZE);
+    }
+
+    /** The 10,000 test images from {@code dir}. */
+    public static ImageDataset test(Path dir) throws IOException {
+        return load(dir, TEST_IMAGES, TEST_LABELS, TEST_SIZE);
+    }
+
+    private static ImageDataset load(Path dir, String images, String labels, int expected) throws IOException {
+        Path imagesFile = find(dir, images);
+        Path labelsFile = find(dir, labels);
+        ImageDataset d = ImageDataset.load(imagesFile, labelsFile, CLASSES);
+        // well-formed IDX files of the wrong size (a subset, the train and test files swapped) are caught here
+        if (d.size() != expected || d.rows() != ROWS || d.columns() != COLUMNS) {
+            throw new IdxFormatException(imagesFile, d.size() + " images of " + d.rows() + " x " + d.columns()
+                    + "; Fashion-MNIST's " + images + " has " + expected + " of " + ROWS + " x " + COLUMNS);
+        }
+        return d;
+    }
+
+    private static Path find(Path dir, String name) throws IOException {
+        Path gz = dir.resolve(name + ".gz");
+        if (Files.isRegularFile(gz)) {
+            return gz;
+        }
+        Path plain = dir.resolve(name);
+        if (Files.isRegularFile(plain)) {
+            return plain;
+        }
+        throw new NoSuchFileException(gz.toString(), null, "Fashion-MNIST file missing (nor " + plain + "); on Debian"
+                + " or Ubuntu: apt-get install dataset-fashion-mnist, or download it from"
+                + " https://github.com/zalandoresearch/fashion-mnist into " + dir);
+    }
+}
