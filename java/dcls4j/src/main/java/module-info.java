@@ -15,6 +15,7 @@ module io.dcls4j {
     requires static jdk.incubator.vector;
 
     exports io.dcls4j;
+    exports io.dcls4j.nn;
     exports io.dcls4j.ops;
     exports io.dcls4j.optim;
     exports io.dcls4j.checkpoint;

@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * {@link Tensor#copyFrom(Tensor)}). Host-side steps (initialisation, {@link #clampPositions()},
  * rounding in inference mode, {@link #loadReferenceParameters}) copy through host memory.
  */
-public final class DclsConv implements AutoCloseable {
+public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     /** Input shapes whose plans and buffers are kept; the least recently used beyond this is freed. */
     private static final int MAX_CACHED_SHAPES = 8;
 
@@ -239,6 +239,19 @@ public final class DclsConv implements AutoCloseable {
     /** Every parameter, in the reference's state_dict order: weight, P, SIG, bias (absent ones left out). */
     public List<Parameter> parameters() {
         return parameters;
+    }
+
+    /**
+     * {@link #parameters()} under their names (weight, P, SIG, bias), for {@link io.dcls4j.nn.Module}: a layer
+     * sharing positions lists the shared P and SIG too (containers keep each parameter once).
+     */
+    @Override
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> named = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            named.put(p.name(), p);
+        }
+        return java.util.Collections.unmodifiableMap(named);
     }
 
     /** The dense kernel (Cout, Cin/groups, dilatedKernelSize...), as built by the last forward or {@link #buildKernel()}. */

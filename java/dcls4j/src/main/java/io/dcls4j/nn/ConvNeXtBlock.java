@@ -1,0 +1,83 @@
+package io.dcls4j.nn;
+
+import io.dcls4j.DclsConv;
+import io.dcls4j.Parameter;
+import io.dcls4j.Tensor;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One ConvNeXt-DCLS block: x + drop_path(gamma * pwconv2(gelu(pwconv1(norm(dwconv(x)))))), with a depthwise
+ * DCLS convolution, a channels-first LayerNorm and channel-wise Linear layers on (N, C, H, W) (the official
+ * code permutes to channels-last for nn.Linear; the result is the same). Parameters in torch's order: the
+ * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*.
+ */
+final class ConvNeXtBlock implements Module {
+    final DclsConv dwconv;
+    final LayerNorm norm;
+    final Linear pwconv1;
+    final Linear pwconv2;
+    final LayerScale gamma;
+    private final Residual residual;
+
+    ConvNeXtBlock(DclsConv dwconv, int dim, double layerScaleInit, double dropPath, long seed) {
+        this.dwconv = dwconv;
+        this.norm = new LayerNorm(dim, 1e-6);
+        this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1);
+        this.pwconv2 = new Linear(4 * dim, dim, true, seed + 2);
+        this.gamma = layerScaleInit > 0 ? new LayerScale(dim, layerScaleInit) : null;
+        Sequential body = new Sequential().add("dwconv", dwconv).add("norm", norm).add("pwconv1", pwconv1)
+                .add("act", new Gelu()).add("pwconv2", pwconv2);
+        if (gamma != null) {
+            body.add("", gamma);
+        }
+        if (dropPath > 0) {
+            body.add("drop_path", new DropPath(dropPath, seed + 3));
+        }
+        this.residual = new Residual(body);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        return residual.forward(x);
+    }
+
+    @Override
+    public Tensor backward(Tensor gradY) {
+        return residual.backward(gradY);
+    }
+
+    @Override
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        if (gamma != null) {
+            out.put("gamma", gamma.gamma());
+        }
+        out.putAll(residual.namedParameters()); // gamma again under the same name: no change of order
+        return Collections.unmodifiableMap(out);
+    }
+
+    @Override
+    public void zeroGrad() {
+        residual.zeroGrad();
+    }
+
+    @Override
+    public Module train() {
+        residual.train();
+        return this;
+    }
+
+    @Override
+    public Module eval() {
+        residual.eval();
+        return this;
+    }
+
+    @Override
+    public void close() {
+        residual.close();
+    }
+}

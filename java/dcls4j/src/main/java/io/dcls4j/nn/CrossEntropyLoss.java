@@ -1,0 +1,110 @@
+package io.dcls4j.nn;
+
+import io.dcls4j.Tensor;
+import io.dcls4j.ffi.dcls_nn_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * torch.nn.CrossEntropyLoss(reduction="mean", label_smoothing): the mean over the batch of the negative
+ * log-softmax at each label (oneDNN log-softmax). {@link #backward()} gives the gradient of that mean with
+ * respect to the logits, owned by the loss until its next forward with logits of the same shape.
+ */
+public final class CrossEntropyLoss implements AutoCloseable {
+    private final float labelSmoothing;
+    private final Arena arena = Arena.ofShared();
+    private NativePlan plan;
+    private long[] shape;
+    private MemorySegment labelBuffer;
+    private Tensor grad;
+    private boolean forwarded;
+    private boolean closed;
+
+    public CrossEntropyLoss() {
+        this(0);
+    }
+
+    /** {@code labelSmoothing} in [0, 1]: the target is (1 - s) one-hot + s / classes. */
+    public CrossEntropyLoss(double labelSmoothing) {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("label smoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        this.labelSmoothing = (float) labelSmoothing;
+    }
+
+    /** The mean loss of {@code logits} (N, classes) against {@code labels} (N values in [0, classes)). */
+    public float forward(Tensor logits, int[] labels) {
+        ensureOpen();
+        if (logits == null || labels == null) {
+            throw new IllegalArgumentException("CrossEntropyLoss: logits and labels must not be null");
+        }
+        logits.requireAlive("logits");
+        if (logits.rank() != 2) {
+            throw new IllegalArgumentException("CrossEntropyLoss: logits have shape " + Arrays.toString(logits.shape())
+                    + "; expected (N, classes)");
+        }
+        long n = logits.dim(0);
+        long classes = logits.dim(1);
+        if (labels.length != n) {
+            throw new IllegalArgumentException("CrossEntropyLoss: " + labels.length + " labels for a batch of " + n);
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException("CrossEntropyLoss: label " + labels[i] + " of sample " + i
+                        + " is outside [0, " + classes + ")");
+            }
+        }
+        if (shape == null || !logits.hasShape(shape)) {
+            reshape(logits.shape());
+        }
+        MemorySegment.copy(labels, 0, labelBuffer, ValueLayout.JAVA_INT, 0, labels.length);
+        MemorySegment loss = labelBuffer.asSlice(n * Integer.BYTES, Float.BYTES);
+        NnNative.check(dcls_nn_h.dcls_cross_entropy_forward(plan.get(), logits.segment(), labelBuffer, labelSmoothing,
+                loss));
+        forwarded = true;
+        return loss.get(ValueLayout.JAVA_FLOAT, 0);
+    }
+
+    private void reshape(long[] s) {
+        if (plan != null) {
+            plan.close();
+        }
+        plan = new NativePlan(p -> dcls_nn_h.dcls_cross_entropy_plan_create(s[0], s[1], p),
+                dcls_nn_h::dcls_cross_entropy_plan_destroy);
+        shape = s;
+        labelBuffer = arena.allocate((s[0] + 1) * Integer.BYTES, 64); // the labels, then the loss
+        grad = Tensor.allocate(arena, s);
+        forwarded = false;
+    }
+
+    /** The gradient of the last forward's mean loss with respect to its logits. */
+    public Tensor backward() {
+        ensureOpen();
+        if (!forwarded) {
+            throw new IllegalStateException("CrossEntropyLoss: backward called before forward");
+        }
+        NnNative.check(dcls_nn_h.dcls_cross_entropy_backward(plan.get(), grad.segment()));
+        return grad;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("CrossEntropyLoss is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (plan != null) {
+            plan.close();
+        }
+        arena.close();
+    }
+}
