@@ -8,6 +8,8 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -97,9 +99,23 @@ class FashionMnistTest {
     }
 
     @Test
+    void theDatasetsDefaultOptions() {
+        LoaderOptions t = FashionMnist.trainingOptions(128, 3);
+        assertEquals(FashionMnist.NORMALIZATION, t.normalization());
+        assertEquals(Augmentation.cropAndFlip(2), t.augmentation());
+        assertTrue(t.shuffle() && t.dropLast());
+        LoaderOptions e = FashionMnist.evaluationOptions(500);
+        assertEquals(FashionMnist.NORMALIZATION, e.normalization());
+        assertEquals(Augmentation.NONE, e.augmentation());
+        assertFalse(e.shuffle() || e.dropLast());
+        // with dropLast: 468 full batches of 128 (60,000 = 468 x 128 + 96)
+        assertEquals(468, new BatchAssembler(train, t).batchesPerEpoch());
+        assertEquals(20, new BatchAssembler(test, e).batchesPerEpoch());
+    }
+
+    @Test
     void anEpochOfTrainingBatchesCoversEveryImageOnce() {
-        LoaderOptions o = LoaderOptions.training(256, 7).withDropLast(false)
-                .withNormalization(FashionMnist.NORMALIZATION).withAugmentation(Augmentation.cropAndFlip(2));
+        LoaderOptions o = FashionMnist.trainingOptions(256, 7).withDropLast(false);
         int[] seen = new int[train.size()];
         int[] perClass = new int[10];
         try (BatchLoader loader = new BatchLoader(train, o, 0)) {

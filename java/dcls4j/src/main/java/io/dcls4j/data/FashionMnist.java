@@ -29,12 +29,28 @@ public final class FashionMnist {
      */
     public static final Normalization NORMALIZATION = new Normalization(0.2860406f, 0.3530242f);
 
+    /** The default training augmentation: random crop with 2 pixels of padding, random horizontal flip. */
+    public static final Augmentation AUGMENTATION = Augmentation.cropAndFlip(2);
+
     private static final String TRAIN_IMAGES = "train-images-idx3-ubyte";
     private static final String TRAIN_LABELS = "train-labels-idx1-ubyte";
     private static final String TEST_IMAGES = "t10k-images-idx3-ubyte";
     private static final String TEST_LABELS = "t10k-labels-idx1-ubyte";
 
     private FashionMnist() {
+    }
+
+    /**
+     * Training batches with this dataset's defaults: shuffled from {@code seed}, {@link #NORMALIZATION},
+     * {@link #AUGMENTATION}, the last partial batch dropped.
+     */
+    public static LoaderOptions trainingOptions(int batchSize, long seed) {
+        return LoaderOptions.training(batchSize, seed).withNormalization(NORMALIZATION).withAugmentation(AUGMENTATION);
+    }
+
+    /** Test batches with this dataset's defaults: in order, {@link #NORMALIZATION}, no augmentation, every image. */
+    public static LoaderOptions evaluationOptions(int batchSize) {
+        return LoaderOptions.evaluation(batchSize).withNormalization(NORMALIZATION);
     }
 
     /** Whether {@code dir} holds the four files (compressed or not). */
