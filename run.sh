@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dcls4j's two commands, on a fresh Debian machine with JDK 25, Maven, CMake and g++:
 #   ./run.sh test    build the native library, run every test (JUnit 5 and native), package the jars
-#   ./run.sh demo    build the jars if needed, then run the demo (the main job)
+#   ./run.sh train   build the jars if needed, install Fashion-MNIST if missing, train ConvNeXt-DCLS on it (the main job)
+#   ./run.sh demo    build the jars if needed, then run the teacher-student demo
 #   ./run.sh bench   build the jars if needed, then print the benchmark table (extra arguments go to it)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,7 +23,11 @@ cmd="${1:-}"
 shift || true
 case "$cmd" in
   test) mvn -B verify "$@" && java -jar "$jar" info ;;   # the packaged uber jar loads its own libraries, no flags
+  train) build_jar
+         [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [[ " $* " == *" --data "* ]] \
+             || { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; }
+         java_run train "$@" ;;
   demo) build_jar; java_run demo "$@" ;;
   bench) build_jar; java_run bench "$@" ;;
-  *) echo "usage: ./run.sh test|demo|bench [args]" >&2; exit 2 ;;
+  *) echo "usage: ./run.sh test|train|demo|bench [args]" >&2; exit 2 ;;
 esac

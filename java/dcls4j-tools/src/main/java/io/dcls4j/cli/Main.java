@@ -10,7 +10,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code dcls4j} command line, the jar's Main-Class: {@code demo}, {@code bench} and {@code info}.
+ * The {@code dcls4j} command line, the jar's Main-Class: {@code train}, {@code demo}, {@code bench} and {@code info}.
  *
  * <p>Exit codes: {@value #OK} success; {@value #FAILURE} failure (an error, or the demo missing its
  * target); {@value #USAGE} usage error (unknown subcommand or option, bad value).
@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dcls4j", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         description = "Dilated Convolution with Learnable Spacings (DCLS) on the CPU: a native core (oneDNN)"
                 + " behind a zero-copy Java API.",
-        subcommands = {DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TrainCommand.class, DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:failure (an error, or the demo missed its target)",
                 "2:usage error (unknown subcommand or option, bad value)"})

@@ -1,0 +1,113 @@
+package io.dcls4j.cli.train;
+
+import io.dcls4j.Tensor;
+import io.dcls4j.data.Batch;
+import io.dcls4j.data.BatchAssembler;
+import io.dcls4j.data.BatchLoader;
+import io.dcls4j.data.FashionMnist;
+import io.dcls4j.data.ImageDataset;
+import io.dcls4j.data.LoaderOptions;
+import io.dcls4j.nn.ConvNeXtDcls;
+import io.dcls4j.nn.CrossEntropyLoss;
+import io.dcls4j.optim.Optimizer;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+
+/**
+ * One epoch of training (zero the gradients, forward, loss, backward, optimizer step, clamp the positions) with a
+ * progress line, and one pass over the test set. The step reads the logits in place for the running accuracy and
+ * allocates nothing on the Java heap.
+ */
+public final class EpochRunner {
+    /** Mean loss, accuracy (a fraction) and images seen. */
+    public record Result(double meanLoss, double accuracy, long images) {}
+
+    private final ConvNeXtDcls model;
+    private final CrossEntropyLoss loss;
+    private final Optimizer optimizer;
+    private final PrintWriter out;
+
+    public EpochRunner(ConvNeXtDcls model, CrossEntropyLoss loss, Optimizer optimizer, PrintWriter out) {
+        this.model = model;
+        this.loss = loss;
+        this.optimizer = optimizer;
+        this.out = out;
+    }
+
+    /** Trains {@code steps} batches from {@code loader} (the epoch's first ones). */
+    public Result train(BatchLoader loader, int epoch, int epochs, int steps) {
+        model.train();
+        ProgressLine progress = ProgressLine.of(out, "epoch " + epoch + "/" + epochs, steps);
+        double lossSum = 0;
+        long correct = 0;
+        long images = 0;
+        long start = System.nanoTime();
+        for (int step = 1; step <= steps; step++) {
+            Batch batch = loader.next();
+            model.zeroGrad();
+            Tensor logits = model.forward(batch.images());
+            float l = loss.forward(logits, batch.labels());
+            model.backward(loss.backward());
+            optimizer.step();
+            model.clampPositions();
+            lossSum += l * batch.size();
+            correct += correct(logits, batch.labels(), batch.size());
+            images += batch.size();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            progress.update(step, lossSum / images, (double) correct / images, images / seconds);
+        }
+        progress.finish();
+        return new Result(lossSum / images, (double) correct / images, images);
+    }
+
+    /** The mean loss and accuracy over every image of {@code test}, in eval mode. */
+    public Result evaluate(ImageDataset test, int batchSize) {
+        model.eval();
+        BatchAssembler assembler = new BatchAssembler(test,
+                LoaderOptions.evaluation(batchSize).withNormalization(FashionMnist.NORMALIZATION));
+        double lossSum = 0;
+        long correct = 0;
+        long images = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            Batch batch = assembler.newBatch(arena);
+            int[] tail = null;
+            for (int b = 0; b < assembler.batchesPerEpoch(); b++) {
+                assembler.fill(0, b, batch);
+                Tensor logits = model.forward(batch.images());
+                int[] labels = batch.labels();
+                if (batch.size() != labels.length) {           // the last, smaller batch
+                    if (tail == null || tail.length != batch.size()) {
+                        tail = new int[batch.size()];
+                    }
+                    System.arraycopy(labels, 0, tail, 0, batch.size());
+                    labels = tail;
+                }
+                lossSum += (double) loss.forward(logits, labels) * batch.size();
+                correct += correct(logits, labels, batch.size());
+                images += batch.size();
+            }
+        }
+        model.train();
+        return new Result(lossSum / images, (double) correct / images, images);
+    }
+
+    /** How many rows of {@code logits} (n, classes) have their largest value at the label. */
+    static int correct(Tensor logits, int[] labels, int n) {
+        int classes = (int) logits.dim(1);
+        int hits = 0;
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            float bestValue = logits.get((long) i * classes);
+            for (int c = 1; c < classes; c++) {
+                float v = logits.get((long) i * classes + c);
+                if (v > bestValue) {
+                    bestValue = v;
+                    best = c;
+                }
+            }
+            hits += best == labels[i] ? 1 : 0;
+        }
+        return hits;
+    }
+}
