@@ -127,12 +127,16 @@ Pd choose_layout(int ndim, bool channels_last_first, const char *what, Make make
 // Whether dense backward weights should run our kernel rather than oneDNN's `impl`: where oneDNN
 // has only gemm or reference code (1D shapes, wide kernels), ours is 1.5 to 8x faster; against
 // its jit kernels it is about even, so they stay. The engine options (engine_options.h) override
-// this and the other choices, for tests and measurements.
-bool prefer_own_dense(const char *impl) {
+// this and the other choices, for tests and measurements. oneDNN 3.13's jit_1x1 backward weights
+// corrupts the heap on strided 1x1 kernels over long rows (found by the fuzz harness, 2 -> 3
+// channels over 6002 cells at stride 2; test_extremes): ours takes those always.
+bool prefer_own_dense(const char *impl, const dcls_conv_desc &d) {
+    const bool broken = std::strstr(impl, "jit_1x1") != nullptr &&
+                        std::any_of(d.stride, d.stride + d.ndim, [](int64_t s) { return s > 1; });
     switch (engine_choice(EngineOption::DenseBackwardWeights)) {
         case EngineChoice::Always: return true;
-        case EngineChoice::Never: return false;
-        default: return is_reference(impl) || std::strstr(impl, "gemm") != nullptr;
+        case EngineChoice::Never: return broken;
+        default: return broken || is_reference(impl) || std::strstr(impl, "gemm") != nullptr;
     }
 }
 
@@ -314,7 +318,7 @@ ConvPlan::Impl::Impl(const dcls_conv_desc &desc) : d(desc), stream(cpu_engine())
                                     bias_md, memory::desc(out_dims, dt::f32, t), strides, pad_l,
                                     pad_r, fwd_pd, attr, true);
         });
-        if (DenseBackwardWeights::applies(d) && prefer_own_dense(bwd_weights_pd.impl_info_str())) {
+        if (DenseBackwardWeights::applies(d) && prefer_own_dense(bwd_weights_pd.impl_info_str(), d)) {
             dense_bwd_weights = std::make_unique<DenseBackwardWeights>(d);
             bwd_weights_pd = {};
             own_bwd_weights = true;
