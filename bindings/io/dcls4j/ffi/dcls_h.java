@@ -1673,6 +1673,67 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_cuda_context_stream {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_context_stream");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_context_stream$descriptor() {
+        return dcls_cuda_context_stream.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static MethodHandle dcls_cuda_context_stream$handle() {
+        return dcls_cuda_context_stream.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static MemorySegment dcls_cuda_context_stream$address() {
+        return dcls_cuda_context_stream.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static int dcls_cuda_context_stream(MemorySegment ctx, MemorySegment stream) {
+        var mh$ = dcls_cuda_context_stream.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_context_stream", ctx, stream);
+            }
+            return (int)mh$.invokeExact(ctx, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_set_tf32 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,
