@@ -134,7 +134,7 @@ dcls_status dcls_conv_plan_create(const dcls_conv_desc *desc, dcls_conv_plan **p
         require_pointer(plan, "plan");
         *plan = nullptr;
         validate(desc);
-        *plan = new dcls_conv_plan(*desc);
+        *plan = new dcls_conv_plan(dcls::normalised(*desc));  // see normalised: oneDNN and huge strides
     });
 }
 

@@ -312,7 +312,7 @@ dcls_status dcls_cuda_conv_plan_create(dcls_cuda_context *ctx, const dcls_conv_d
         dcls_cuda_context &c = context_of(ctx);
         validate(desc);
         DeviceGuard guard(c.device);
-        *plan = new dcls_cuda_conv_plan(c, *desc);
+        *plan = new dcls_cuda_conv_plan(c, dcls::normalised(*desc));  // as the CPU library
     });
 }
 
