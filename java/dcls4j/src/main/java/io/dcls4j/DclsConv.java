@@ -1,5 +1,8 @@
 package io.dcls4j;
 
+import io.dcls4j.internal.MemoryBudget;
+import io.dcls4j.internal.Shapes;
+import io.dcls4j.internal.UseGuard;
 import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.reference.ConstructConfig;
 import io.dcls4j.reference.ConvConfig;
@@ -29,9 +32,19 @@ import java.util.stream.Stream;
  *
  * <p><b>Ownership.</b> The layer owns its parameters, their gradients, the constructed kernel and
  * the tensors {@link #forward} and {@link #backward} return. Those results are overwritten by the
- * next call with an input of the same shape and freed by {@link #close()}; copy them if you need
- * them longer. The input given to {@code forward} is read again by {@code backward}: leave it
- * unchanged in between. A layer is not thread-safe.
+ * next call with an input of the same shape, and freed by {@link #close()} or when their input shape
+ * is evicted: the layer keeps the plans and results of its {@value #MAX_CACHED_SHAPES} most recently
+ * used input shapes, and reading a result of an evicted shape throws {@link IllegalStateException}
+ * saying so. Copy results you need longer. The input given to {@code forward} is read again by
+ * {@code backward}: leave it unchanged in between.
+ *
+ * <p><b>Threads.</b> A layer may be used by one thread at a time (one after another from any
+ * threads is fine): a call while another thread is inside the layer gets an
+ * {@link IllegalStateException} naming the layer, and nothing is corrupted. Different layers run
+ * fully in parallel on different threads, except layers sharing positions
+ * ({@link Builder#sharePositionsWith}), whose backward passes add to the same gradients: use them
+ * from one thread. The tensors a layer returns, and its parameters, are not safe to read on one
+ * thread while the layer writes them on another.
  *
  * <p><b>Training helpers.</b> {@link Builder#sharePositionsWith} makes several layers use one set
  * of positions (and sigma); {@link #freezeSigma} stops sigma's gradient when a schedule sets it;
@@ -48,10 +61,12 @@ import java.util.stream.Stream;
  * rounding in inference mode, {@link #loadReferenceParameters}) copy through host memory.
  */
 public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
-    /** Input shapes whose plans and buffers are kept; the least recently used beyond this is freed. */
-    private static final int MAX_CACHED_SHAPES = 8;
+    /** Input shapes whose plans and results are kept; the least recently used beyond this is freed. */
+    public static final int MAX_CACHED_SHAPES = 8;
 
     private final Arena arena = Arena.ofShared();
+    /** Refuses a second thread inside the layer (its plans and results are not for concurrent use). */
+    private final UseGuard guard = new UseGuard();
     private final int inChannels;
     private final int outChannels;
     private final int groups;
@@ -264,6 +279,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      * rebuilds the cached inference kernel (call it after changing the parameters there).
      */
     public Tensor buildKernel() {
+        boolean entered = guard.enter(this);
+        try {
+            return buildKernelInUse();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private Tensor buildKernelInUse() {
         ensureOpen();
         if (inference) {
             buildInferenceKernel();
@@ -306,6 +330,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      * from the current parameters; {@link #trainingMode()} leaves inference mode.
      */
     public DclsConv inferenceMode(boolean roundPositions) {
+        boolean entered = guard.enter(this);
+        try {
+            return inferenceModeInUse(roundPositions);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private DclsConv inferenceModeInUse(boolean roundPositions) {
         ensureOpen();
         if (inferenceConstruction == null) {
             inferenceConstruction = backend.construction(new ConstructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH,
@@ -359,6 +392,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      * tensor belongs to the layer (see the class comment).
      */
     public Tensor forward(Tensor x) {
+        boolean entered = guard.enter(this);
+        try {
+            return forwardInUse(x);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private Tensor forwardInUse(Tensor x) {
         ensureOpen();
         ShapeState state = stateFor(x);
         if (!inference) {
@@ -380,6 +422,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      * the owner's grad tensors. Throws {@link IllegalStateException} in inference mode.
      */
     public Tensor backward(Tensor gradY) {
+        boolean entered = guard.enter(this);
+        try {
+            return backwardInUse(gradY);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private Tensor backwardInUse(Tensor gradY) {
         ensureOpen();
         if (inference) {
             throw new IllegalStateException("backward called in inference mode; call trainingMode() first");
@@ -421,6 +472,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     /** Sets every parameter gradient to zero (shared position and sigma gradients included). */
     public void zeroGrad() {
+        boolean entered = guard.enter(this);
+        try {
+            zeroGradInUse();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void zeroGradInUse() {
         ensureOpen();
         for (int i = 0; i < parameters.size(); i++) {
             Parameter p = parameters.get(i);
@@ -433,6 +493,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      * On a GPU the positions make a round trip through pinned host memory (the device waits for it).
      */
     public void clampPositions() {
+        boolean entered = guard.enter(this);
+        try {
+            clampPositionsInUse();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void clampPositionsInUse() {
         ensureOpen();
         Tensor p = positions.value();
         if (device.isCuda()) {
@@ -473,6 +542,16 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      */
     public void loadReferenceParameters(float[] weightValues, float[] referenceP, float[] referenceSig,
                                         float[] biasValues) {
+        boolean entered = guard.enter(this);
+        try {
+            loadReferenceParametersInUse(weightValues, referenceP, referenceSig, biasValues);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void loadReferenceParametersInUse(float[] weightValues, float[] referenceP, float[] referenceSig,
+                                              float[] biasValues) {
         ensureOpen();
         if ((referenceSig == null) != (sigma == null)) {
             throw new IllegalArgumentException(sigma == null ? "SIG given, but " + interpolation + " has no sigma"
@@ -586,9 +665,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         }
         int[] spatial = new int[ndim];
         for (int d = 0; d < ndim; d++) {
-            spatial[d] = Math.toIntExact(shape[2 + d]);
+            spatial[d] = Shapes.toInt("spatial size [" + d + "]", shape[2 + d]);
         }
-        return new ConvConfig(Math.toIntExact(shape[0]), inChannels, outChannels, groups, spatial, dilatedKernelSize,
+        return new ConvConfig(Shapes.toInt("batch size", shape[0]), inChannels, outChannels, groups, spatial, dilatedKernelSize,
                 stride, padding, paddingMode);
     }
 
@@ -606,9 +685,12 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         ShapeState state = states.get(key);
         if (state == null) {
             ConvConfig config = convConfig(key.shape); // validates before any native call
+            MemoryBudget.require("the plan and results of " + this + " for input shape " + Arrays.toString(key.shape),
+                    MemoryBudget.convolutionBytes(config));
             if (states.size() >= MAX_CACHED_SHAPES) {
                 var eldest = states.entrySet().iterator().next();
-                eldest.getValue().close();
+                eldest.getValue().close("evicted: the layer keeps the plans and results of its " + MAX_CACHED_SHAPES
+                        + " most recently used input shapes, and a new shape came; copy results you need longer");
                 states.remove(eldest.getKey());
             }
             state = new ShapeState(key, config);
@@ -649,14 +731,24 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         if (closed) {
             return;
         }
+        boolean entered = guard.enter(this);
         closed = true;
         for (ShapeState s : states.values()) {
-            s.close();
+            s.close("freed: the layer was closed");
         }
         states.clear();
         current = null;
         lastInput = null;
-        arena.close();
+        try {
+            arena.close();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    /** Whether another thread is inside the layer now (for tests of the in-use check). */
+    boolean inUseByAnotherThread() {
+        return guard.heldByAnotherThread();
     }
 
     @Override
@@ -699,6 +791,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
                 buffers.close();
                 throw e;
             }
+        }
+
+        /** Frees the plan and the results; reading a result then says {@code why}. */
+        void close(String why) {
+            String note = "a result of " + DclsConv.this + " for input shape " + Arrays.toString(key.shape) + ", "
+                    + why;
+            y.freedBecause(note);
+            gradX.freedBecause(note);
+            close();
         }
 
         @Override
@@ -864,6 +965,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             if (positionOwner != null) {
                 checkShareable();
             }
+            MemoryBudget.requireLayer(inChannels, outChannels, groups, kernelCount, dilatedKernelSize,
+                    interpolation.learnsSigma(), bias, positionOwner == null);
             return new DclsConv(this);
         }
 

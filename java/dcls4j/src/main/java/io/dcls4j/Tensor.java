@@ -2,6 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.CudaContext;
+import io.dcls4j.internal.MemoryBudget;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +38,8 @@ public final class Tensor {
     private final long elementCount;
     private final Device device;
     private final boolean pinned;
+    /** Why the memory was freed, when its owner said (a layer's evicted result); null otherwise. */
+    private volatile String freedBecause;
 
     private Tensor(MemorySegment segment, long[] shape, long elementCount) {
         this(segment, shape, elementCount, Device.cpu(), false);
@@ -57,6 +60,7 @@ public final class Tensor {
         }
         long[] s = checkShape(shape);
         long count = elementCount(s);
+        requireWithinBudget(s, count);
         MemorySegment segment = arena.allocate(count * Float.BYTES, ALIGNMENT); // zero-filled
         return new Tensor(segment, s, count);
     }
@@ -79,6 +83,7 @@ public final class Tensor {
         }
         long[] s = checkShape(shape);
         long count = elementCount(s);
+        requireWithinBudget(s, count);
         requireOpen(arena);
         return onDevice(CudaContext.of(device.index()).allocateDevice(arena, count * Float.BYTES), device, s);
     }
@@ -325,7 +330,11 @@ public final class Tensor {
         if (device.isCuda()) {
             requireHost("get(i)");
         }
-        return segment.getAtIndex(FLOAT, i);
+        try {
+            return segment.getAtIndex(FLOAT, i);
+        } catch (IllegalStateException e) {
+            throw freed(e);
+        }
     }
 
     /** Sets the element at flat C-order index {@code i}. Host tensors only ({@link IllegalStateException} on a GPU). */
@@ -333,7 +342,11 @@ public final class Tensor {
         if (device.isCuda()) {
             requireHost("set(i, value)");
         }
-        segment.setAtIndex(FLOAT, i, value);
+        try {
+            segment.setAtIndex(FLOAT, i, value);
+        } catch (IllegalStateException e) {
+            throw freed(e);
+        }
     }
 
     /** True when {@code other} has exactly this shape (no allocation). */
@@ -349,8 +362,24 @@ public final class Tensor {
     /** Throws {@link IllegalStateException} naming {@code what} if this tensor's arena is closed. */
     public void requireAlive(String what) {
         if (!segment.scope().isAlive()) {
-            throw new IllegalStateException(what + ": the arena of its memory is closed");
+            String why = freedBecause;
+            throw new IllegalStateException(what + ": " + (why != null ? why : "the arena of its memory is closed"));
         }
+    }
+
+    /** Records why the owner freed this tensor's memory, for the message of a later access. */
+    void freedBecause(String why) {
+        freedBecause = why;
+    }
+
+    /** The access failure {@code e}, with the reason when the memory was freed (else {@code e} itself). */
+    private IllegalStateException freed(IllegalStateException e) {
+        if (segment.scope().isAlive()) {
+            return e;
+        }
+        String why = freedBecause;
+        return new IllegalStateException("tensor " + Arrays.toString(shape) + ": " + (why != null ? why
+                : "the arena of its memory is closed"), e);
     }
 
     private void requireHost(String operation) {
@@ -392,6 +421,14 @@ public final class Tensor {
             }
         }
         return shape.clone();
+    }
+
+    /** Fails at once, with the size, for a tensor over the memory limit ({@link MemoryBudget}). */
+    private static void requireWithinBudget(long[] shape, long count) {
+        long bytes = count * Float.BYTES; // elementCount checked that this does not overflow
+        if (bytes > MemoryBudget.limit()) {
+            MemoryBudget.require("a tensor of shape " + Arrays.toString(shape), bytes);
+        }
     }
 
     private static long elementCount(long[] shape) {

@@ -3,6 +3,7 @@ package io.dcls4j.checkpoint;
 import io.dcls4j.DclsConv;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
+import io.dcls4j.internal.AtomicFile;
 import io.dcls4j.io.NdArray;
 import io.dcls4j.io.Npz;
 import io.dcls4j.optim.Optimizer;
@@ -34,7 +35,9 @@ import java.util.Set;
  *       with PyTorch's state names ({@code exp_avg, exp_avg_sq, max_exp_avg_sq} for AdamW,
  *       {@code momentum_buffer} for SGD with momentum), and {@code optimizer.step}, the step count
  *       (a 0-dimensional array). A parameter shared by several layers is saved under each layer's name,
- *       its optimizer state under the first.</li>
+ *       its optimizer state once, under the first of those names in sorted order (so that the names do
+ *       not depend on the order of the map given, which for {@code Map.of} changes from JVM to JVM);
+ *       loading accepts it under any of them.</li>
  *   <li>A marker: in {@code .npz} the array {@code __dcls4j_checkpoint__ = [1]}; in {@code .safetensors}
  *       the metadata {@code "format": "dcls4j", "dcls4j.checkpoint": "1"}.</li>
  * </ul>
@@ -46,7 +49,8 @@ import java.util.Set;
  * with exactly the expected shape, no unexpected names, a valid step count), and only then is anything
  * written, so a corrupt, truncated or mismatched file leaves the layers and the optimizer unchanged.
  * Unreadable files give an {@link IOException}, mismatched ones an {@link IllegalArgumentException}.
- * Loading without an optimizer ignores the optimizer entries.
+ * Loading without an optimizer ignores the optimizer entries. A write is never left half-done: see
+ * {@link io.dcls4j.internal.AtomicFile} for the temporary file, permissions and clean-up.
  *
  * <h2>PyTorch weights</h2>
  * {@link #importReference} reads a state_dict of the PyTorch reference ({@code weight, P, SIG, bias}, in the
@@ -164,6 +168,9 @@ public final class Checkpoint {
             String name = e.getKey();
             Tensor target = e.getValue();
             NdArray a = file.arrays.get(name);
+            for (String alias : layout.aliases.getOrDefault(name, List.of())) {
+                a = a != null ? a : file.arrays.get(alias);
+            }
             if (a == null) {
                 problems.add("missing '" + name + "'");
             } else if (!Arrays.equals(a.shape(), target.shape())) {
@@ -191,7 +198,7 @@ public final class Checkpoint {
             if (name.equals(MARKER) || (optimizerEntry && optimizer == null)) {
                 continue;
             }
-            if (!layout.tensors.containsKey(name) && !name.equals(STEP)) {
+            if (!layout.tensors.containsKey(name) && !layout.aliasNames.contains(name) && !name.equals(STEP)) {
                 unexpected.add(name);
             }
         }
@@ -229,6 +236,11 @@ public final class Checkpoint {
         String p = prefix == null || prefix.isEmpty() || prefix.endsWith(".") ? (prefix == null ? "" : prefix)
                 : prefix + ".";
         Contents file = readFile(path);
+        if (file.marked) {
+            throw new IllegalArgumentException(path + " is a dcls4j checkpoint, whose P and SIG are already in"
+                    + " dcls4j's axis order: load it with Checkpoint.load; importReference converts PyTorch"
+                    + " reference state_dicts");
+        }
         List<String> problems = new ArrayList<>();
         float[] w = referenceArray(file, p + "weight", layer.weight(), problems);
         float[] pos = referenceArray(file, p + "P", layer.positions(), problems);
@@ -275,7 +287,11 @@ public final class Checkpoint {
 
     // ------------------------------------------------------------------------------------------------ internals
 
-    private record Layout(Map<String, Tensor> tensors) {
+    /**
+     * The tensors by name, and for the optimizer state of a shared parameter the other names it may be
+     * found under (canonical name to aliases; aliasNames: all of them).
+     */
+    private record Layout(Map<String, Tensor> tensors, Map<String, List<String>> aliases, Set<String> aliasNames) {
     }
 
     private static Layout layout(Map<String, DclsConv> layers, Optimizer optimizer) {
@@ -284,7 +300,7 @@ public final class Checkpoint {
             throw new IllegalArgumentException("no layers given");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<Parameter, String> firstName = new IdentityHashMap<>();
+        Map<Parameter, java.util.TreeSet<String>> names = new IdentityHashMap<>();
         for (Map.Entry<String, DclsConv> e : layers.entrySet()) {
             String layerName = Objects.requireNonNull(e.getKey(), "layer name");
             DclsConv layer = Objects.requireNonNull(e.getValue(), "layer '" + layerName + "'");
@@ -299,22 +315,31 @@ public final class Checkpoint {
             for (Parameter p : layer.parameters()) {
                 String name = prefix + p.name();
                 tensors.put(name, p.value());
-                firstName.putIfAbsent(p, name);
+                names.computeIfAbsent(p, k -> new java.util.TreeSet<>()).add(name);
             }
         }
+        Map<String, List<String>> aliases = new LinkedHashMap<>();
+        Set<String> aliasNames = new LinkedHashSet<>();
         if (optimizer != null) {
             for (Parameter p : optimizer.parameters()) {
-                String name = firstName.get(p);
-                if (name == null) {
+                java.util.TreeSet<String> all = names.get(p);
+                if (all == null) {
                     throw new IllegalArgumentException("optimizer parameter " + p
                             + " belongs to none of the layers given; name every layer the optimizer updates");
                 }
+                String name = all.first(); // sorted: independent of the map's iteration order
                 for (String state : optimizer.stateNames()) {
-                    tensors.put(OPTIMIZER_PREFIX + name + "." + state, optimizer.state(p, state));
+                    String canonical = OPTIMIZER_PREFIX + name + "." + state;
+                    tensors.put(canonical, optimizer.state(p, state));
+                    List<String> others = all.stream().skip(1).map(n -> OPTIMIZER_PREFIX + n + "." + state).toList();
+                    if (!others.isEmpty()) {
+                        aliases.put(canonical, others);
+                        aliasNames.addAll(others);
+                    }
                 }
             }
         }
-        return new Layout(tensors);
+        return new Layout(tensors, aliases, aliasNames);
     }
 
     private static String describe(Map<String, DclsConv> layers, Optimizer optimizer) {
@@ -327,6 +352,7 @@ public final class Checkpoint {
 
     private static Contents readFile(Path path) throws IOException {
         Objects.requireNonNull(path, "path");
+        AtomicFile.removeStale(path); // a temporary file left by a save that was killed
         if (Format.of(path) == Format.NPZ) {
             Map<String, NdArray> arrays = Npz.read(path);
             NdArray marker = arrays.remove(MARKER);

@@ -58,4 +58,12 @@ public final class Shapes {
         }
         return shape;
     }
+
+    /** {@code value} as an int, or an {@link IllegalArgumentException} naming it and the limit. */
+    public static int toInt(String name, long value) {
+        if (value > Integer.MAX_VALUE || value < Integer.MIN_VALUE) {
+            throw new IllegalArgumentException(name + " " + value + " exceeds the limit " + Integer.MAX_VALUE);
+        }
+        return (int) value;
+    }
 }

@@ -46,14 +46,36 @@ public final class Npy {
     /** Reads a {@code .npy} file. */
     public static NdArray read(Path path) throws IOException {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
-            return read(in);
+            return readEntire(in);
         } catch (IOException e) {
             throw new IOException(path + ": " + e.getMessage(), e);
         }
     }
 
+    /**
+     * Reads one array that must fill the rest of the stream: data beyond what the header declares (a
+     * header of {@code <f4} over float64 data, say) is an error, not silently dropped.
+     */
+    public static NdArray readEntire(InputStream in) throws IOException {
+        Parsed p = readParsed(in);
+        long extra = in.transferTo(OutputStream.nullOutputStream());
+        if (extra > 0) {
+            throw new IOException("the .npy header declares " + p.dataBytes + " bytes of data (shape "
+                    + Arrays.toString(p.array.shape()) + " of " + p.descr + "), but " + (p.dataBytes + extra)
+                    + " bytes follow it");
+        }
+        return p.array;
+    }
+
     /** Reads one array from the stream, leaving the stream just past the array's data. */
     public static NdArray read(InputStream in) throws IOException {
+        return readParsed(in).array;
+    }
+
+    private record Parsed(NdArray array, long dataBytes, String descr) {
+    }
+
+    private static Parsed readParsed(InputStream in) throws IOException {
         byte[] prefix = readFully(in, MAGIC.length + 2, "magic string and version");
         if (!Arrays.equals(Arrays.copyOf(prefix, MAGIC.length), MAGIC)) {
             throw new IOException("not a .npy file: bad magic string");
@@ -94,7 +116,8 @@ public final class Npy {
                     + " needs " + byteCount + " bytes, found " + raw.length);
         }
         double[] values = h.type.decode(ByteBuffer.wrap(raw).order(h.order), (int) count);
-        return new NdArray(h.shape, h.fortranOrder ? fortranToC(values, h.shape) : values);
+        return new Parsed(new NdArray(h.shape, h.fortranOrder ? fortranToC(values, h.shape) : values), byteCount,
+                h.descr);
     }
 
     /** Reorders values stored in Fortran (column-major) order into C (row-major) order. */

@@ -55,7 +55,9 @@ public final class Npz {
                 try {
                     arrays.put(key, readEntry(zip, entry));
                 } catch (IOException e) {
-                    throw new IOException(path + ", entry '" + name + "': " + e.getMessage(), e);
+                    throw new IOException(path + ", entry '" + name + "': " + (e.getMessage() != null ? e.getMessage()
+                            : e.getClass().getSimpleName() + " reading its data (the archive's directory may point"
+                            + " to the wrong place, or the data is cut short)"), e);
                 }
             }
         } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
@@ -67,8 +69,7 @@ public final class Npz {
 
     private static NdArray readEntry(ZipFile zip, ZipEntry entry) throws IOException {
         try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(entry), new CRC32())) {
-            NdArray array = Npy.read(in);
-            in.transferTo(OutputStream.nullOutputStream()); // the whole entry goes into the CRC
+            NdArray array = Npy.readEntire(in); // reads the whole entry, so all of it goes into the CRC
             long expected = entry.getCrc();
             if (expected != -1 && in.getChecksum().getValue() != expected) {
                 throw new IOException("CRC mismatch: the entry is corrupt");

@@ -4,7 +4,9 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
+import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
+import io.dcls4j.internal.UseGuard;
 import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
@@ -16,8 +18,9 @@ import java.lang.foreign.ValueLayout;
  * bias. Creating it builds and caches the primitives; every call after that only executes them.
  *
  * <p>Shapes (C order, float32): x (N, Cin, in...), kernel (Cout, Cin/g, k...), bias (Cout),
- * y (N, Cout, out...). A plan holds scratch memory: use it from one thread at a time. Close it to
- * free the native memory.
+ * y (N, Cout, out...). A plan holds scratch memory: it may be used by one thread at a time, and a
+ * call while another thread is inside gets an {@link IllegalStateException} (different plans run in
+ * parallel). Close it to free the native memory.
  */
 public final class Convolution implements AutoCloseable {
     private final ConvConfig config;
@@ -27,9 +30,11 @@ public final class Convolution implements AutoCloseable {
     private final long[] biasShape;
     private final int[] kernelSize;  // config.kernelSize() copies: kept for the allocation-free checks
     private MemorySegment plan;
+    private final UseGuard guard = new UseGuard();
 
     public Convolution(ConvConfig config) {
         Native.ensureLoaded();
+        MemoryBudget.require("a convolution plan for " + config, MemoryBudget.convolutionBytes(config));
         this.config = config;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment desc = Descriptors.conv(arena, config);
@@ -63,6 +68,15 @@ public final class Convolution implements AutoCloseable {
 
     /** y = conv(x, kernel) + bias; bias may be null. */
     public void forward(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
+        boolean entered = guard.enter(this);
+        try {
+            forwardInUse(x, kernel, bias, y);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void forwardInUse(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
         MemorySegment p = plan();
         Shapes.require("x", x, inputShape);
         Shapes.require("kernel", kernel, kernelShape);
@@ -74,6 +88,15 @@ public final class Convolution implements AutoCloseable {
 
     /** gradX = gradient of sum(y * gradY) with respect to x; overwritten. */
     public void backwardData(Tensor gradY, Tensor kernel, Tensor gradX) {
+        boolean entered = guard.enter(this);
+        try {
+            backwardDataInUse(gradY, kernel, gradX);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void backwardDataInUse(Tensor gradY, Tensor kernel, Tensor gradX) {
         MemorySegment p = plan();
         Shapes.require("gradY", gradY, outputShape);
         Shapes.require("kernel", kernel, kernelShape);
@@ -86,6 +109,15 @@ public final class Convolution implements AutoCloseable {
      * added to them when {@code accumulate}, written otherwise.
      */
     public void backwardWeights(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate) {
+        boolean entered = guard.enter(this);
+        try {
+            backwardWeightsInUse(x, gradY, gradKernel, gradBias, accumulate);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void backwardWeightsInUse(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate) {
         MemorySegment p = plan();
         Shapes.require("x", x, inputShape);
         Shapes.require("gradY", gradY, outputShape);
@@ -103,6 +135,15 @@ public final class Convolution implements AutoCloseable {
      * restores the default. Checked against the kernel size; allocates nothing.
      */
     public void setKernelWindow(KernelWindow window) {
+        boolean entered = guard.enter(this);
+        try {
+            setKernelWindowInUse(window);
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void setKernelWindowInUse(KernelWindow window) {
         MemorySegment p = plan();
         int[] k = kernelSize;
         KernelWindow.requireAxes(window, k.length);
@@ -143,11 +184,21 @@ public final class Convolution implements AutoCloseable {
     /** Frees the native plan; later calls throw {@link IllegalStateException}. Idempotent. */
     @Override
     public void close() {
-        MemorySegment p = plan;
-        if (p != null) {
-            plan = null;
-            Native.check(dcls_h.dcls_conv_plan_destroy(p));
+        boolean entered = guard.enter(this);
+        try {
+            MemorySegment p = plan;
+            if (p != null) {
+                plan = null;
+                Native.check(dcls_h.dcls_conv_plan_destroy(p));
+            }
+        } finally {
+            guard.exit(entered);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "Convolution" + config;
     }
 
 }

@@ -4,6 +4,7 @@ import io.dcls4j.DclsConv;
 import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
+import io.dcls4j.internal.UseGuard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,7 +27,8 @@ import java.util.Objects;
  * built, in an arena the optimizer owns; {@link #step()} allocates nothing on the Java heap.
  * {@link #close()} frees the state; the parameters belong to their layers and stay. The layers
  * must outlive the optimizer: a step on a closed layer's parameters throws
- * {@link IllegalStateException}. Not thread-safe.
+ * {@link IllegalStateException}. One thread at a time: a {@link #step()} or {@link #zeroGrad()} while
+ * another thread is inside one gets an {@link IllegalStateException} naming the optimizer.
  *
  * <p><b>Parameters on a GPU.</b> The update runs on the host, so for parameters on a CUDA device
  * (a {@code DclsConv} built with {@code device(...)}) each step stages them: the values and gradients
@@ -73,6 +75,8 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
     private double lr;
     private long steps;
     private boolean closed;
+    /** Refuses a second thread inside step or zeroGrad (the state and staging buffers are not for sharing). */
+    private final UseGuard guard = new UseGuard();
 
     Optimizer(Builder<?, ?> b, List<String> stateNames) {
         if (!(b.lr >= 0) || Double.isInfinite(b.lr)) {
@@ -159,6 +163,15 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
      * positions are clamped. Gradients are left as they are (call {@link #zeroGrad()}).
      */
     public final void step() {
+        boolean entered = guard.enter(this);
+        try {
+            stepInUse();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void stepInUse() {
         ensureOpen();
         stageIn();
         if (schedule != null) {
@@ -207,6 +220,15 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
 
     /** Sets the gradient of every parameter to zero. */
     public final void zeroGrad() {
+        boolean entered = guard.enter(this);
+        try {
+            zeroGradInUse();
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    private void zeroGradInUse() {
         ensureOpen();
         for (int i = 0; i < grads.length; i++) {
             if (deviceGrads[i] != null) {

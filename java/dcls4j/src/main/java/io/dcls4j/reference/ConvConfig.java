@@ -65,6 +65,10 @@ public record ConvConfig(int batch, int inChannels, int outChannels, int groups,
             if (padding[d] < 0) {
                 throw new IllegalArgumentException("padding[" + d + "] must not be negative, got " + padding[d]);
             }
+            if ((long) inputSize[d] + 2L * padding[d] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("axis " + d + ": the padded input size " + inputSize[d] + " + 2*"
+                        + padding[d] + " exceeds the limit " + Integer.MAX_VALUE);
+            }
             if ((long) inputSize[d] + 2L * padding[d] < kernelSize[d]) {
                 throw new IllegalArgumentException("axis " + d + ": kernel size " + kernelSize[d]
                         + " is larger than the padded input " + inputSize[d] + " + 2*" + padding[d]);
@@ -89,7 +93,10 @@ public record ConvConfig(int batch, int inChannels, int outChannels, int groups,
         if ((long) batch * inChannels * spatialPadded > Integer.MAX_VALUE
                 || (long) outChannels * (inChannels / groups) * spatialKernel > Integer.MAX_VALUE
                 || (long) batch * inChannels * spatialIn > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("convolution too large for Java arrays");
+            throw new IllegalArgumentException("convolution too large for Java arrays: input " + batch + " x "
+                    + inChannels + " x " + spatialIn + " (padded " + spatialPadded + "), kernel " + outChannels + " x "
+                    + (inChannels / groups) + " x " + spatialKernel + " elements; the limit is "
+                    + Integer.MAX_VALUE + " each");
         }
     }
 
@@ -108,7 +115,7 @@ public record ConvConfig(int batch, int inChannels, int outChannels, int groups,
     public int[] outputSize() {
         int[] out = new int[inputSize.length];
         for (int d = 0; d < out.length; d++) {
-            out[d] = (inputSize[d] + 2 * padding[d] - kernelSize[d]) / stride[d] + 1;
+            out[d] = (int) ((inputSize[d] + 2L * padding[d] - kernelSize[d]) / stride[d] + 1); // checked: fits
         }
         return out;
     }
