@@ -103,4 +103,14 @@ class ExtremeConfigTest {
             }
         }
     }
+
+    /** Found by the fuzz harness: an element index outside the tensor gave a bare IndexOutOfBoundsException. */
+    @Test
+    void elementIndexOutsideTheTensorIsAnIllegalArgument() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Tensor.allocate(arena, 2, 3);
+            fails(IllegalArgumentException.class, "index 6 is outside tensor [2, 3] of 6 elements", () -> t.get(6));
+            fails(IllegalArgumentException.class, "index -1 is outside", () -> t.set(-1, 1f));
+        }
+    }
 }

@@ -325,7 +325,10 @@ public final class Tensor {
         return this;
     }
 
-    /** The element at flat C-order index {@code i}. Host tensors only ({@link IllegalStateException} on a GPU). */
+    /**
+     * The element at flat C-order index {@code i} ({@link IllegalArgumentException} outside the tensor). Host
+     * tensors only ({@link IllegalStateException} on a GPU).
+     */
     public float get(long i) {
         if (device.isCuda()) {
             requireHost("get(i)");
@@ -334,6 +337,8 @@ public final class Tensor {
             return segment.getAtIndex(FLOAT, i);
         } catch (IllegalStateException e) {
             throw freed(e);
+        } catch (IndexOutOfBoundsException e) {
+            throw outside(i, e);
         }
     }
 
@@ -346,6 +351,8 @@ public final class Tensor {
             segment.setAtIndex(FLOAT, i, value);
         } catch (IllegalStateException e) {
             throw freed(e);
+        } catch (IndexOutOfBoundsException e) {
+            throw outside(i, e);
         }
     }
 
@@ -370,6 +377,11 @@ public final class Tensor {
     /** Records why the owner freed this tensor's memory, for the message of a later access. */
     void freedBecause(String why) {
         freedBecause = why;
+    }
+
+    private IllegalArgumentException outside(long i, IndexOutOfBoundsException e) {
+        return new IllegalArgumentException("index " + i + " is outside tensor " + Arrays.toString(shape) + " of "
+                + elementCount + " elements", e);
     }
 
     /** The access failure {@code e}, with the reason when the memory was freed (else {@code e} itself). */

@@ -100,7 +100,7 @@ public final class Safetensors {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             return read(channel);
         } catch (IOException e) {
-            throw new IOException(path + ": " + e.getMessage(), e);
+            throw new IOException(path + ": " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         } catch (RuntimeException e) {
             throw new IOException(path + ": corrupt safetensors file: " + e, e);
         }

@@ -48,7 +48,7 @@ public final class Npy {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
             return readEntire(in);
         } catch (IOException e) {
-            throw new IOException(path + ": " + e.getMessage(), e);
+            throw new IOException(path + ": " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
     }
 

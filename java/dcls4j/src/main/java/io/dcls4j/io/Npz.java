@@ -40,7 +40,8 @@ public final class Npz {
         try {
             zip = new ZipFile(path.toFile());
         } catch (IOException e) {
-            throw new IOException(path + ": not a readable .npz (zip) archive: " + e.getMessage(), e);
+            throw new IOException(path + ": not a readable .npz (zip) archive: " + (e.getMessage() != null
+                    ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
         Map<String, NdArray> arrays = new LinkedHashMap<>();
         try (zip) {
