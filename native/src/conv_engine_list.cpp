@@ -13,6 +13,7 @@
 // Entries declare the passes they may take, so that an entry is only created (and, for the dense
 // backward-weights one, oneDNN asked which implementation it would run) when a pass is still
 // open. An engine created for one pass serves the later passes it takes.
+#include <algorithm>
 #include "conv_engine_list.h"
 
 #include <cstring>
@@ -39,14 +40,20 @@ struct Entry {
 };
 
 // Whether the dense backward-weights engine should replace oneDNN's: where oneDNN has only gemm
-// or reference code (1D shapes, wide kernels), unless the option says otherwise.
+// or reference code (1D shapes, wide kernels), unless the option says otherwise. oneDNN 3.13's
+// jit_1x1 backward weights corrupts the heap on strided 1x1 kernels over long rows (found by the
+// fuzz harness, 2 -> 3 channels over 6002 cells at stride 2; test_extremes): ours takes those
+// whatever the option says.
 std::unique_ptr<ConvEngine> create_dense_backward_weights(const dcls_conv_desc &d) {
     const EngineChoice choice = engine_choice(EngineOption::DenseBackwardWeights);
-    if (choice == EngineChoice::Never || !DenseBackwardWeights::applies(d)) return nullptr;
-    if (choice == EngineChoice::Auto) {
-        const std::string impl = OnednnConv::backward_weights_impl(d);
-        if (impl.compare(0, 3, "ref") != 0 && impl.find("gemm") == std::string::npos) return nullptr;
-    }
+    if (!DenseBackwardWeights::applies(d)) return nullptr;
+    const std::string impl = OnednnConv::backward_weights_impl(d);
+    const bool strided = std::any_of(d.stride, d.stride + d.ndim, [](int64_t s) { return s > 1; });
+    const bool broken = strided && impl.find("jit_1x1") != std::string::npos;
+    if (choice == EngineChoice::Never && !broken) return nullptr;
+    if (choice == EngineChoice::Auto && !broken && impl.compare(0, 3, "ref") != 0 &&
+        impl.find("gemm") == std::string::npos)
+        return nullptr;
     return DenseBackwardWeights::create(d);
 }
 

@@ -85,6 +85,22 @@ int main() {
         runs_and_matches(mixed);
     }
 
+    // padding far beyond a tiny input (the fuzz harness found replicate padding of 3000 on an input of
+    // 2 corrupting the heap in backward)
+    for (int64_t pad : {int64_t(10), int64_t(100), int64_t(1000), int64_t(3000), int64_t(10000)})
+        for (int mode : {DCLS_PADDING_ZEROS, DCLS_PADDING_REPLICATE})
+            for (int64_t k : {int64_t(1), int64_t(3)}) {
+                runs_and_matches(dcls_test::make_desc(1, mode, 1, 2, 3, 1, 2, k, 2, pad));
+                runs_and_matches(dcls_test::make_desc(1, mode, 2, 2, 2, 2, 3, k, 1, pad));  // depthwise
+            }
+    runs_and_matches(dcls_test::make_desc(2, DCLS_PADDING_REPLICATE, 1, 2, 2, 1, 2, 3, 3, 200));
+    // what the primitive saw there: oneDNN's jit_1x1 backward weights crashed on long strided 1D rows
+    for (int64_t width : {int64_t(2002), int64_t(6002), int64_t(20001)})
+        for (int64_t s : {int64_t(1), int64_t(2), int64_t(3)}) {
+            runs_and_matches(dcls_test::make_desc(1, DCLS_PADDING_ZEROS, 1, 2, 3, 1, width, 1, s, 0));
+            runs_and_matches(dcls_test::make_desc(1, DCLS_PADDING_ZEROS, 1, 4, 6, 2, width, 1, s, 0));  // grouped
+        }
+
     // past the 32-bit range, or overflowing a byte count: refused before any allocation
     dcls_conv_desc d = dcls_test::make_desc(1, DCLS_PADDING_ZEROS, 1, 2, 2, 1, 11, 3, 1, 1);
     dcls_conv_desc bad = d;
