@@ -30,8 +30,11 @@ asan_lib=java/dcls4j/target/cmake-asan/lib
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 stamp "sanitizers: native tests"
-ctest --test-dir java/dcls4j/target/cmake-asan --output-on-failure -R 'test_construct|test_api|test_extremes|test_conv' \
-  --timeout 900
+tests=java/dcls4j/target/cmake-asan/tests/native
+"$tests/test_api"
+"$tests/test_construct"
+"$tests/test_extremes"
+"$tests/test_conv" 20240601 60 10   # 60 random shapes and 10 for the own kernels (300 and 40 unsanitized)
 stamp "sanitizers: fuzz against the sanitized library"
 preload="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
 scripts/fuzz.sh --from 0 --count 300 --timeout 120 --report "$reports/fuzz-sanitized.txt" \

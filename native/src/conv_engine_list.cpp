@@ -16,6 +16,7 @@
 #include <algorithm>
 #include "conv_engine_list.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 

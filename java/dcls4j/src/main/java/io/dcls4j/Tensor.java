@@ -333,12 +333,13 @@ public final class Tensor {
         if (device.isCuda()) {
             requireHost("get(i)");
         }
+        if (i < 0 || i >= elementCount) { // checked here: the segment's own check wraps around at Long.MIN_VALUE
+            throw outside(i);
+        }
         try {
             return segment.getAtIndex(FLOAT, i);
         } catch (IllegalStateException e) {
             throw freed(e);
-        } catch (IndexOutOfBoundsException e) {
-            throw outside(i, e);
         }
     }
 
@@ -347,12 +348,13 @@ public final class Tensor {
         if (device.isCuda()) {
             requireHost("set(i, value)");
         }
+        if (i < 0 || i >= elementCount) { // checked here: the segment's own check wraps around at Long.MIN_VALUE
+            throw outside(i);
+        }
         try {
             segment.setAtIndex(FLOAT, i, value);
         } catch (IllegalStateException e) {
             throw freed(e);
-        } catch (IndexOutOfBoundsException e) {
-            throw outside(i, e);
         }
     }
 
@@ -379,9 +381,9 @@ public final class Tensor {
         freedBecause = why;
     }
 
-    private IllegalArgumentException outside(long i, IndexOutOfBoundsException e) {
+    private IllegalArgumentException outside(long i) {
         return new IllegalArgumentException("index " + i + " is outside tensor " + Arrays.toString(shape) + " of "
-                + elementCount + " elements", e);
+                + elementCount + " elements");
     }
 
     /** The access failure {@code e}, with the reason when the memory was freed (else {@code e} itself). */
