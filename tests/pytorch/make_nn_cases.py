@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes the PyTorch comparison cases of io.dcls4j.nn (tests/data/nn): small ConvNeXt-DCLS models.
+"""Makes the PyTorch comparison cases of io.dcls4j.nn (tests/data/nn): small ConvNeXt-DCLS and ResNet-DCLS models.
 
 The model is the OFFICIAL one, models/convnext_dcls.py of github:K-H-Ismail/ConvNeXt-dcls, imported from
 its checkout, with the DCLS reference (DCLS/construct/modules.py of
@@ -155,6 +155,126 @@ def make_case(official, dcls2d, out, case):
     print(name, "loss", loss.item(), "parameters", sum(1 for _ in model.named_parameters()))
 
 
+# ResNet-DCLS: torchvision's ResNet layout and names, every 3x3 convolution of the blocks a Dcls2d (no bias,
+# padding dks // 2, the block's stride). Written here (torchvision is not needed); Java: io.dcls4j.nn.ResNetDcls.
+# name, version, bottleneck, stem, width, depths, kernel size, kernel count, input size, batch, format
+RESNET_CASES = [
+    ("resnet18_v0", "v0", False, "small", 4, [1, 1], 5, 3, 8, 4, "npz"),
+    ("resnet18_v1", "v1", False, "small", 4, [2, 1], 5, 3, 8, 3, "safetensors"),
+    ("resnet18_max", "max", False, "imagenet", 4, [1, 1], 3, 2, 16, 3, "npz"),
+    ("resnet50_gauss", "gauss", True, "imagenet", 4, [1, 1], 5, 3, 16, 3, "safetensors"),
+]
+
+
+def make_resnet(dcls2d, version, bottleneck, stem, width, depths, ks, kc, in_chans, classes):
+    nn = torch.nn
+
+    def dcls(i, o, stride):
+        return dcls2d(i, o, kernel_count=kc, dilated_kernel_size=ks, padding=ks // 2, stride=stride, bias=False,
+                      version=version, use_implicit_gemm=False)
+
+    def conv1x1(i, o, stride):
+        return nn.Conv2d(i, o, 1, stride=stride, bias=False)
+
+    class Block(nn.Module):
+        def __init__(self, i, planes, stride):
+            super().__init__()
+            out = planes * (4 if bottleneck else 1)
+            if bottleneck:
+                self.conv1, self.bn1 = conv1x1(i, planes, 1), nn.BatchNorm2d(planes)
+                self.conv2, self.bn2 = dcls(planes, planes, stride), nn.BatchNorm2d(planes)
+                self.conv3, self.bn3 = conv1x1(planes, out, 1), nn.BatchNorm2d(out)
+            else:
+                self.conv1, self.bn1 = dcls(i, planes, stride), nn.BatchNorm2d(planes)
+                self.conv2, self.bn2 = dcls(planes, planes, 1), nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU()
+            self.downsample = None
+            if stride != 1 or i != out:
+                self.downsample = nn.Sequential(conv1x1(i, out, stride), nn.BatchNorm2d(out))
+
+        def forward(self, x):
+            y = self.relu(self.bn1(self.conv1(x)))
+            y = self.bn2(self.conv2(y))
+            if bottleneck:
+                y = self.bn3(self.conv3(self.relu(y)))
+            return self.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            k, st = (7, 2) if stem == "imagenet" else (3, 1)
+            self.conv1 = nn.Conv2d(in_chans, width, k, stride=st, padding=k // 2, bias=False)
+            self.bn1 = nn.BatchNorm2d(width)
+            self.relu = nn.ReLU()
+            self.maxpool = nn.MaxPool2d(3, 2, 1) if stem == "imagenet" else nn.Identity()
+            i = width
+            for n, depth in enumerate(depths):
+                blocks = []
+                for j in range(depth):
+                    blocks.append(Block(i, width << n, 2 if j == 0 and n > 0 else 1))
+                    i = (width << n) * (4 if bottleneck else 1)
+                setattr(self, f"layer{n + 1}", nn.Sequential(*blocks))
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(i, classes)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            for n in range(len(depths)):
+                x = getattr(self, f"layer{n + 1}")(x)
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet()
+
+
+def make_resnet_case(dcls2d, out, case):
+    (name, version, bottleneck, stem, width, depths, ks, kc, size, batch, fmt) = case
+    in_chans, classes = 3, 5
+    torch.manual_seed(0)
+    model = make_resnet(dcls2d, version, bottleneck, stem, width, depths, ks, kc, in_chans, classes).double()
+    generator = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    fill_at_random(model, generator, ks)
+    with torch.no_grad():
+        for bname, b in model.named_buffers():
+            if bname.endswith("running_mean"):
+                b.copy_(torch.empty_like(b).normal_(0, 0.1, generator=generator).float().double())
+            elif bname.endswith("running_var"):
+                b.copy_(torch.empty_like(b).uniform_(0.5, 1.5, generator=generator).float().double())
+            else:
+                b.fill_(3)
+    state = {k: v.detach().clone().numpy() for k, v in model.state_dict().items()}
+    x = torch.empty(batch, in_chans, size, size, dtype=torch.float64).uniform_(-1, 1, generator=generator)
+    x = x.float().double()
+    labels = torch.randint(0, classes, (batch,), generator=generator)
+    model.train()
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    model.eval()
+    with torch.no_grad():
+        logits_eval = model(x)
+
+    if fmt == "npz":
+        np.savez(f"{out}/{name}.state.npz", **state)
+    else:
+        write_safetensors(f"{out}/{name}.state.safetensors", state)
+    arrays = {"x": x.numpy().astype(np.float32), "labels": labels.numpy().astype(np.int64),
+              "logits": logits.detach().numpy(), "loss": np.array([loss.item()]),
+              "logits_eval": logits_eval.numpy()}
+    for pname, p in model.named_parameters():
+        arrays["grad." + pname] = p.grad.numpy()
+    for bname, b in model.named_buffers():
+        if not bname.endswith("num_batches_tracked"):
+            arrays["after." + bname] = b.numpy()
+    np.savez_compressed(f"{out}/{name}.npz", **arrays)
+    config = {"interpolation": VERSIONS[version], "version": version, "layout": "RESNET50" if bottleneck else "RESNET18",
+              "stem": stem.upper(), "width": width, "depths": depths, "dcls_kernel_size": ks, "dcls_kernel_count": kc,
+              "in_chans": in_chans, "num_classes": classes, "input_size": size, "batch": batch,
+              "label_smoothing": 0.0, "state": f"{name}.state.{fmt}", "torch": torch.__version__}
+    with open(f"{out}/{name}.json", "w") as f:
+        json.dump(config, f, indent=1)
+    print(name, "loss", loss.item(), "parameters", sum(1 for _ in model.named_parameters()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dcls-ref", required=True)
@@ -167,6 +287,8 @@ def main():
     official = load_official(args.convnext_ref)
     for case in CASES:
         make_case(official, Dcls2d, args.out, case)
+    for case in RESNET_CASES:
+        make_resnet_case(Dcls2d, args.out, case)
 
 
 if __name__ == "__main__":

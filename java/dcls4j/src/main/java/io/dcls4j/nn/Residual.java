@@ -4,20 +4,38 @@ import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * A residual block: y = x + body(x), body's output of x's shape. Its parameters are the body's, unprefixed
- * (a ConvNeXt block's dwconv.*, norm.*, ...). Owns the body. oneDNN binary add for both passes.
+ * A residual block: y = shortcut(x) + body(x), the shortcut the identity unless given (ResNet's downsample).
+ * Its parameters are the body's, unprefixed (a ConvNeXt block's dwconv.*, norm.*, ...), then the shortcut's
+ * under its name. Owns both. oneDNN binary add for both passes.
  */
 public final class Residual extends Layer<Residual.AddState> {
     private final Module body;
+    private final String shortcutName;
+    private final Module shortcut;
+    private long[] outputShape;
 
+    /** y = x + body(x). */
     public Residual(Module body) {
+        this(body, null, null);
+    }
+
+    /** y = shortcut(x) + body(x), or x + body(x) when shortcut is null; the shortcut's names are prefixed. */
+    public Residual(Module body, String shortcutName, Module shortcut) {
         if (body == null) {
             throw new IllegalArgumentException("Residual: body is null");
         }
+        if (shortcut != null && (shortcutName == null || shortcutName.isEmpty())) {
+            throw new IllegalArgumentException("Residual: a shortcut needs a name");
+        }
         this.body = body;
+        this.shortcutName = shortcutName;
+        this.shortcut = shortcut;
     }
 
     public Module body() {
@@ -26,18 +44,25 @@ public final class Residual extends Layer<Residual.AddState> {
 
     @Override
     AddState newState(long[] shape) {
-        return new AddState(shape);
+        return new AddState(shape, outputShape);
     }
 
     @Override
     public Tensor forward(Tensor x) {
-        AddState s = forwardState(x);
-        Tensor f = body.forward(x);
-        if (!f.sameShape(x)) {
-            throw new IllegalArgumentException("Residual: the body maps " + Arrays.toString(x.shape()) + " to "
-                    + Arrays.toString(f.shape()) + "; a residual needs the input's shape");
+        ensureOpen();
+        if (x == null) {
+            throw new IllegalArgumentException("Residual: input is null");
         }
-        Broadcast.execute(s.add, x, f, s.y);
+        Tensor f = body.forward(x);
+        Tensor id = shortcut == null ? x : shortcut.forward(x);
+        if (!f.sameShape(id)) {
+            throw new IllegalArgumentException("Residual: the body maps " + Arrays.toString(x.shape()) + " to "
+                    + Arrays.toString(f.shape()) + ", the shortcut to " + Arrays.toString(id.shape())
+                    + "; they must agree");
+        }
+        outputShape = f.shape(); // read by newState: the output shape of this input shape
+        AddState s = forwardState(x);
+        Broadcast.execute(s.add, id, f, s.y);
         return s.y;
     }
 
@@ -45,32 +70,47 @@ public final class Residual extends Layer<Residual.AddState> {
     public Tensor backward(Tensor gradY) {
         AddState s = backwardState(gradY);
         Tensor g = body.backward(gradY);
-        Broadcast.execute(s.add, gradY, g, s.gradX);
+        Tensor gs = shortcut == null ? gradY : shortcut.backward(gradY);
+        Broadcast.execute(s.addInput, gs, g, s.gradX);
         return s.gradX;
     }
 
     @Override
     public Map<String, Parameter> namedParameters() {
         ensureOpen();
-        return body.namedParameters();
+        if (shortcut == null) {
+            return body.namedParameters();
+        }
+        return Collections.unmodifiableMap(Sequential.collect(List.of("", shortcutName), List.of(body, shortcut)));
     }
 
     @Override
     public Map<String, Tensor> namedBuffers() {
         ensureOpen();
-        return body.namedBuffers();
+        if (shortcut == null) {
+            return body.namedBuffers();
+        }
+        Map<String, Tensor> out = new LinkedHashMap<>(body.namedBuffers());
+        shortcut.namedBuffers().forEach((k, v) -> out.put(shortcutName + "." + k, v));
+        return Collections.unmodifiableMap(out);
     }
 
     @Override
     public void zeroGrad() {
         ensureOpen();
         body.zeroGrad();
+        if (shortcut != null) {
+            shortcut.zeroGrad();
+        }
     }
 
     @Override
     public Module train() {
         super.train();
         body.train();
+        if (shortcut != null) {
+            shortcut.train();
+        }
         return this;
     }
 
@@ -78,12 +118,18 @@ public final class Residual extends Layer<Residual.AddState> {
     public Module eval() {
         super.eval();
         body.eval();
+        if (shortcut != null) {
+            shortcut.eval();
+        }
         return this;
     }
 
     @Override
     public void close() {
         body.close();
+        if (shortcut != null) {
+            shortcut.close();
+        }
         super.close();
     }
 
@@ -94,10 +140,12 @@ public final class Residual extends Layer<Residual.AddState> {
 
     final class AddState extends Layer.State {
         final NativePlan add;
+        final NativePlan addInput;
 
-        AddState(long[] shape) {
-            super(shape, shape);
-            add = own(Broadcast.add(shape));
+        AddState(long[] shape, long[] outShape) {
+            super(shape, outShape);
+            add = own(Broadcast.add(outShape));
+            addInput = own(Broadcast.add(shape));
         }
     }
 }
