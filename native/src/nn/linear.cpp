@@ -1,7 +1,9 @@
 // Linear on the channel axis of (B, in, S) with oneDNN matmul. For S = 1 (the (B, in) case) every
-// pass is one 2D matmul, the transposes being strided views of the plain buffers. For S > 1 the
-// forward and backward-data passes are batched matmuls with the weight broadcast over the batch;
-// backward-weights sums B matmuls gy[b] (out, S) . x[b]^T (S, in) with the matmul's sum post-op.
+// pass is one 2D matmul, the transposes being strided views of the plain buffers. For S > 1 each
+// pass runs B 2D matmuls, one per sample: W (out, in) . x[b] (in, S) forward, W^T . gy[b] backward
+// data, and gy[b] (out, S) . x[b]^T (S, in) summed by the matmul's sum post-op for the weights. (A
+// batched matmul broadcasting W over the batch runs oneDNN 3.13's reference code, 100x slower, and
+// so does a matmul whose bias is per row: for S > 1 the bias is added by a binary primitive instead.)
 #include <cstring>
 
 #include "nn_ops.h"
@@ -42,24 +44,35 @@ LinearPlan::LinearPlan(int64_t batch, int64_t in, int64_t out, int64_t inner)
         s_src = plain({batch, out});
         s_dst = plain({1, out});
     } else {
-        f_src = plain({1, out, in});
-        f_wei = plain({batch, in, inner});
-        f_bias = plain({1, out, 1});
-        f_dst = plain({batch, out, inner});
-        d_src = strided({1, in, out}, {in * out, 1, in});  // W^T
-        d_wei = plain({batch, out, inner});
-        d_dst = plain({batch, in, inner});
+        f_src = plain({out, in});
+        f_wei = plain({in, inner});   // x[b]
+        f_bias = plain({out, 1});
+        f_dst = plain({out, inner});  // y[b]
+        d_src = strided({in, out}, {1, in});  // W^T
+        d_wei = plain({out, inner});          // gy[b]
+        d_dst = plain({in, inner});           // gx[b]
         w_src = plain({out, inner});                  // gy[b]
         w_wei = strided({inner, in}, {1, inner});     // x[b]^T
         w_dst = plain({out, in});
         s_src = plain({batch, out, inner});
-        s_dst = plain({1, out, 1});
+        s_dst = plain({batch, out, 1});  // then summed over the batch here
     }
     fwd_ = make_matmul(f_src, f_wei, nullptr, f_dst, false);
-    fwd_bias_ = make_matmul(f_src, f_wei, &f_bias, f_dst, false);
+    if (inner == 1) {
+        fwd_bias_ = make_matmul(f_src, f_wei, &f_bias, f_dst, false);
+    } else {
+        const memory::desc all = plain({batch, out, inner});
+        const memory::desc per_channel = plain({1, out, 1});
+        add_bias_ = dnnl::binary(dnnl::binary::primitive_desc(cpu_engine(), dnnl::algorithm::binary_add, all,
+                                                               per_channel, all));
+        ab_y_ = user_memory(all);
+        ab_bias_ = user_memory(per_channel);
+    }
     bwd_data_ = make_matmul(d_src, d_wei, nullptr, d_dst, false);
     bwd_weights_ = make_matmul(w_src, w_wei, nullptr, w_dst, true);
-    bias_sum_ = dnnl::reduction(dnnl::reduction::primitive_desc(cpu_engine(), dnnl::algorithm::reduction_sum, s_src,
+    bias_copy_ = inner == 1 && batch == 1;  // oneDNN has no reduction that reduces nothing
+    if (!bias_copy_)
+        bias_sum_ = dnnl::reduction(dnnl::reduction::primitive_desc(cpu_engine(), dnnl::algorithm::reduction_sum, s_src,
                                                                  s_dst, 0.f, 0.f));
     fwd_src_ = user_memory(f_src);
     fwd_wei_ = user_memory(f_wei);
@@ -73,31 +86,43 @@ LinearPlan::LinearPlan(int64_t batch, int64_t in, int64_t out, int64_t inner)
     bw_dst_ = user_memory(w_dst);
     bs_src_ = user_memory(s_src);
     bs_dst_ = user_memory(s_dst);
-    bias_scratch_.allocate(static_cast<size_t>(out));
+    bias_scratch_.allocate(static_cast<size_t>(inner == 1 ? out : batch * out));
 }
 
 void LinearPlan::forward(const float *x, const float *weight, const float *bias, float *y) {
-    // 2D: x . W^T; batched: W . x[b]
-    const float *src = inner_ == 1 ? x : weight;
-    const float *wei = inner_ == 1 ? weight : x;
-    Args args{{DNNL_ARG_SRC, bind(fwd_src_, src)}, {DNNL_ARG_WEIGHTS, bind(fwd_wei_, wei)},
-              {DNNL_ARG_DST, bind(fwd_dst_, y)}};
-    if (bias != nullptr) {
-        args.insert({DNNL_ARG_BIAS, bind(fwd_bias_mem_, bias)});
-        fwd_bias_.execute(stream_, args);
-    } else {
-        fwd_.execute(stream_, args);
+    // 2D: x . W^T; per sample: W . x[b]
+    const int64_t steps = inner_ == 1 ? 1 : batch_;
+    for (int64_t b = 0; b < steps; ++b) {
+        const float *xb = x + b * in_ * inner_;
+        const float *src = inner_ == 1 ? xb : weight;
+        const float *wei = inner_ == 1 ? weight : xb;
+        Args args{{DNNL_ARG_SRC, bind(fwd_src_, src)}, {DNNL_ARG_WEIGHTS, bind(fwd_wei_, wei)},
+                  {DNNL_ARG_DST, bind(fwd_dst_, y + b * out_ * inner_)}};
+        if (bias != nullptr && inner_ == 1) {
+            args.insert({DNNL_ARG_BIAS, bind(fwd_bias_mem_, bias)});
+            fwd_bias_.execute(stream_, args);
+        } else {
+            fwd_.execute(stream_, args);
+        }
+    }
+    if (bias != nullptr && inner_ > 1) {
+        add_bias_.execute(stream_, {{DNNL_ARG_SRC_0, bind(ab_y_, y)}, {DNNL_ARG_SRC_1, bind(ab_bias_, bias)},
+                                    {DNNL_ARG_DST, ab_y_}});
     }
     stream_.wait();
 }
 
 void LinearPlan::backward_data(const float *grad_y, const float *weight, float *grad_x) {
-    // 2D: gy . W; batched: W^T . gy[b]
-    const float *src = inner_ == 1 ? grad_y : weight;
-    const float *wei = inner_ == 1 ? weight : grad_y;
-    bwd_data_.execute(stream_, {{DNNL_ARG_SRC, bind(bd_src_, src)},
-                                {DNNL_ARG_WEIGHTS, bind(bd_wei_, wei)},
-                                {DNNL_ARG_DST, bind(bd_dst_, grad_x)}});
+    // 2D: gy . W; per sample: W^T . gy[b]
+    const int64_t steps = inner_ == 1 ? 1 : batch_;
+    for (int64_t b = 0; b < steps; ++b) {
+        const float *gyb = grad_y + b * out_ * inner_;
+        const float *src = inner_ == 1 ? gyb : weight;
+        const float *wei = inner_ == 1 ? weight : gyb;
+        bwd_data_.execute(stream_, {{DNNL_ARG_SRC, bind(bd_src_, src)},
+                                    {DNNL_ARG_WEIGHTS, bind(bd_wei_, wei)},
+                                    {DNNL_ARG_DST, bind(bd_dst_, grad_x + b * in_ * inner_)}});
+    }
     stream_.wait();
 }
 
@@ -110,12 +135,19 @@ void LinearPlan::backward_weights(const float *x, const float *grad_y, float *gr
                                        {DNNL_ARG_WEIGHTS, bind(bw_wei_, x + b * in_ * inner_)},
                                        {DNNL_ARG_DST, bind(bw_dst_, grad_weight)}});
     }
-    if (grad_bias != nullptr) {
+    if (grad_bias != nullptr && bias_copy_) {
+        std::memcpy(bias_scratch_.get(), grad_y, sizeof(float) * static_cast<size_t>(out_));
+    } else if (grad_bias != nullptr) {
         bias_sum_.execute(stream_, {{DNNL_ARG_SRC, bind(bs_src_, grad_y)},
                                     {DNNL_ARG_DST, bind(bs_dst_, bias_scratch_.get())}});
     }
     stream_.wait();
-    if (grad_bias != nullptr) fold(bias_scratch_.get(), grad_bias, out_, accumulate);
+    if (grad_bias != nullptr) {
+        float *per_sample = bias_scratch_.get();
+        for (int64_t b = 1; b < (inner_ == 1 ? 1 : batch_); ++b)
+            for (int64_t o = 0; o < out_; ++o) per_sample[o] += per_sample[b * out_ + o];
+        fold(per_sample, grad_bias, out_, accumulate);
+    }
 }
 
 }  // namespace dcls::nn

@@ -26,6 +26,9 @@ private:
     memory bw_src_, bw_wei_, bw_dst_;
     dnnl::reduction bias_sum_;
     memory bs_src_, bs_dst_;
+    bool bias_copy_ = false;  // batch 1, S = 1: the bias gradient is grad_y itself
+    dnnl::binary add_bias_;  // S > 1: y += bias (1, out, 1)
+    memory ab_y_, ab_bias_;
     Scratch bias_scratch_;
 };
 
@@ -115,6 +118,8 @@ public:
 
 private:
     int64_t dst_count_;
+    int64_t batch_ = 1, channels_ = 0;  // per-channel sums: the batch summed here
+    bool identity_ = false;
     dnnl::stream stream_;
     dnnl::reduction prim_;
     memory src_, dst_;

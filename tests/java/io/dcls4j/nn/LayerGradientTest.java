@@ -25,6 +25,7 @@ class LayerGradientTest {
             check("linear (N, C)", new Linear(5, 3, true, 1), FiniteDifferences.random(a, 2, 4, 5));
             check("linear (N, C, H, W)", new Linear(4, 6, true, 3), FiniteDifferences.random(a, 4, 2, 4, 3, 2));
             check("linear without bias", new Linear(4, 2, false, 3), FiniteDifferences.random(a, 5, 3, 4, 5));
+            check("linear, batch of 1", new Linear(3, 2, true, 4), FiniteDifferences.random(a, 6, 1, 3));
         }
     }
 
@@ -94,6 +95,7 @@ class LayerGradientTest {
     void layerScaleResidualAndSequential() {
         try (Arena a = Arena.ofConfined()) {
             check("layer scale", new LayerScale(4, 0.7), FiniteDifferences.random(a, 1, 2, 4, 3, 3));
+            check("layer scale on 1x1", new LayerScale(4, 0.7), FiniteDifferences.random(a, 3, 2, 4, 1, 1));
             Sequential body = new Sequential().add("norm", new LayerNorm(4, 1e-6)).add("pwconv1", new Linear(4, 8, true, 1))
                     .add("act", new Gelu()).add("pwconv2", new Linear(8, 4, true, 2)).add("", new LayerScale(4, 0.5));
             check("residual block", new Residual(body), FiniteDifferences.random(a, 2, 2, 4, 3, 3));

@@ -61,6 +61,18 @@ public final class BenchCommand implements Callable<Integer> {
             + " K=34, 17x17, Gaussian, with its peak memory.")
     boolean construction256;
 
+    @Option(names = "--model-step", description = "Also time a ConvNeXt-DCLS training step (tiny layout, N=8, 64x64),"
+            + " with the Java heap allocated per step and the peak memory; with --peer-src and --convnext-src, the"
+            + " same model in PyTorch in the same run.")
+    boolean modelStep;
+
+    @Option(names = "--convnext-src", description = "Folder holding models/convnext_dcls.py of K-H-Ismail/ConvNeXt-dcls.")
+    Path convnextSource;
+
+    @Option(names = "--model-peer-script", defaultValue = "scripts/convnext_dcls_torch_step.py",
+            description = "The PyTorch ConvNeXt-DCLS step script.")
+    Path modelPeerScript;
+
     @Option(names = "--csv", description = "Write the results to this CSV file.")
     Path csv;
 
@@ -109,7 +121,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<BenchCase> selected = new ArrayList<>();
         try {
-            for (String name : cases == null ? BenchCase.SUITE.stream().map(BenchCase::name).toList() : cases) {
+            // --model-step alone runs only the model step
+            List<String> names = cases != null ? cases
+                    : modelStep ? List.of() : BenchCase.SUITE.stream().map(BenchCase::name).toList();
+            for (String name : names) {
                 selected.add(BenchCase.named(name));
             }
         } catch (IllegalArgumentException e) {
@@ -144,11 +159,34 @@ public final class BenchCommand implements Callable<Integer> {
                     Double.isNaN(m.peakExtraMiB()) ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", m.peakExtraMiB()));
             results.add(new Result(ConstructionBench.NAME, "native construction", m.forwardMs(), m.forwardBackwardMs()));
         }
+        if (modelStep) {
+            results.addAll(modelStep(out));
+        }
         if (csv != null) {
             writeCsv(csv, results);
             out.println("wrote " + csv);
         }
         return 0;
+    }
+
+    private List<Result> modelStep(PrintStream out) {
+        out.println(ModelBench.NAME + ": " + ModelBench.describe());
+        settle();
+        List<Result> rows = new ArrayList<>();
+        ModelBench.Measurement m = ModelBench.run(warmup, reps);
+        out.printf(Locale.ROOT, "  dcls4j: step %.1f ms, Java heap allocated per step %.0f bytes, peak RSS %.0f MiB%n",
+                m.stepMs(), m.heapBytesPerStep(), m.peakRssMiB());
+        rows.add(new Result(ModelBench.NAME, "dcls4j (io.dcls4j.nn)", Double.NaN, m.stepMs()));
+        if (peerSource != null && convnextSource != null) {
+            ModelBench.Measurement t = ModelBench.peer(python, modelPeerScript, peerSource, convnextSource, warmup, reps,
+                    Dcls.numThreads());
+            out.printf(Locale.ROOT, "  PyTorch (official model, DCLS reference, %d threads): step %.1f ms, peak RSS %.0f"
+                    + " MiB%n  ratio PyTorch / dcls4j: %.2fx%n", Dcls.numThreads(), t.stepMs(), t.peakRssMiB(),
+                    t.stepMs() / m.stepMs());
+            rows.add(new Result(ModelBench.NAME, "PyTorch ConvNeXt-DCLS (torch, CPU)", Double.NaN, t.stepMs()));
+        }
+        out.println();
+        return rows;
     }
 
     List<Result> run(BenchCase c) {

@@ -19,6 +19,7 @@ public final class CrossEntropyLoss implements AutoCloseable {
     private NativePlan plan;
     private long[] shape;
     private MemorySegment labelBuffer;
+    private MemorySegment lossValue;
     private Tensor grad;
     private boolean forwarded;
     private boolean closed;
@@ -61,11 +62,10 @@ public final class CrossEntropyLoss implements AutoCloseable {
             reshape(logits.shape());
         }
         MemorySegment.copy(labels, 0, labelBuffer, ValueLayout.JAVA_INT, 0, labels.length);
-        MemorySegment loss = labelBuffer.asSlice(n * Integer.BYTES, Float.BYTES);
         NnNative.check(dcls_nn_h.dcls_cross_entropy_forward(plan.get(), logits.segment(), labelBuffer, labelSmoothing,
-                loss));
+                lossValue));
         forwarded = true;
-        return loss.get(ValueLayout.JAVA_FLOAT, 0);
+        return lossValue.get(ValueLayout.JAVA_FLOAT, 0);
     }
 
     private void reshape(long[] s) {
@@ -75,7 +75,8 @@ public final class CrossEntropyLoss implements AutoCloseable {
         plan = new NativePlan(p -> dcls_nn_h.dcls_cross_entropy_plan_create(s[0], s[1], p),
                 dcls_nn_h::dcls_cross_entropy_plan_destroy);
         shape = s;
-        labelBuffer = arena.allocate((s[0] + 1) * Integer.BYTES, 64); // the labels, then the loss
+        labelBuffer = arena.allocate(s[0] * Integer.BYTES, 64);
+        lossValue = arena.allocate(Float.BYTES, 64);
         grad = Tensor.allocate(arena, s);
         forwarded = false;
     }

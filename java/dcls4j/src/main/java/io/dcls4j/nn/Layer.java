@@ -46,7 +46,7 @@ abstract class Layer<S extends Layer.State> implements Module {
         if (x == null) {
             throw new IllegalArgumentException(name() + ": input is null");
         }
-        x.requireAlive(name() + " input");
+        requireAlive(x, "input");
         if (x.device().isCuda()) {
             throw new IllegalArgumentException(name() + ": input is on " + x.device() + "; io.dcls4j.nn runs on the CPU");
         }
@@ -85,12 +85,19 @@ abstract class Layer<S extends Layer.State> implements Module {
         if (gradY == null) {
             throw new IllegalArgumentException(name() + ": gradY is null");
         }
-        gradY.requireAlive(name() + " gradY");
+        requireAlive(gradY, "gradY");
         if (!gradY.sameShape(s.y)) {
             throw new IllegalArgumentException(name() + ": gradY has shape " + Arrays.toString(gradY.shape())
                     + ", expected the last forward's output shape " + Arrays.toString(s.y.shape()));
         }
         return s;
+    }
+
+    /** Builds the message only on failure: the check runs every step and must not allocate. */
+    private void requireAlive(Tensor t, String role) {
+        if (!t.device().isCuda() && !t.segment().scope().isAlive()) {
+            t.requireAlive(name() + " " + role);
+        }
     }
 
     /** The input of the last forward. */

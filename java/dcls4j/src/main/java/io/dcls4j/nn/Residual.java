@@ -18,7 +18,7 @@ public final class Residual extends Layer<Residual.AddState> {
     private final Module body;
     private final String shortcutName;
     private final Module shortcut;
-    private long[] outputShape;
+    private Tensor pendingOutput;
 
     /** y = x + body(x). */
     public Residual(Module body) {
@@ -44,7 +44,7 @@ public final class Residual extends Layer<Residual.AddState> {
 
     @Override
     AddState newState(long[] shape) {
-        return new AddState(shape, outputShape);
+        return new AddState(shape, pendingOutput.shape());
     }
 
     @Override
@@ -60,7 +60,7 @@ public final class Residual extends Layer<Residual.AddState> {
                     + Arrays.toString(f.shape()) + ", the shortcut to " + Arrays.toString(id.shape())
                     + "; they must agree");
         }
-        outputShape = f.shape(); // read by newState: the output shape of this input shape
+        pendingOutput = f; // read by newState (only for a new input shape): no shape copy per step
         AddState s = forwardState(x);
         Broadcast.execute(s.add, id, f, s.y);
         return s.y;

@@ -1,0 +1,108 @@
+package io.dcls4j.bench;
+
+import io.dcls4j.Tensor;
+import io.dcls4j.nn.ConvNeXtDcls;
+import io.dcls4j.nn.CrossEntropyLoss;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A training step of ConvNeXt-DCLS (the official tiny layout: dims 96/192/384/768, depths 3/3/9/3, DCLS 17x17
+ * with 34 elements, bilinear; 1000 classes) on N = 8 inputs of 3x64x64: zeroGrad, forward, cross-entropy,
+ * backward. Also the Java heap allocated per step (the thread's allocation counter) and the process's peak
+ * resident memory; and, given the peer, the same model in PyTorch (official code, DCLS reference, CPU) timed
+ * in a separate process of the same run.
+ */
+final class ModelBench {
+    static final String NAME = "convnext-dcls-tiny-step";
+    private static final Pattern PEER = Pattern.compile("step_ms ([0-9.]+) peak_rss_mib ([0-9.]+|nan)");
+
+    private ModelBench() {}
+
+    record Measurement(double stepMs, double heapBytesPerStep, double peakRssMiB) {}
+
+    static String describe() {
+        return "ConvNeXt-DCLS training step, dims 96/192/384/768, depths 3/3/9/3, DCLS 17x17 K=34 bilinear,"
+                + " N=8, 3x64x64, 1000 classes";
+    }
+
+    static Measurement run(int warmup, int reps) {
+        SplittableRandom random = new SplittableRandom(7);
+        try (var arena = java.lang.foreign.Arena.ofConfined();
+             ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(3).numClasses(1000).depths(3, 3, 9, 3)
+                     .dims(96, 192, 384, 768).seed(0).build();
+             CrossEntropyLoss loss = new CrossEntropyLoss()) {
+            Tensor x = Tensor.allocate(arena, 8, 3, 64, 64);
+            for (long i = 0; i < x.elementCount(); i++) {
+                x.set(i, (float) random.nextGaussian());
+            }
+            int[] labels = new int[8];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = random.nextInt(1000);
+            }
+            Runnable step = () -> {
+                model.zeroGrad();
+                loss.forward(model.forward(x), labels);
+                model.backward(loss.backward());
+            };
+            double ms = Timer.medianMs(warmup, reps, step);
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long tid = Thread.currentThread().threadId();
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < reps; i++) {
+                step.run();
+            }
+            double perStep = (threads.getThreadAllocatedBytes(tid) - before) / (double) reps;
+            return new Measurement(ms, perStep, peakRssMiB());
+        }
+    }
+
+    /** The peer: official ConvNeXt-DCLS in PyTorch, same shapes, in its own process. */
+    static Measurement peer(String python, Path script, Path dclsSource, Path convnextSource, int warmup, int reps,
+                            int threads) {
+        List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--dcls-ref", dclsSource.toString(),
+                "--convnext-ref", convnextSource.toString(), "--threads", String.valueOf(threads), "--batch", "8",
+                "--size", "64", "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup)));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("the PyTorch model peer failed: " + out);
+            }
+            Matcher m = PEER.matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException("unexpected output from the PyTorch model peer: " + out);
+            }
+            double peak = m.group(2).equals("nan") ? Double.NaN : Double.parseDouble(m.group(2));
+            return new Measurement(Double.parseDouble(m.group(1)), Double.NaN, peak);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run the PyTorch model peer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** VmHWM of this process (MiB), NaN where /proc is missing. */
+    private static double peakRssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}
