@@ -72,7 +72,8 @@ typedef enum dcls_interpolation {
     DCLS_INTERPOLATION_BILINEAR = 0,               /* "v0" */
     DCLS_INTERPOLATION_TRIANGLE = 1,               /* "v1" */
     DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH = 2, /* "max": half-width |sigma| + 1 */
-    DCLS_INTERPOLATION_GAUSSIAN = 3                /* "gauss": std |sigma| + 0.27 */
+    DCLS_INTERPOLATION_GAUSSIAN = 3,               /* "gauss": std |sigma| + 0.27 */
+    DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET = 4    /* "gauss" of the reference's Dcls2_1d: std |sigma| + 1 */
 } dcls_interpolation;
 
 /*

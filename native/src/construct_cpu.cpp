@@ -82,7 +82,8 @@ inline void store(float *out, double v, bool accumulate) {
 // The construction's shape, as 3D: user axis d is axis d + (3 - ndim).
 struct Geometry {
     int ndim;
-    int interpolation;
+    int interpolation;    // math::base_interpolation of the descriptor's
+    double gauss_offset;  // math::gauss_sigma_offset of the descriptor's
     int64_t pairs;         // Cout * Cin/g
     int64_t count;         // K
     int64_t param_stride;  // Cout * Cin/g * K: distance between positions[d] and positions[d + 1]
@@ -92,7 +93,8 @@ struct Geometry {
 
     explicit Geometry(const dcls_construct_desc &d)
         : ndim(d.ndim),
-          interpolation(d.interpolation),
+          interpolation(math::base_interpolation(d.interpolation)),
+          gauss_offset(math::gauss_sigma_offset(d.interpolation)),
           pairs(d.out_channels * d.in_per_group),
           count(d.kernel_count),
           param_stride(d.out_channels * d.in_per_group * d.kernel_count),
@@ -330,7 +332,7 @@ bool build_element(const Geometry &g, const float *positions, const float *sigma
         const int d = a - g.first;
         const double pos = positions[d * g.param_stride + at];
         const double sig = sigma ? double(sigma[d * g.param_stride + at]) : 0.0;
-        const AxisParams<double> params = math::axis_params(g.interpolation, pos, sig, g.size[a]);
+        const AxisParams<double> params = math::axis_params(g.interpolation, pos, sig, g.size[a], g.gauss_offset);
         build_profile<kGrad>(g.interpolation, params, g.size[a], p);
         if (p.lo == p.hi) {
             touches = false;
@@ -653,7 +655,8 @@ void construct_window_cpu(const dcls_construct_desc &desc, const float *position
             const double pos = positions[d * g.param_stride + e];
             const double sig = sigma ? double(sigma[d * g.param_stride + e]) : 0.0;
             int64_t l, h;
-            math::axis_window(g.interpolation, math::axis_params(g.interpolation, pos, sig, size), size, &l, &h);
+            const AxisParams<double> params = math::axis_params(g.interpolation, pos, sig, size, g.gauss_offset);
+            math::axis_window(g.interpolation, params, size, &l, &h);
             if (l < h) {
                 min_lo = std::min(min_lo, l);
                 max_hi = std::max(max_hi, h);

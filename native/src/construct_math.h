@@ -13,7 +13,7 @@
 //   outside the grid are dropped; no normalisation. floor has zero gradient, so
 //   du/dc = -1 at f and +1 at f + 1 (the right-sided derivative).
 // - TRIANGLE: u = relu(1 - |x|). TRIANGLE_LEARNED_WIDTH: u = relu(|sigma| + 1 - |x|).
-//   GAUSSIAN: u = exp(-x^2 / (2 (|sigma| + 0.27)^2)).
+//   GAUSSIAN: u = exp(-x^2 / (2 (|sigma| + 0.27)^2)) (+ 1 instead of + 0.27 for GAUSSIAN_UNIT_OFFSET).
 //   These three are normalised: n(idx) = u(idx) / (S + 1e-7), S = sum of u over the whole grid.
 // - Kinks: sign(0) = 0 (d|x|/dx at 0 is 0), relu'(0) = 0, d|sigma|/dsigma = sign(sigma).
 #pragma once
@@ -34,8 +34,22 @@ namespace math {
 
 // S + kNormalisationEps is the divisor of the normalised interpolations.
 constexpr double kNormalisationEps = 1e-7;
-// The Gaussian's standard deviation is |sigma| + kGaussSigmaOffset.
+// The Gaussian's standard deviation is |sigma| + kGaussSigmaOffset, or |sigma| + 1 for
+// DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET (the reference's Dcls2_1d).
 constexpr double kGaussSigmaOffset = 0.27;
+constexpr double kGaussUnitSigmaOffset = 1.0;
+
+// The C ABI's interpolation as the math below sees it: DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET is
+// DCLS_INTERPOLATION_GAUSSIAN with another sigma offset (gauss_sigma_offset), so the construction
+// code keeps one Gaussian path.
+DCLS_HOST_DEVICE inline int base_interpolation(int interpolation) {
+    return interpolation == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET ? DCLS_INTERPOLATION_GAUSSIAN : interpolation;
+}
+
+// What the Gaussian adds to |sigma| for the C ABI's `interpolation`.
+DCLS_HOST_DEVICE inline double gauss_sigma_offset(int interpolation) {
+    return interpolation == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET ? kGaussUnitSigmaOffset : kGaussSigmaOffset;
+}
 
 // sign(x) with sign(0) = 0, as torch.sign and the derivative torch gives |x| at 0.
 template <typename T>
@@ -75,9 +89,10 @@ struct AxisParams {
     T sigma_sign;
 };
 
+// `interpolation` is a base_interpolation; gauss_offset its gauss_sigma_offset.
 template <typename T>
 DCLS_HOST_DEVICE inline AxisParams<T> axis_params(int interpolation, T position, T sigma,
-                                                 int64_t dilated_size) {
+                                                 int64_t dilated_size, T gauss_offset) {
     AxisParams<T> a;
     a.c = centre(position, dilated_size);
     a.shape = T(1);
@@ -86,7 +101,7 @@ DCLS_HOST_DEVICE inline AxisParams<T> axis_params(int interpolation, T position,
         a.shape = std::fabs(sigma) + T(1);
         a.sigma_sign = sign(sigma);
     } else if (interpolation == DCLS_INTERPOLATION_GAUSSIAN) {
-        a.shape = T(1) / (std::fabs(sigma) + T(kGaussSigmaOffset));
+        a.shape = T(1) / (std::fabs(sigma) + gauss_offset);
         a.sigma_sign = sign(sigma);
     }
     return a;

@@ -16,13 +16,14 @@ inline void require_pointer(const void *p, const char *name) {
 
 inline bool has_sigma(const dcls_construct_desc *d) {
     return d->interpolation == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH ||
-           d->interpolation == DCLS_INTERPOLATION_GAUSSIAN;
+           d->interpolation == DCLS_INTERPOLATION_GAUSSIAN ||
+           d->interpolation == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET;
 }
 
 inline void validate(const dcls_construct_desc *d) {
     require_pointer(d, "desc");
     require(d->ndim >= 1 && d->ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d->ndim));
-    require(d->interpolation >= DCLS_INTERPOLATION_BILINEAR && d->interpolation <= DCLS_INTERPOLATION_GAUSSIAN,
+    require(d->interpolation >= DCLS_INTERPOLATION_BILINEAR && d->interpolation <= DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET,
             "unknown interpolation " + std::to_string(d->interpolation));
     require(d->out_channels >= 1, "out_channels must be >= 1");
     require(d->in_per_group >= 1, "in_per_group must be >= 1");

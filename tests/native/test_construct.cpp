@@ -33,12 +33,17 @@ const char *interp_name(int interp) {
         case DCLS_INTERPOLATION_BILINEAR: return "bilinear";
         case DCLS_INTERPOLATION_TRIANGLE: return "triangle";
         case DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH: return "triangle_learned_width";
+        case DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET: return "gaussian_unit_offset";
         default: return "gaussian";
     }
 }
 
+bool is_gaussian(int interp) {
+    return interp == DCLS_INTERPOLATION_GAUSSIAN || interp == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET;
+}
+
 bool uses_sigma(int interp) {
-    return interp == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH || interp == DCLS_INTERPOLATION_GAUSSIAN;
+    return interp == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH || is_gaussian(interp);
 }
 
 struct Config {
@@ -112,12 +117,13 @@ void naive_pair(const Config &c, const Params &p, int64_t pair, double *out) {
                         v *= std::max(0.0, sig[d] + 1.0 - std::fabs(x));
                         break;
                     default: {
-                        const double t = x / (sig[d] + 0.27);
+                        const double offset = c.interp == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET ? 1.0 : 0.27;
+                        const double t = x / (sig[d] + offset);
                         exponent += t * t;
                     }
                 }
             }
-            if (c.interp == DCLS_INTERPOLATION_GAUSSIAN) v = std::exp(-0.5 * exponent);
+            if (is_gaussian(c.interp)) v = std::exp(-0.5 * exponent);
             u[e] = v;
             total += v;
         }
@@ -223,7 +229,7 @@ bool near_kink(const Config &c, double position, double sigma, int64_t size, dou
         return r < margin || r > 1.0 - margin;
     }
     if (uses_sigma(c.interp) && std::fabs(sigma) < margin) return true;
-    if (c.interp == DCLS_INTERPOLATION_GAUSSIAN) return false;
+    if (is_gaussian(c.interp)) return false;
     const double width = c.interp == DCLS_INTERPOLATION_TRIANGLE ? 1.0 : std::fabs(sigma) + 1.0;
     for (int64_t idx = 0; idx < size; ++idx) {
         const double x = std::fabs(double(idx) - centre);
@@ -308,7 +314,8 @@ std::vector<float> run_forward(const Config &c, const Params &p, dcls_status *st
 }
 
 const int kInterps[] = {DCLS_INTERPOLATION_BILINEAR, DCLS_INTERPOLATION_TRIANGLE,
-                        DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, DCLS_INTERPOLATION_GAUSSIAN};
+                        DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, DCLS_INTERPOLATION_GAUSSIAN,
+                        DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET};
 
 std::vector<Config> shapes(int interp) {
     return {
@@ -581,8 +588,8 @@ void test_errors() {
     expect_invalid(dcls_construct_forward(&bad, w, pos, sig, k), "forward kernel_count 0");
     expect_invalid(dcls_construct_backward(&bad, w, pos, sig, g, gw, gp, gs, 0), "backward kernel_count 0");
     bad = d;
-    bad.interpolation = 4;
-    expect_invalid(dcls_construct_forward(&bad, w, pos, sig, k), "forward interpolation 4");
+    bad.interpolation = 5;
+    expect_invalid(dcls_construct_forward(&bad, w, pos, sig, k), "forward interpolation 5");
     bad = d;
     bad.dilated_kernel_size[1] = 0;
     expect_invalid(dcls_construct_forward(&bad, w, pos, sig, k), "forward dilated size 0");

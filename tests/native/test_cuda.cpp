@@ -110,7 +110,8 @@ const char *interp_name(int i) {
 }
 
 bool uses_sigma(int interp) {
-    return interp == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH || interp == DCLS_INTERPOLATION_GAUSSIAN;
+    return interp == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH || interp == DCLS_INTERPOLATION_GAUSSIAN ||
+           interp == DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET;
 }
 
 void test_construct_config(const dcls_construct_desc &d, Rng &rng) {
@@ -171,7 +172,7 @@ void test_construct_config(const dcls_construct_desc &d, Rng &rng) {
 
 void test_construct(Rng &rng, int configs) {
     for (int ndim = 1; ndim <= 3; ++ndim)
-        for (int interp = 0; interp <= 3; ++interp)
+        for (int interp = 0; interp <= DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET; ++interp)
             for (int trial = 0; trial < std::max(1, configs / 12); ++trial) {
                 dcls_construct_desc d{};
                 d.ndim = ndim;

@@ -40,8 +40,9 @@ constexpr int kMaxGrid = 1 << 20;
 // The construction's shape, as 3D: user axis d is axis d + first.
 struct Geometry {
     int ndim;
-    int interpolation;
-    int first;  // 3 - ndim
+    int interpolation;  // math::base_interpolation of the descriptor's
+    Real gauss_offset;  // math::gauss_sigma_offset of the descriptor's
+    int first;          // 3 - ndim
     int64_t pairs;
     int64_t count;         // K
     int64_t param_stride;  // Cout * Cin/g * K
@@ -52,7 +53,8 @@ struct Geometry {
 Geometry geometry_of(const dcls_construct_desc &d) {
     Geometry g{};
     g.ndim = d.ndim;
-    g.interpolation = d.interpolation;
+    g.interpolation = math::base_interpolation(d.interpolation);
+    g.gauss_offset = Real(math::gauss_sigma_offset(d.interpolation));
     g.first = 3 - d.ndim;
     g.pairs = d.out_channels * d.in_per_group;
     g.count = d.kernel_count;
@@ -77,7 +79,7 @@ __device__ inline AxisInfo axis_info(const Geometry &g, int a, const float *posi
     const int d = a - g.first;
     const Real pos = positions[d * g.param_stride + at];
     const Real sig = sigma ? Real(sigma[d * g.param_stride + at]) : Real(0);
-    info.p = math::axis_params<Real>(g.interpolation, pos, sig, g.size[a]);
+    info.p = math::axis_params<Real>(g.interpolation, pos, sig, g.size[a], g.gauss_offset);
     math::axis_support<Real>(g.interpolation, info.p, g.size[a], &info.lo, &info.hi);
     return info;
 }

@@ -519,6 +519,15 @@ public class dcls_h extends dcls_h$shared {
     public static int DCLS_INTERPOLATION_GAUSSIAN() {
         return DCLS_INTERPOLATION_GAUSSIAN;
     }
+    private static final int DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_interpolation.DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET = 4
+     * }
+     */
+    public static int DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET() {
+        return DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET;
+    }
 
     private static class dcls_construct_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(

@@ -43,21 +43,30 @@ public final class GoldenCase {
 
     /** Every case listed in {@code index.json}, loaded; fails if the directory or a file is missing. */
     public static List<GoldenCase> all() {
-        Path index = dir().resolve("index.json");
+        return all(dir());
+    }
+
+    /** Every case listed in {@code dir/index.json} (a directory of the same layout), loaded. */
+    public static List<GoldenCase> all(Path dir) {
+        Path index = dir.resolve("index.json");
         if (!Files.isRegularFile(index)) {
             throw new IllegalStateException("golden cases not found: " + index.toAbsolutePath()
                     + " does not exist (set -Ddcls4j.golden.dir)");
         }
         List<GoldenCase> cases = new ArrayList<>();
-        for (String name : names()) {
-            cases.add(load(name));
+        for (String name : names(dir)) {
+            cases.add(load(dir, name));
         }
         return cases;
     }
 
     /** The case names listed in {@code index.json}. */
     public static List<String> names() {
-        Object index = Json.parse(readString(dir().resolve("index.json")));
+        return names(dir());
+    }
+
+    private static List<String> names(Path dir) {
+        Object index = Json.parse(readString(dir.resolve("index.json")));
         if (!(index instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> list)) {
             throw new IllegalStateException("index.json has no \"cases\" list");
         }
@@ -74,8 +83,14 @@ public final class GoldenCase {
     /** Loads one case by name. */
     @SuppressWarnings("unchecked")
     public static GoldenCase load(String name) {
-        Path json = dir().resolve(name + ".json");
-        Path npz = dir().resolve(name + ".npz");
+        return load(dir(), name);
+    }
+
+    /** Loads one case by name from {@code dir}. */
+    @SuppressWarnings("unchecked")
+    public static GoldenCase load(Path dir, String name) {
+        Path json = dir.resolve(name + ".json");
+        Path npz = dir.resolve(name + ".npz");
         Object config = Json.parse(readString(json));
         if (!(config instanceof Map<?, ?>)) {
             throw new IllegalStateException(json + " is not a JSON object");
@@ -112,6 +127,11 @@ public final class GoldenCase {
             result[i] = Math.toIntExact((Long) list.get(i));
         }
         return result;
+    }
+
+    /** Whether the config has the key (with a non-null value), e.g. {@code dense_kernel_size}, {@code flat_dim}. */
+    public boolean hasKey(String key) {
+        return config.get(key) != null;
     }
 
     /** A string, e.g. {@code version}, {@code module}, {@code padding_mode}. */

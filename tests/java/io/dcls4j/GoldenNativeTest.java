@@ -26,15 +26,34 @@ class GoldenNativeTest {
         run(g, Device.cpu());
     }
 
+    /**
+     * A builder configured like the case's reference module: Dcls1d/2d/3d, or Dcls2_1d / Dcls3_1d
+     * ({@code dense_kernel_size}) or Dcls2dK1d ({@code flat_dim}).
+     */
+    static DclsConv.Builder builder(GoldenCase g) {
+        DclsConv.Builder b = DclsConv.builder(g.integer("in_channels"), g.integer("out_channels"))
+                .kernelCount(g.integer("kernel_count")).dilatedKernelSize(g.intArray("dilated_kernel_size"))
+                .stride(g.intArray("stride")).padding(g.intArray("padding")).groups(g.integer("groups"))
+                .bias(g.bool("bias")).interpolation(g.interpolation()).paddingMode(g.paddingMode()).seed(7);
+        if (g.hasKey("dense_kernel_size")) {
+            b.denseKernelSize(g.intArray("dense_kernel_size"));
+        }
+        if (g.hasKey("flat_dim")) {
+            b.flatDim(g.integer("flat_dim"));
+        }
+        return b;
+    }
+
     /** The case on {@code device}: the layer and its input there, the results read back by copies. */
     static void run(GoldenCase g, Device device) {
         Interpolation interp = g.interpolation();
         int[] dks = g.intArray("dilated_kernel_size");
         try (Arena arena = Arena.ofConfined();
-             DclsConv conv = DclsConv.builder(g.integer("in_channels"), g.integer("out_channels"))
-                     .kernelCount(g.integer("kernel_count")).dilatedKernelSize(dks).stride(g.intArray("stride"))
-                     .padding(g.intArray("padding")).groups(g.integer("groups")).bias(g.bool("bias"))
-                     .interpolation(interp).paddingMode(g.paddingMode()).seed(7).device(device).build()) {
+             DclsConv conv = builder(g).device(device).build()) {
+            if (!conv.kind().referenceName().equals(g.string("module"))) {
+                throw new AssertionError(g.name + ": built a " + conv.kind().referenceName() + " for a "
+                        + g.string("module"));
+            }
             conv.loadReferenceParameters(toFloat(g.data("weight")), toFloat(g.data("P")),
                     g.has("SIG") ? toFloat(g.data("SIG")) : null, g.has("bias") ? toFloat(g.data("bias")) : null);
 

@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * A DCLS convolution layer (Dcls1d, Dcls2d or Dcls3d by the length of {@code dilatedKernelSize}):
+ * A DCLS convolution layer (Dcls1d, Dcls2d or Dcls3d by the length of {@code dilatedKernelSize}; Dcls2_1d,
+ * Dcls3_1d or Dcls2dK1d with {@link Builder#denseKernelSize} or {@link Builder#flatDim}, see {@link DclsKind}):
  * {@code kernelCount} weights per (out, in/groups) pair at learnable real-valued positions inside a
  * dilated kernel, built into a dense kernel and convolved by oneDNN, or on a CUDA GPU
  * ({@link Builder#device}).
@@ -72,6 +73,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final int groups;
     private final int kernelCount;
     private final int[] dilatedKernelSize;
+    /** The kind's shapes: parameters, kernel, and the construction that builds it. */
+    private final KernelLayout layout;
     private final int[] stride;
     private final int[] padding;
     private final PaddingMode paddingMode;
@@ -109,7 +112,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         groups = b.groups;
         kernelCount = b.kernelCount;
         dilatedKernelSize = b.dilatedKernelSize;
-        int ndim = dilatedKernelSize.length;
+        layout = KernelLayout.of(dilatedKernelSize, b.denseKernelSize, b.flatDim);
+        int ndim = layout.convNdim();
         stride = Builder.perDimension("stride", b.stride, ndim, 1);
         padding = Builder.perDimension("padding", b.padding, ndim, 0);
         paddingMode = b.paddingMode;
@@ -119,8 +123,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         positionOwner = b.positionOwner == null ? null : b.positionOwner.rootPositionOwner();
         try {
             backend = device.isCuda() ? new CudaBackend(device, cudaTf32) : CpuBackend.INSTANCE;
-            construction = backend.construction(new ConstructConfig(interpolation, outChannels, inChannels / groups,
-                    kernelCount, dilatedKernelSize));
+            ConstructConfig constructConfig = layout.constructConfig(interpolation, outChannels, inChannels / groups,
+                    kernelCount);
+            construction = layout.adapt(backend.construction(constructConfig), constructConfig);
             weight = parameter("weight", weightShape());
             if (positionOwner == null) {
                 positions = parameter("P", positionShape());
@@ -133,7 +138,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
             kernel = Tensor.allocate(arena, device, kernelShape());
             gradKernel = Tensor.allocate(arena, device, kernelShape());
-            window = new KernelWindow(dilatedKernelSize);
+            window = new KernelWindow(layout.convKernelSize());
             initialise(b.seed == null ? new SplittableRandom() : new SplittableRandom(b.seed));
         } catch (RuntimeException | Error e) {
             arena.close(); // device memory is not the garbage collector's: free what was allocated
@@ -141,25 +146,19 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         }
     }
 
-    /** (Cout, Cin/groups, K). */
+    /** (Cout, Cin/groups, K); (Cout, Cin/groups, dense..., K) for Dcls2_1d, Dcls3_1d. */
     private long[] weightShape() {
-        return new long[] {outChannels, inChannels / groups, kernelCount};
+        return layout.weightShape(outChannels, inChannels / groups, kernelCount);
     }
 
-    /** (ndim, Cout, Cin/groups, K), of the positions and sigma. */
+    /** (ndim, weight shape...), of the positions and sigma; ndim is 1 for Dcls2_1d, Dcls3_1d, Dcls2dK1d. */
     private long[] positionShape() {
-        return new long[] {dilatedKernelSize.length, outChannels, inChannels / groups, kernelCount};
+        return layout.positionShape(outChannels, inChannels / groups, kernelCount);
     }
 
-    /** (Cout, Cin/groups, dilatedKernelSize...). */
+    /** (Cout, Cin/groups, kernel size...): the dilated kernel size, with the dense and flat axes of the kinds. */
     private long[] kernelShape() {
-        long[] s = new long[2 + dilatedKernelSize.length];
-        s[0] = outChannels;
-        s[1] = inChannels / groups;
-        for (int d = 0; d < dilatedKernelSize.length; d++) {
-            s[2 + d] = dilatedKernelSize[d];
-        }
-        return s;
+        return layout.kernelShape(outChannels, inChannels / groups);
     }
 
     /** The layer that owns the positions this layer uses: itself unless it shares another's. */
@@ -203,7 +202,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     /** Fills host tensors as {@link #initialise(SplittableRandom)} says; p and s null leave the positions alone. */
     private void initialise(SplittableRandom random, Tensor w, Tensor b, Tensor p, Tensor s) {
-        double fanIn = (double) (inChannels / groups) * kernelCount;
+        double fanIn = (double) w.elementCount() / outChannels; // kaiming: Cin/g times all trailing sizes
         double bound = 1.0 / Math.sqrt(fanIn);
         for (long i = 0; i < w.elementCount(); i++) {
             w.set(i, (float) random.nextDouble(-bound, bound));
@@ -216,8 +215,11 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         if (p == null) {
             return; // the owner's positions and sigma are used as they are
         }
+        double lim = dilatedKernelSize[0] / 2;
         for (long i = 0; i < p.elementCount(); i++) {
-            p.set(i, (float) (0.5 * random.nextGaussian()));
+            // Dcls2_1d, Dcls3_1d: uniform in +-L/2, as the reference (lim 0 leaves 0)
+            p.set(i, (float) (layout.uniformPositionInit() ? (lim > 0 ? random.nextDouble(-lim, lim) : 0.0)
+                    : 0.5 * random.nextGaussian()));
         }
         clamp(p, dilatedKernelSize);
         if (s != null) {
@@ -341,8 +343,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private DclsConv inferenceModeInUse(boolean roundPositions) {
         ensureOpen();
         if (inferenceConstruction == null) {
-            inferenceConstruction = backend.construction(new ConstructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH,
-                    outChannels, inChannels / groups, kernelCount, dilatedKernelSize));
+            ConstructConfig config = layout.constructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH, outChannels,
+                    inChannels / groups, kernelCount);
+            inferenceConstruction = layout.adapt(backend.construction(config), config);
             inferencePositions = Tensor.allocate(arena, device, positionShape());
             inferenceSigma = Tensor.allocate(arena, device, positionShape()); // zeros, never written
         }
@@ -635,9 +638,24 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         return cudaTf32;
     }
 
-    /** Number of spatial dimensions, 1 to 3. */
+    /** Number of spatial dimensions of the input and the convolution, 1 to 3. */
     public int ndim() {
-        return dilatedKernelSize.length;
+        return layout.convNdim();
+    }
+
+    /** Which of the reference's layer kinds this is. */
+    public DclsKind kind() {
+        return layout.kind();
+    }
+
+    /** The dense kernel sizes of a Dcls2_1d (one) or Dcls3_1d (two); empty for the other kinds. */
+    public int[] denseKernelSize() {
+        return layout.denseKernelSize();
+    }
+
+    /** The flat axis of a Dcls2dK1d (0: the kernel runs along H, 1: along W); -1 for the other kinds. */
+    public int flatDim() {
+        return layout.flatDim();
     }
 
     /** The output shape for an input of {@code inputShape} (N, Cin, spatial...). */
@@ -667,8 +685,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         for (int d = 0; d < ndim; d++) {
             spatial[d] = Shapes.toInt("spatial size [" + d + "]", shape[2 + d]);
         }
-        return new ConvConfig(Shapes.toInt("batch size", shape[0]), inChannels, outChannels, groups, spatial, dilatedKernelSize,
-                stride, padding, paddingMode);
+        return new ConvConfig(Shapes.toInt("batch size", shape[0]), inChannels, outChannels, groups, spatial,
+                layout.convKernelSize(), stride, padding, paddingMode);
     }
 
     private ShapeState stateFor(Tensor x) {
@@ -753,8 +771,10 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     @Override
     public String toString() {
-        return "Dcls" + ndim() + "d(" + inChannels + ", " + outChannels + ", kernelCount=" + kernelCount
-                + ", dilatedKernelSize=" + Arrays.toString(dilatedKernelSize) + ", stride=" + Arrays.toString(stride)
+        return layout.kind().referenceName() + "(" + inChannels + ", " + outChannels + ", kernelCount=" + kernelCount
+                + ", dilatedKernelSize=" + Arrays.toString(dilatedKernelSize)
+                + (layout.denseKernelSize().length > 0 ? ", denseKernelSize=" + Arrays.toString(denseKernelSize()) : "")
+                + (layout.flatDim() >= 0 ? ", flatDim=" + layout.flatDim() : "") + ", stride=" + Arrays.toString(stride)
                 + ", padding=" + Arrays.toString(padding) + ", groups=" + groups + ", bias=" + (bias != null)
                 + ", interpolation=" + interpolation + ", paddingMode=" + paddingMode
                 + (device.isCuda() ? ", device=" + device : "") + ")";
@@ -818,6 +838,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         private final int outChannels;
         private int kernelCount = -1;
         private int[] dilatedKernelSize;
+        private int[] denseKernelSize;
+        private Integer flatDim;
         private int[] stride = {1};
         private int[] padding = {0};
         private int groups = 1;
@@ -843,6 +865,26 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         /** Size of the dilated kernel per spatial axis; its length (1 to 3) sets the dimensionality. Required. */
         public Builder dilatedKernelSize(int... sizes) {
             this.dilatedKernelSize = sizes == null ? null : sizes.clone();
+            return this;
+        }
+
+        /**
+         * Makes the layer a Dcls2_1d (one size) or Dcls3_1d (two sizes), see {@link DclsKind}: the input is 2D or
+         * 3D, the kernel dense over these leading axes and learnable along the last, whose size is the single
+         * {@link #dilatedKernelSize}. Default: none (the kind follows dilatedKernelSize alone).
+         */
+        public Builder denseKernelSize(int... sizes) {
+            this.denseKernelSize = sizes == null ? null : sizes.clone();
+            return this;
+        }
+
+        /**
+         * Makes the layer a Dcls2dK1d, see {@link DclsKind}: a 1D learnable kernel of the single
+         * {@link #dilatedKernelSize} on a 2D input, along H ({@code flatDim} 0) or W (1), as the reference's
+         * {@code flat_dim}. Default: none.
+         */
+        public Builder flatDim(int flatDim) {
+            this.flatDim = flatDim;
             return this;
         }
 
@@ -959,9 +1001,10 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             if (device == null) {
                 throw new IllegalArgumentException("device must not be null");
             }
+            int convNdim = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim).convNdim(); // validates
             // sizes that depend on the input (padding against the input size) are checked per input shape
-            perDimension("stride", stride, dilatedKernelSize.length, 1);
-            perDimension("padding", padding, dilatedKernelSize.length, 0);
+            perDimension("stride", stride, convNdim, 1);
+            perDimension("padding", padding, convNdim, 0);
             if (positionOwner != null) {
                 checkShareable();
             }
@@ -975,7 +1018,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             if (positionOwner.closed || owner.closed) {
                 throw new IllegalStateException("cannot share the positions of a closed DclsConv");
             }
-            long[] mine = {dilatedKernelSize.length, outChannels, inChannels / groups, kernelCount};
+            long[] mine = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim)
+                    .positionShape(outChannels, inChannels / groups, kernelCount);
             long[] theirs = owner.positions.value().shape();
             if (!Arrays.equals(mine, theirs)) {
                 throw new IllegalArgumentException("cannot share positions: this layer's positions have shape "

@@ -17,7 +17,7 @@ public final class Descriptors {
         int ndim = config.ndim();
         MemorySegment desc = dcls_construct_desc.allocate(arena);
         dcls_construct_desc.ndim(desc, ndim);
-        dcls_construct_desc.interpolation(desc, config.interpolation().code());
+        dcls_construct_desc.interpolation(desc, config.nativeInterpolation());
         dcls_construct_desc.out_channels(desc, config.outChannels());
         dcls_construct_desc.in_per_group(desc, config.inPerGroup());
         dcls_construct_desc.kernel_count(desc, config.kernelCount());

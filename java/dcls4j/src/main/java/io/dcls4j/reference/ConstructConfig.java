@@ -21,11 +21,31 @@ import java.util.Objects;
  * @param inPerGroup        number of input channels per group ({@code Cin / groups})
  * @param kernelCount       number of elements per (output, input) channel pair ({@code K})
  * @param dilatedKernelSize size of the dense kernel along each spatial axis; its length is ndim (1 to 3)
+ * @param gaussianSigmaOffset what {@link Interpolation#GAUSSIAN} adds to {@code |sigma|}:
+ *                          {@link #GAUSSIAN_SIGMA_OFFSET} (0.27, every reference module but one) or
+ *                          {@link #GAUSSIAN_UNIT_SIGMA_OFFSET} (1.0, the reference's {@code Dcls2_1d})
  */
 public record ConstructConfig(Interpolation interpolation, int outChannels, int inPerGroup, int kernelCount,
-                              int[] dilatedKernelSize) {
+                              int[] dilatedKernelSize, double gaussianSigmaOffset) {
+
+    /** The Gaussian's usual offset, {@code std = |sigma| + 0.27}. */
+    public static final double GAUSSIAN_SIGMA_OFFSET = 0.27;
+    /** The offset of the reference's {@code Dcls2_1d} Gaussian, {@code std = |sigma| + 1}. */
+    public static final double GAUSSIAN_UNIT_SIGMA_OFFSET = 1.0;
+    /** {@code dcls_interpolation} DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET (dcls.h). */
+    private static final int NATIVE_GAUSSIAN_UNIT_OFFSET = 4;
+
+    /** A construction with the usual Gaussian offset (0.27). */
+    public ConstructConfig(Interpolation interpolation, int outChannels, int inPerGroup, int kernelCount,
+                           int[] dilatedKernelSize) {
+        this(interpolation, outChannels, inPerGroup, kernelCount, dilatedKernelSize, GAUSSIAN_SIGMA_OFFSET);
+    }
 
     public ConstructConfig {
+        if (gaussianSigmaOffset != GAUSSIAN_SIGMA_OFFSET && gaussianSigmaOffset != GAUSSIAN_UNIT_SIGMA_OFFSET) {
+            throw new IllegalArgumentException("gaussianSigmaOffset must be 0.27 or 1.0 (the reference's two),"
+                    + " got " + gaussianSigmaOffset);
+        }
         Objects.requireNonNull(interpolation, "interpolation");
         Objects.requireNonNull(dilatedKernelSize, "dilatedKernelSize");
         requirePositive("outChannels", outChannels);
@@ -57,6 +77,15 @@ public record ConstructConfig(Interpolation interpolation, int outChannels, int 
         if (value < 1) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);
         }
+    }
+
+    /**
+     * The {@code dcls_interpolation} value of dcls.h: the interpolation's {@link Interpolation#code()}, except
+     * for a Gaussian with the unit offset (DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET).
+     */
+    public int nativeInterpolation() {
+        return interpolation == Interpolation.GAUSSIAN && gaussianSigmaOffset == GAUSSIAN_UNIT_SIGMA_OFFSET
+                ? NATIVE_GAUSSIAN_UNIT_OFFSET : interpolation.code();
     }
 
     /** A copy of the dense kernel's spatial size. */
@@ -106,18 +135,22 @@ public record ConstructConfig(Interpolation interpolation, int outChannels, int 
                 && outChannels == other.outChannels
                 && inPerGroup == other.inPerGroup
                 && kernelCount == other.kernelCount
-                && Arrays.equals(dilatedKernelSize, other.dilatedKernelSize);
+                && Arrays.equals(dilatedKernelSize, other.dilatedKernelSize)
+                && gaussianSigmaOffset == other.gaussianSigmaOffset;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(interpolation, outChannels, inPerGroup, kernelCount, Arrays.hashCode(dilatedKernelSize));
+        return Objects.hash(interpolation, outChannels, inPerGroup, kernelCount, Arrays.hashCode(dilatedKernelSize),
+                gaussianSigmaOffset);
     }
 
     @Override
     public String toString() {
         return "ConstructConfig[interpolation=" + interpolation + ", outChannels=" + outChannels
                 + ", inPerGroup=" + inPerGroup + ", kernelCount=" + kernelCount
-                + ", dilatedKernelSize=" + Arrays.toString(dilatedKernelSize) + "]";
+                + ", dilatedKernelSize=" + Arrays.toString(dilatedKernelSize)
+                + (gaussianSigmaOffset == GAUSSIAN_SIGMA_OFFSET ? "" : ", gaussianSigmaOffset=" + gaussianSigmaOffset)
+                + "]";
     }
 }

@@ -22,7 +22,8 @@ import java.util.Objects;
  *       zero elsewhere; cells off the grid are dropped; not normalised.</li>
  *   <li>{@code TRIANGLE}: {@code relu(1 - |x|)}, normalised.</li>
  *   <li>{@code TRIANGLE_LEARNED_WIDTH}: {@code relu(|sigma| + 1 - |x|)}, normalised.</li>
- *   <li>{@code GAUSSIAN}: {@code exp(-0.5 (x / (|sigma| + 0.27))^2)}, normalised.</li>
+ *   <li>{@code GAUSSIAN}: {@code exp(-0.5 (x / (|sigma| + 0.27))^2)}, normalised ({@code + 1.0} instead of
+ *       {@code + 0.27} where {@link ConstructConfig#gaussianSigmaOffset()} says so).</li>
  * </ul>
  * "Normalised" means the element contributes {@code w * u / (S + 1e-7)} with {@code S} the sum of {@code u} over
  * the whole grid; the gradient differentiates through {@code S}.
@@ -145,7 +146,7 @@ public final class ReferenceConstruct {
             double s = sigma == null ? 0.0 : sigma[d * elements + e];
             axisProfiles[d] = new Profile1d[dks[d]];
             for (int idx = 0; idx < dks[d]; idx++) {
-                axisProfiles[d][idx] = profile1d(interpolation, idx, centre, s);
+                axisProfiles[d][idx] = profile1d(interpolation, c.gaussianSigmaOffset(), idx, centre, s);
             }
         }
 
@@ -178,7 +179,8 @@ public final class ReferenceConstruct {
         return new Spread(normalised, u, dudc, duds, sum);
     }
 
-    private static Profile1d profile1d(Interpolation interpolation, int idx, double centre, double sigma) {
+    private static Profile1d profile1d(Interpolation interpolation, double gaussianSigmaOffset, int idx, double centre,
+                                       double sigma) {
         double x = idx - centre;
         switch (interpolation) {
             case BILINEAR -> {
@@ -203,9 +205,9 @@ public final class ReferenceConstruct {
                 return a > 0 ? new Profile1d(a, Math.signum(x), Math.signum(sigma)) : new Profile1d(0, 0, 0);
             }
             case GAUSSIAN -> {
-                // exp(-z^2 / 2) with z = x / width, width = |s| + 0.27;
+                // exp(-z^2 / 2) with z = x / width, width = |s| + 0.27 (+ 1 for the reference's Dcls2_1d);
                 // dz/dc = -1 / width, dz/ds = -z / width * signum(s).
-                double width = Math.abs(sigma) + GAUSSIAN_SIGMA_OFFSET;
+                double width = Math.abs(sigma) + gaussianSigmaOffset;
                 double z = x / width;
                 double value = Math.exp(-0.5 * z * z);
                 return new Profile1d(value, value * z / width, value * z * z / width * Math.signum(sigma));

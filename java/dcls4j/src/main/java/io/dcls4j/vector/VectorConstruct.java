@@ -49,6 +49,7 @@ public final class VectorConstruct {
      * @param sigma null unless the interpolation {@linkplain Interpolation#learnsSigma() learns sigma}
      */
     public static void forward(ConstructConfig c, float[] weight, float[] positions, float[] sigma, float[] kernel) {
+        requireUsualGaussianOffset(c);
         check(c, weight, positions, sigma);
         checkLength("kernel", kernel, c.kernelLength());
         int pairs = c.pairCount();
@@ -78,6 +79,7 @@ public final class VectorConstruct {
     public static void backward(ConstructConfig c, float[] weight, float[] positions, float[] sigma,
                                 float[] gradKernel, float[] gradWeight, float[] gradPositions, float[] gradSigma,
                                 boolean accumulate) {
+        requireUsualGaussianOffset(c);
         check(c, weight, positions, sigma);
         checkLength("gradKernel", gradKernel, c.kernelLength());
         checkLength("gradWeight", gradWeight, c.elementCount());
@@ -109,6 +111,7 @@ public final class VectorConstruct {
      * @param mask shaped like the kernel; overwritten
      */
     public static void support(ConstructConfig c, float[] positions, float[] sigma, boolean[] mask) {
+        requireUsualGaussianOffset(c);
         Objects.requireNonNull(c, "config");
         checkLength("positions", positions, c.positionLength());
         if (c.interpolation().learnsSigma()) {
@@ -205,6 +208,14 @@ public final class VectorConstruct {
             s[i] = new Scratch(c);
         }
         return s;
+    }
+
+    /** The Vector API path knows the usual Gaussian (|sigma| + 0.27) only, not the reference Dcls2_1d's. */
+    private static void requireUsualGaussianOffset(ConstructConfig c) {
+        if (c.gaussianSigmaOffset() != GAUSS_OFFSET) {
+            throw new IllegalArgumentException("VectorConstruct supports the Gaussian sigma offset 0.27 only, got "
+                    + c.gaussianSigmaOffset());
+        }
     }
 
     private static int taskCount(int pairs) {

@@ -1,6 +1,7 @@
 package io.dcls4j.vector;
 
 import io.dcls4j.DclsConv;
+import io.dcls4j.DclsKind;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Tensor;
@@ -113,6 +114,10 @@ public final class VectorDcls {
 
     /** A layer with the configuration and the current parameter values of a native layer. */
     public static VectorDcls copyOf(DclsConv conv) {
+        if (conv.kind() != DclsKind.DCLS1D && conv.kind() != DclsKind.DCLS2D && conv.kind() != DclsKind.DCLS3D) {
+            throw new IllegalArgumentException("VectorDcls copies Dcls1d, Dcls2d and Dcls3d layers, not " + conv.kind()
+                    .referenceName());
+        }
         ConstructConfig cc = new ConstructConfig(conv.interpolation(), conv.outChannels(),
                 conv.inChannels() / conv.groups(), conv.kernelCount(), conv.dilatedKernelSize());
         VectorDcls layer = new VectorDcls(cc, conv.groups(), conv.stride(), conv.padding(), conv.paddingMode(),
