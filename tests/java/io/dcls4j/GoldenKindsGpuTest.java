@@ -1,0 +1,33 @@
+package io.dcls4j;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+
+/**
+ * The golden cases of the layer kinds ({@link GoldenKindsTest}, {@link GoldenTransposeTest}) through layers on
+ * the GPU (TF32 off), with the CPU's tolerance. Each case is skipped, one by one, without a GPU or where the
+ * device cannot run its convolution (the CPU emulation of CUDA has no cuDNN: depthwise only).
+ */
+class GoldenKindsGpuTest {
+
+    static List<String> names() {
+        return GoldenCase.all(GoldenKindsTest.dir()).stream().map(g -> g.name).toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("names")
+    void goldenKindCaseOnTheGpu(String name) {
+        GpuSupport.assumeGpu();
+        GoldenCase g = GoldenCase.load(GoldenKindsTest.dir(), name);
+        if (GoldenKindsTest.isTransposed(g)) {
+            // a transposed layer runs the convolution from Cout to Cin that it transposes
+            GpuSupport.assumeConvolutionRuns(g.integer("out_channels"), g.integer("groups"));
+            GoldenTransposeTest.run(g, GpuSupport.GPU);
+        } else {
+            GpuSupport.assumeConvolutionRuns(g.integer("in_channels"), g.integer("groups"));
+            GoldenNativeTest.run(g, GpuSupport.GPU);
+        }
+    }
+}
