@@ -251,6 +251,24 @@ class LayerKindsTest {
     }
 
     @Test
+    void inferenceModeBuildsTheKindsKernelFromRoundedPositions() {
+        for (Setup s : SETUPS) {
+            try (DclsConv conv = s.builder(Interpolation.GAUSSIAN).build()) {
+                SplittableRandom r = new SplittableRandom(8);
+                double[] w = uniform(r, (int) conv.weight().value().elementCount(), -1, 1);
+                double[] p = positions(r, w.length, s.length);
+                conv.loadReferenceParameters(toFloat(w), toFloat(p), toFloat(uniform(r, p.length, 0, 1)),
+                        toFloat(uniform(r, s.out, -1, 1)));
+                double[] rounded = Arrays.stream(toDouble(toFloat(p))).map(Math::rint).toArray();
+                ConstructConfig cc = s.construct(Interpolation.TRIANGLE_LEARNED_WIDTH);
+                double[] expected = ReferenceConstruct.forward(cc, toDouble(toFloat(w)), rounded,
+                        new double[rounded.length]);
+                close(s.name + " inference kernel", expected, conv.inferenceMode(true).kernel().toFloatArray());
+            }
+        }
+    }
+
+    @Test
     void kindsShapesAndNames() {
         try (DclsConv a = DclsConv.builder(4, 6).groups(2).kernelCount(3).dilatedKernelSize(9).denseKernelSize(5)
                 .build();
