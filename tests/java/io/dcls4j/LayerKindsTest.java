@@ -269,6 +269,18 @@ class LayerKindsTest {
     }
 
     @Test
+    void sigmaSchedulesFillTheKindsSingleSigmaComponent() {
+        try (DclsConv conv = DclsConv.builder(2, 2).kernelCount(2).dilatedKernelSize(9).denseKernelSize(3, 2)
+                .build()) {
+            io.dcls4j.optim.SigmaSchedule schedule = io.dcls4j.optim.SigmaSchedule.fromKernelSize(conv, 0.23, 10);
+            schedule.apply(conv, 0);
+            for (float v : conv.sigma().value().toFloatArray()) {
+                assertEquals(4.5f, v, 0f); // the learnable axis: 9 / 2
+            }
+        }
+    }
+
+    @Test
     void kindsShapesAndNames() {
         try (DclsConv a = DclsConv.builder(4, 6).groups(2).kernelCount(3).dilatedKernelSize(9).denseKernelSize(5)
                 .build();

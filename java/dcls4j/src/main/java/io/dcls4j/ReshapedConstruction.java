@@ -23,6 +23,7 @@ final class ReshapedConstruction implements LayerBackend.Construction {
     private final View positions = new View();
     private final View sigma = new View();
     private final View kernel = new View();
+    private final View gradKernel = new View();
     private final View gradWeight = new View();
     private final View gradPositions = new View();
     private final View gradSigma = new View();
@@ -43,10 +44,10 @@ final class ReshapedConstruction implements LayerBackend.Construction {
     }
 
     @Override
-    public void backward(Tensor w, Tensor p, Tensor s, Tensor gradKernel, Tensor gw, Tensor gp, Tensor gs,
+    public void backward(Tensor w, Tensor p, Tensor s, Tensor gk, Tensor gw, Tensor gp, Tensor gs,
                          boolean accumulate) {
         inner.backward(weight.of(w, weightShape), positions.of(p, positionShape), sigma.of(s, positionShape),
-                kernel.of(gradKernel, kernelShape), gradWeight.of(gw, weightShape),
+                gradKernel.of(gk, kernelShape), gradWeight.of(gw, weightShape),
                 gradPositions.of(gp, positionShape), gradSigma.of(gs, positionShape), accumulate);
     }
 

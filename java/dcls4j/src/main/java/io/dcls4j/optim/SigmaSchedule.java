@@ -88,7 +88,7 @@ public final class SigmaSchedule {
         if (layer.sigma() == null) {
             throw new IllegalArgumentException(layer.interpolation() + " has no sigma to schedule");
         }
-        int ndim = layer.ndim();
+        int ndim = layer.dilatedKernelSize().length; // sigma's components: 1 for Dcls2_1d, Dcls3_1d, Dcls2dK1d
         if (start.length != 1 && start.length != ndim) {
             throw new IllegalArgumentException("schedule has " + start.length + " start values, the layer "
                     + ndim + " axes");
