@@ -60,9 +60,12 @@ DCLS_API int32_t dcls_get_num_threads(void);
  *   "depthwise_conv"              auto | never            dcls4j's depthwise forward / backward data
  *   "depthwise_backward_weights"  auto | never            dcls4j's depthwise backward weights
  *   "dense_backward_weights"      auto | never | always   dcls4j's dense backward weights
+ *   "sparse_conv"                 auto | never | always   the tap-sparse convolution, per pass, on
+ *                                                         the cells of dcls_conv_plan_set_kernel_cells
+ *                                                         (read at each such call)
  * "never" everywhere leaves oneDNN's own convolution. The environment variables DCLS_DFT_CONV,
- * DCLS_DEPTHWISE_CONV, DCLS_DEPTHWISE_BACKWARD_WEIGHTS, DCLS_DENSE_BACKWARD_WEIGHTS give the
- * initial values.
+ * DCLS_DEPTHWISE_CONV, DCLS_DEPTHWISE_BACKWARD_WEIGHTS, DCLS_DENSE_BACKWARD_WEIGHTS,
+ * DCLS_SPARSE_CONV give the initial values.
  */
 DCLS_API dcls_status dcls_set_engine_option(const char *name, const char *value);
 
@@ -163,8 +166,10 @@ DCLS_API dcls_status dcls_conv_plan_output_size(const dcls_conv_plan *plan, int6
  * backward_data=dcls:depthwise-flipped(avx512) backward_weights=onednn:brg_conv_bwd_w:avx512_core":
  * "pass=engine" for forward, backward_data and backward_weights, separated by single spaces, where
  * engine is "onednn:" and oneDNN's implementation name, or "dcls:" and one of dcls4j's engines
- * ("dcls:window(5x5)>" followed by the engine of the box's plan when a kernel window pays). The
- * string is owned by the plan, valid until the plan is destroyed or its kernel window is set again.
+ * ("dcls:window(5x5)>" followed by the engine of the box's plan when a kernel window pays,
+ * "dcls:sparse(2 of 25 cells,avx512)" for the tap-sparse convolution with 2 cells per pair on
+ * average). The string is owned by the plan, valid until the plan is destroyed or its kernel window
+ * or cells are set again.
  */
 DCLS_API dcls_status dcls_conv_plan_info(const dcls_conv_plan *plan, const char **info);
 
@@ -195,6 +200,29 @@ DCLS_API dcls_status dcls_conv_backward_weights(dcls_conv_plan *plan, const floa
  */
 DCLS_API dcls_status dcls_conv_plan_set_kernel_window(dcls_conv_plan *plan, const int64_t lo[3],
                                                       const int64_t hi[3]);
+
+/*
+ * Tells the plan that its kernels will be made by dcls_construct_forward(desc, weight, positions,
+ * sigma), for any weight, until the next call of this function or of
+ * dcls_conv_plan_set_kernel_window. desc must be the plan's kernel: ndim, out_channels = Cout,
+ * in_per_group = Cin / groups, dilated_kernel_size = kernel_size; sigma as for the construction
+ * (null for bilinear and triangle). The plan takes, per (out, in/groups) pair, the kernel cells
+ * the construction can make non-zero and, if gradient != 0, also those whose gradient
+ * dcls_construct_backward reads (for "gauss", as dcls_construct_kernel_window: where the
+ * Gaussian is above 1e-45 of its peak), and the box around them, which it uses as
+ * dcls_conv_plan_set_kernel_window would. Then, per pass, it runs the tap-sparse convolution on
+ * those cells (cost following the cells, not the box) where its cost model expects that to be
+ * faster (see dcls_set_engine_option "sparse_conv"); dcls_conv_plan_info says which.
+ * dcls_conv_backward_weights computes grad_kernel at those cells (gradient != 0; with
+ * gradient == 0 it runs on the box) and outside them, as with a kernel window, the cells hold 0
+ * or their true gradient when overwriting, and get nothing or their true gradient when
+ * accumulating: dcls_construct_backward, which reads only those cells, gets its exact result.
+ * Call it whenever positions or sigma change (each training step); it costs a pass over the
+ * elements and, when the tap-sparse engine runs, one over the cells.
+ */
+DCLS_API dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_construct_desc *desc,
+                                                     const float *positions, const float *sigma,
+                                                     int32_t gradient);
 
 /* ---- CUDA (defined in libdcls_cuda.so, not in libdcls.so) ------------------------------
  *

@@ -130,6 +130,11 @@ std::unique_ptr<ConvEngine> BlockedConv1d::create(const dcls_conv_desc &desc, En
 
 BlockedConv1d::BlockedConv1d(const dcls_conv_desc &desc, int64_t block) : impl_(new Impl(desc, block)) {}
 
+double BlockedConv1d::speed(Pass) const {
+    const Impl &p = *impl_;
+    return DftConv::direct_cost(p.d) / (DftConv::kMargin * DftConv::cost(block_desc(p.d, p.block, p.blocks)));
+}
+
 std::string BlockedConv1d::info(Pass) const {
     return "dcls:dft-blocked(block=" + std::to_string(impl_->block) + ")";
 }

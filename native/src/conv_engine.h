@@ -31,6 +31,10 @@ public:
     virtual void prepare(const bool /*passes*/[kPassCount]) {}
     // What runs `pass`, e.g. "dcls:depthwise(avx512)" or "onednn:brg_conv_fwd:avx512_core".
     virtual std::string info(Pass pass) const = 0;
+    // The direct convolution's multiply-adds this engine gets through per unit of time on `pass`,
+    // relative to oneDNN's direct convolution: what the plan's cost model weighs the kernel's cells
+    // with when the tap-sparse engine competes (conv_plan.cpp).
+    virtual double speed(Pass /*pass*/) const { return 1.0; }
 
     // The passes; only those takes() accepts are ever called.
     virtual void forward(const float * /*x*/, const float * /*kernel*/, const float * /*bias*/, float * /*y*/) {

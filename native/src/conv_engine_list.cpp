@@ -10,6 +10,9 @@
 //                    faster there; against its jit kernels about even, so they stay)
 //   oneDNN           everything else
 //
+// The tap-sparse engine (sparse_conv.h) is chosen later, per pass, whenever the kernel cells are
+// set (they move during training): prefer_sparse below.
+//
 // Entries declare the passes they may take, so that an entry is only created (and, for the dense
 // backward-weights one, oneDNN asked which implementation it would run) when a pass is still
 // open. An engine created for one pass serves the later passes it takes.
@@ -28,6 +31,7 @@
 #include "engine_options.h"
 #include "error.h"
 #include "onednn_conv.h"
+#include "sparse_conv.h"
 
 namespace dcls {
 
@@ -79,6 +83,18 @@ const Entry kEntries[] = {
 constexpr int kEntryCount = int(sizeof(kEntries) / sizeof(kEntries[0]));
 
 }  // namespace
+
+bool sparse_allowed() { return engine_choice(EngineOption::SparseConv) != EngineChoice::Never; }
+
+// The dense engines' time: the direct convolution's multiply-adds on the box over their speed;
+// the sparse engine's: its own estimate (SparseConv::cost). Both in oneDNN multiply-adds.
+bool prefer_sparse(Pass pass, const SparseConv &sparse, int64_t cells, const ConvEngine &dense, double dense_macs) {
+    switch (engine_choice(EngineOption::SparseConv)) {
+        case EngineChoice::Always: return true;
+        case EngineChoice::Never: return false;
+        default: return sparse.cost(pass, cells) < dense_macs / dense.speed(pass);
+    }
+}
 
 EngineSelection select_engines(const dcls_conv_desc &d) {
     std::unique_ptr<ConvEngine> created[kEntryCount];

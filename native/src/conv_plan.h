@@ -29,11 +29,16 @@ public:
     // The box of kernel cells outside which the kernels will be 0 (dcls.h,
     // dcls_conv_plan_set_kernel_window); validated by the caller.
     void set_kernel_window(const int64_t lo[3], const int64_t hi[3]);
+    // The construction that will make the kernels (dcls.h, dcls_conv_plan_set_kernel_cells):
+    // its cells and their box; validated by the caller.
+    void set_kernel_cells(const dcls_construct_desc &desc, const float *positions, const float *sigma, bool gradient);
 
     // Which engine runs each pass now: "forward=... backward_data=... backward_weights=...".
     const std::string &info() const;
     // The engine of one pass now, e.g. "dcls:depthwise(avx512)".
     std::string info(Pass pass) const;
+    // The engine of one pass's speed (ConvEngine::speed).
+    double speed(Pass pass) const;
 
 private:
     struct Impl;

@@ -44,6 +44,8 @@ public:
     // Forward, and backward data where backward_data_applies.
     bool takes(Pass pass) const override;
     std::string info(Pass pass) const override;
+    // 17x17, 96 channels: 1.6x oneDNN's brdgmm_dw / jit_dw (BENCHMARKS.md).
+    double speed(Pass) const override { return 1.6; }
 
 private:
     struct Impl;

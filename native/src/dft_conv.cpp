@@ -449,7 +449,8 @@ std::unique_ptr<ConvEngine> DftConv::create(const dcls_conv_desc &desc, EngineCh
     return std::make_unique<DftConv>(desc);
 }
 
-DftConv::DftConv(const dcls_conv_desc &desc) : impl_(new Impl(desc)) {}
+DftConv::DftConv(const dcls_conv_desc &desc)
+    : impl_(new Impl(desc)), speed_(direct_cost(desc) / (kMargin * cost(desc))) {}
 
 std::string DftConv::info(Pass) const {
     return "dcls:dft(frame=" + std::to_string(impl_->f.th) + "x" + std::to_string(impl_->f.tw) + ")";

@@ -49,10 +49,13 @@ public:
     // Every pass.
     bool takes(Pass) const override { return true; }
     std::string info(Pass pass) const override;
+    // What the cost model expects: direct_cost / (kMargin cost).
+    double speed(Pass) const override { return speed_; }
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+    double speed_ = 1.0;
 };
 
 }  // namespace dcls

@@ -22,6 +22,7 @@ constexpr Option kOptions[] = {
     {"depthwise_conv", "DCLS_DEPTHWISE_CONV", false},
     {"depthwise_backward_weights", "DCLS_DEPTHWISE_BACKWARD_WEIGHTS", false},
     {"dense_backward_weights", "DCLS_DENSE_BACKWARD_WEIGHTS", true},
+    {"sparse_conv", "DCLS_SPARSE_CONV", true},
 };
 constexpr int kCount = int(sizeof(kOptions) / sizeof(kOptions[0]));
 
@@ -72,7 +73,7 @@ void set_engine_option(const char *name, const char *value) {
         return;
     }
     require(false, std::string("unknown engine option '") + name +
-                       "' (known: dft_conv, depthwise_conv, depthwise_backward_weights, dense_backward_weights)");
+                       "' (known: dft_conv, depthwise_conv, depthwise_backward_weights, dense_backward_weights, sparse_conv)");
 }
 
 }  // namespace dcls

@@ -82,6 +82,8 @@ bool WindowedConv::set_window(const int64_t lo[3], const int64_t hi[3]) {
     return true;
 }
 
+double WindowedConv::speed(Pass pass) const { return plans_.back()->plan.speed(pass); }
+
 std::string WindowedConv::info(Pass pass) const {
     std::string box;
     for (int i = 0; i < full_.ndim; ++i) box += (i ? "x" : "") + std::to_string(len_[i]);

@@ -31,6 +31,7 @@ public:
     // plan's engine for the pass.
     bool takes(Pass) const override { return true; }
     std::string info(Pass pass) const override;
+    double speed(Pass pass) const override;  // the box plan's engine's
     void forward(const float *x, const float *kernel, const float *bias, float *y) override;
     void backward_data(const float *grad_y, const float *kernel, float *grad_x) override;
     // grad_kernel outside the box: 0 when overwriting, left as it is when accumulating.

@@ -391,6 +391,181 @@ void test_dense_large() {
     unsetenv("DCLS_CPU_ISA");
 }
 
+bool runs_on(const std::string &info, const char *pass, const char *engine);
+
+// ---- the tap-sparse convolution (dcls_conv_plan_set_kernel_cells, sparse_conv.cpp) ---------------
+
+// A DCLS kernel for shape d: kernel_count elements per pair at random positions (some past the
+// edges), `interpolation`, sigma where it has one; `rounded`: integer positions (inference).
+struct DclsKernel {
+    dcls_construct_desc c{};
+    std::vector<float> weight, positions, sigma, kernel;
+};
+
+DclsKernel make_dcls_kernel(const dcls_conv_desc &d, int interpolation, int64_t count, bool rounded, std::mt19937_64 &rng) {
+    DclsKernel k;
+    k.c.ndim = d.ndim;
+    k.c.interpolation = interpolation;
+    k.c.out_channels = d.out_channels;
+    k.c.in_per_group = d.in_channels / d.groups;
+    k.c.kernel_count = count;
+    for (int i = 0; i < d.ndim; ++i) k.c.dilated_kernel_size[i] = d.kernel_size[i];
+    const int64_t elements = k.c.out_channels * k.c.in_per_group * count;
+    k.weight = random_vector(rng, elements);
+    k.positions.resize(size_t(d.ndim * elements));
+    for (int i = 0; i < d.ndim; ++i) {
+        const double half = double(d.kernel_size[i] / 2);
+        std::uniform_real_distribution<float> u(float(-half - 0.7), float(double(d.kernel_size[i]) - 1 - half + 0.7));
+        for (int64_t e = 0; e < elements; ++e) {
+            float v = u(rng);
+            if (rounded) v = std::clamp(std::round(v), float(-half), float(double(d.kernel_size[i]) - 1 - half));
+            k.positions[size_t(i * elements + e)] = v;
+        }
+    }
+    if (interpolation >= DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH) {
+        std::uniform_real_distribution<float> u(interpolation == DCLS_INTERPOLATION_GAUSSIAN ? 0.f : -1.5f, 1.5f);
+        k.sigma.resize(k.positions.size());
+        for (float &e : k.sigma) e = u(rng);
+    }
+    k.kernel.resize(size_t(Ref(d).w_count()));
+    if (dcls_construct_forward(&k.c, k.weight.data(), k.positions.data(), k.sigma.empty() ? nullptr : k.sigma.data(),
+                               k.kernel.data()) != DCLS_OK)
+        check(false, std::string("construct_forward: ") + dcls_last_error());
+    return k;
+}
+
+// The construction's gradients (weight, positions, sigma) from a kernel gradient, concatenated.
+std::vector<float> construct_grads(const DclsKernel &k, const std::vector<float> &grad_kernel) {
+    const size_t e = k.weight.size();
+    std::vector<float> out(e * (1 + 2 * size_t(k.c.ndim)), 0.f);
+    const bool sig = !k.sigma.empty();
+    if (dcls_construct_backward(&k.c, k.weight.data(), k.positions.data(), sig ? k.sigma.data() : nullptr,
+                                grad_kernel.data(), out.data(), out.data() + e, sig ? out.data() + e * (1 + k.c.ndim) : nullptr,
+                                0) != DCLS_OK)
+        check(false, std::string("construct_backward: ") + dcls_last_error());
+    return out;
+}
+
+// Every pass of the tap-sparse engine (forced on) against the float64 reference on the constructed
+// kernel: forward, backward data, and backward weights (overwrite and accumulate) where the kernel
+// is non-zero, the contract (0 / nothing or the true gradient) elsewhere, and the construction's
+// gradients from it against those from the reference's kernel gradient.
+void test_sparse_config(const dcls_conv_desc &d, int interpolation, int64_t count, bool rounded, std::mt19937_64 &rng) {
+    static const char *names[] = {"bilinear", "triangle", "triangle-width", "gauss"};
+    const std::string name = describe(d) + " " + names[interpolation] + " K=" + std::to_string(count) + (rounded ? " rounded" : "");
+    const Ref ref(d);
+    const DclsKernel k = make_dcls_kernel(d, interpolation, count, rounded, rng);
+    dcls_conv_plan *plan = nullptr;
+    const float *sig = k.sigma.empty() ? nullptr : k.sigma.data();
+    const char *info = nullptr;
+    if (dcls_conv_plan_create(&d, &plan) != DCLS_OK ||
+        dcls_conv_plan_set_kernel_cells(plan, &k.c, k.positions.data(), sig, 1) != DCLS_OK ||
+        dcls_conv_plan_info(plan, &info) != DCLS_OK) {
+        check(false, name + ": " + dcls_last_error());
+        dcls_conv_plan_destroy(plan);
+        return;
+    }
+    check(runs_on(info, "forward", "dcls:sparse(") && runs_on(info, "backward_data", "dcls:sparse(") &&
+              runs_on(info, "backward_weights", "dcls:sparse("),
+          name + ": the sparse engine runs every pass (" + info + ")");
+    const std::vector<float> x = random_vector(rng, ref.x_count()), b = random_vector(rng, d.out_channels),
+                             gy = random_vector(rng, ref.y_count());
+    std::vector<float> y(ref.y_count(), 1e3f), gx(ref.x_count(), 7.f);
+    check(dcls_conv_forward(plan, x.data(), k.kernel.data(), b.data(), y.data()) == DCLS_OK &&
+              close(y, ref.forward(x, k.kernel, b.data()), "forward"), name + ": forward");
+    check(dcls_conv_backward_data(plan, gy.data(), k.kernel.data(), gx.data()) == DCLS_OK &&
+              close(gx, ref.grad_x(gy, k.kernel), "grad_x"), name + ": backward_data");
+
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    std::vector<float> gw_ref_f(gw_ref.size());
+    for (size_t i = 0; i < gw_ref.size(); ++i) gw_ref_f[i] = float(gw_ref[i]);
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+        const std::vector<float> prior = random_vector(rng, ref.w_count()), prior_b = random_vector(rng, d.out_channels);
+        std::vector<float> gw(prior), gb(prior_b);
+        const bool st = dcls_conv_backward_weights(plan, x.data(), gy.data(), gw.data(), gb.data(), accumulate) == DCLS_OK;
+        std::vector<double> want(gw_ref), want_b(gb_ref);
+        std::vector<float> got(gw), delta(gw.size());
+        bool outside_ok = true;
+        for (size_t i = 0; i < gw.size(); ++i) {
+            const double base = accumulate ? prior[i] : 0.0;
+            want[i] += base;
+            delta[i] = float(gw[i] - base);
+            if (k.kernel[i] != 0.f) continue;  // a cell for sure: compared below
+            const double tol = 1e-4 * std::max(1.0, std::fabs(gw_ref[i]));
+            outside_ok = outside_ok && (std::fabs(gw[i] - base) <= tol || std::fabs(gw[i] - (base + gw_ref[i])) <= tol);
+            got[i] = float(want[i]);
+        }
+        for (int64_t o = 0; o < d.out_channels; ++o) want_b[size_t(o)] += accumulate ? prior_b[size_t(o)] : 0.0;
+        check(st && close(got, want, "grad_kernel where the kernel is non-zero") && outside_ok && close(gb, want_b, "grad_bias"),
+              name + ": backward_weights accumulate=" + std::to_string(accumulate));
+        // What the construction makes of it: the same as from the true kernel gradient.
+        const std::vector<float> g_sparse = construct_grads(k, delta), g_ref = construct_grads(k, gw_ref_f);
+        std::vector<double> g_ref_d(g_ref.begin(), g_ref.end());
+        check(close(g_sparse, g_ref_d, "construction gradients"), name + ": construction backward accumulate=" + std::to_string(accumulate));
+    }
+    dcls_conv_plan_destroy(plan);
+}
+
+// A random shape for the sparse engine: any dims, groups, strides and padding modes, kernels up to
+// 9 (3D: 5) cells wide.
+dcls_conv_desc random_sparse_config(std::mt19937_64 &rng) {
+    for (;;) {
+        dcls_conv_desc d = random_config(rng);
+        for (int i = 0; i < d.ndim; ++i) {
+            d.kernel_size[i] = uniform(rng, 1, d.ndim == 3 ? 5 : 9);
+            d.padding[i] = uniform(rng, 0, d.kernel_size[i] / 2 + 1);
+            if (d.padding_mode == DCLS_PADDING_REFLECT) d.padding[i] = std::min(d.padding[i], d.input_size[i] - 1);
+            if (d.padding_mode == DCLS_PADDING_CIRCULAR) d.padding[i] = std::min(d.padding[i], d.input_size[i]);
+            if (d.input_size[i] + 2 * d.padding[i] < d.kernel_size[i]) d.input_size[i] = d.kernel_size[i] - 2 * d.padding[i];
+        }
+        if (Ref(d).y_count() * Ref(d).k_plane() * (d.in_channels / d.groups) <= 1500000) return d;
+    }
+}
+
+void test_sparse(int configs, std::mt19937_64 &rng) {
+    set_engine("sparse_conv", "always");
+    for (const char *isa : {"", "avx2"}) {
+        set_isa(isa);
+        // The learnable-delay layer in small (long time axis, one tap, many channels), a spread
+        // depthwise 2D kernel, a strided 3D one, and a wide row for the tiles.
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 3, 20, 12, {124}, {25}, {1}, {0}), DCLS_INTERPOLATION_TRIANGLE, 1, false, rng);
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 3, 20, 12, {124}, {25}, {1}, {0}), DCLS_INTERPOLATION_GAUSSIAN, 2, false, rng);
+        test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 17, {21, 19}, {17, 17}, {1, 1}, {8, 8}), DCLS_INTERPOLATION_BILINEAR, 6, false, rng);
+        test_sparse_config(depthwise_desc(3, DCLS_PADDING_REFLECT, 1, 5, {7, 6, 9}, {5, 3, 5}, {2, 1, 3}, {2, 1, 2}), DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, 3, false, rng);
+        test_sparse_config(dense_desc(1, DCLS_PADDING_CIRCULAR, 2, 4, 6, {300}, {31}, {2}, {15}), DCLS_INTERPOLATION_BILINEAR, 2, true, rng);
+        for (int i = 0; i < configs; ++i)
+            test_sparse_config(random_sparse_config(rng), int(uniform(rng, 0, 3)), uniform(rng, 1, 4), uniform(rng, 0, 4) == 0, rng);
+    }
+    unsetenv("DCLS_CPU_ISA");
+    set_engine("sparse_conv", "auto");
+
+    // Rounded triangle positions, one tap: exactly one cell per pair; without gradient cells,
+    // backward weights stays dense.
+    const dcls_conv_desc d = dense_desc(1, DCLS_PADDING_ZEROS, 2, 8, 4, {64}, {25}, {1}, {0});
+    const DclsKernel k = make_dcls_kernel(d, DCLS_INTERPOLATION_TRIANGLE, 1, true, rng);
+    dcls_conv_plan *plan = nullptr;
+    const char *info = nullptr;
+    set_engine("sparse_conv", "always");
+    if (dcls_conv_plan_create(&d, &plan) == DCLS_OK && dcls_conv_plan_set_kernel_cells(plan, &k.c, k.positions.data(), nullptr, 0) == DCLS_OK &&
+        dcls_conv_plan_info(plan, &info) == DCLS_OK)
+        check(runs_on(info, "forward", "dcls:sparse(1 of 25 cells") && !runs_on(info, "backward_weights", "dcls:sparse("),
+              std::string("sparse: rounded triangle, one cell per pair, backward weights dense (") + info + ")");
+    else
+        check(false, std::string("sparse: rounded triangle: ") + dcls_last_error());
+    set_engine("sparse_conv", "never");
+    check(dcls_conv_plan_set_kernel_cells(plan, &k.c, k.positions.data(), nullptr, 1) == DCLS_OK &&
+              dcls_conv_plan_info(plan, &info) == DCLS_OK && std::strstr(info, "sparse") == nullptr,
+          "sparse: never");
+    set_engine("sparse_conv", "auto");
+    // A construction of another kernel is refused.
+    dcls_construct_desc other = k.c;
+    other.dilated_kernel_size[0] = 23;
+    check(dcls_conv_plan_set_kernel_cells(plan, &other, k.positions.data(), nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT &&
+              dcls_last_error()[0] != '\0', "sparse: another kernel is refused");
+    check(dcls_conv_plan_set_kernel_cells(plan, &k.c, nullptr, nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT, "sparse: null positions");
+    dcls_conv_plan_destroy(plan);
+}
+
 // ---- which engine runs each pass (dcls_conv_plan_info) ---------------------------------------
 
 // The info of a plan for `d`, "" (and a failed check) when it cannot be made.
@@ -697,6 +872,7 @@ int main(int argc, char **argv) {
     test_dense_large();
     test_windows(3 * own_configs, rng);
     test_dft(2 * own_configs, rng);
+    test_sparse(2 * own_configs, rng);
 
     test_engine_choice();
     test_errors();

@@ -1,0 +1,145 @@
+// The tap-sparse convolution's kernels, written once over a vector type `Isa` and included inside
+// an anonymous namespace of one translation unit per instruction set (as depthwise_conv_impl.h).
+// Isa provides V, T (vectors per destination tile), G (non-zeros per weight-gradient group), vec,
+// zero(), set1(x), loadu(p), storeu(p, v), fma(a, b, c), hsum(v).
+//
+// Rows (forward, backward data): a destination tile of T vectors stays in registers while every
+// non-zero of the unit's source block adds its weight times the shifted source row: one
+// broadcast and T loads and FMAs per non-zero. Tiles narrower than T at a row's end run the
+// kernel for their own width (a table of instances), so nothing is computed twice.
+//
+// Weights: G non-zeros at a time, each with its own accumulator vector, over the whole row: one
+// load of grad_y serves G FMAs.
+
+template <int W>
+void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, const float *base, float *dst,
+               float init, bool first) {
+    using vec = typename Isa::vec;
+    constexpr int V = Isa::V;
+    vec acc[W];
+    if (first) {
+        const vec b = Isa::set1(init);
+#pragma GCC unroll 16
+        for (int t = 0; t < W; ++t) acc[t] = b;
+    } else {
+#pragma GCC unroll 16
+        for (int t = 0; t < W; ++t) acc[t] = Isa::loadu(dst + t * V);
+    }
+    if (!j.backward) {
+        for (int64_t z = z0; z < z1; ++z) {
+            const vec w = Isa::set1(j.w[z]);
+            const float *p = base + j.src[z];
+#pragma GCC unroll 16
+            for (int t = 0; t < W; ++t) acc[t] = Isa::fma(w, Isa::loadu(p + t * V), acc[t]);
+        }
+    } else {
+        const int64_t id = row / j.P1, ih = row % j.P1;
+        for (int64_t z = z0; z < z1; ++z) {
+            int64_t od = id - j.kd[z], oh = ih - j.kh[z];
+            if (od < 0 || oh < 0) continue;
+            if (j.s0 > 1) {
+                if (od % j.s0 != 0) continue;
+                od /= j.s0;
+            }
+            if (j.s1 > 1) {
+                if (oh % j.s1 != 0) continue;
+                oh /= j.s1;
+            }
+            if (od >= j.OD || oh >= j.OH) continue;
+            const vec w = Isa::set1(j.w[z]);
+            const float *p = base + j.src[z] + (od * j.OH + oh) * j.src_row;
+#pragma GCC unroll 16
+            for (int t = 0; t < W; ++t) acc[t] = Isa::fma(w, Isa::loadu(p + t * V), acc[t]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int t = 0; t < W; ++t) Isa::storeu(dst + t * V, acc[t]);
+}
+
+using RowsTileFn = void (*)(const SparseRowsJob &, int64_t, int64_t, int64_t, const float *, float *, float, bool);
+
+template <typename Seq>
+struct RowsTable;
+template <int... I>
+struct RowsTable<std::integer_sequence<int, I...>> {
+    static constexpr RowsTileFn table[] = {nullptr, &rows_tile<I + 1>...};
+};
+using RowsTiles = RowsTable<std::make_integer_sequence<int, Isa::T>>;
+
+// The units are split in contiguous ranges, one per thread; each thread walks its tiles, then the
+// source blocks, then its units, so that a block of sources is reused by all of its units while in
+// cache.
+void run_sparse_rows(const SparseRowsJob &j) {
+    constexpr int V = Isa::V;
+    const int64_t tile = int64_t(Isa::T) * V;
+#pragma omp parallel num_threads(j.threads)
+    {
+        const int64_t nt = omp_get_num_threads(), me = omp_get_thread_num();
+        const int64_t u0 = j.units * me / nt, u1 = j.units * (me + 1) / nt;
+        for (int64_t j0 = 0; j0 < j.Jp; j0 += tile) {
+            const int W = int(std::min(tile, j.Jp - j0) / V);
+            const RowsTileFn fn = RowsTiles::table[W];
+            for (int64_t b = 0; b < j.blocks; ++b)
+                for (int64_t u = u0; u < u1; ++u) {
+                    const int64_t ch = u / (j.rows * j.phases), row = u / j.phases % j.rows;
+                    const int64_t *s = j.start + (ch * j.phases + u % j.phases) * (j.blocks + 1) + b;
+                    const float *base = j.src_base + j0;
+                    if (!j.backward) {
+                        const int64_t od = row / j.out_h, oh = row % j.out_h;
+                        base += (od * j.s0 * j.P1 + oh * j.s1) * j.src_row;
+                    }
+                    const float init = j.bias ? j.bias[ch] : 0.f;
+                    fn(j, row, s[0], s[1], base, j.dst + u * j.dst_unit + j0, init, b == 0);
+                }
+        }
+    }
+}
+
+template <int NG>
+void weights_group(const SparseWeightsJob &j, int64_t o, int64_t z0) {
+    using vec = typename Isa::vec;
+    constexpr int V = Isa::V;
+    vec acc[NG];
+#pragma GCC unroll 16
+    for (int e = 0; e < NG; ++e) acc[e] = Isa::zero();
+    for (int64_t r = 0; r < j.rows; ++r) {
+        const float *g = j.gy + (o * j.rows + r) * j.Jp;
+        const int64_t od = r / j.out_h, oh = r % j.out_h;
+        const float *xb = j.x + (od * j.s0 * j.P1 + oh * j.s1) * j.src_row;
+        const float *xp[NG];
+#pragma GCC unroll 16
+        for (int e = 0; e < NG; ++e) xp[e] = xb + j.src[z0 + e];
+        for (int64_t q = 0; q < j.Jp; q += V) {
+            const vec gv = Isa::loadu(g + q);
+#pragma GCC unroll 16
+            for (int e = 0; e < NG; ++e) acc[e] = Isa::fma(gv, Isa::loadu(xp[e] + q), acc[e]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int e = 0; e < NG; ++e) j.grad[z0 + e] = Isa::hsum(acc[e]);
+}
+
+using WeightsGroupFn = void (*)(const SparseWeightsJob &, int64_t, int64_t);
+
+template <typename Seq>
+struct WeightsTable;
+template <int... I>
+struct WeightsTable<std::integer_sequence<int, I...>> {
+    static constexpr WeightsGroupFn table[] = {nullptr, &weights_group<I + 1>...};
+};
+using WeightsGroups = WeightsTable<std::make_integer_sequence<int, Isa::G>>;
+
+// Source blocks outermost (one barrier each), output channels shared out dynamically inside.
+void run_sparse_weights(const SparseWeightsJob &j) {
+#pragma omp parallel num_threads(j.threads)
+    for (int64_t b = 0; b < j.blocks; ++b) {
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t o = 0; o < j.channels; ++o) {
+            const int64_t *s = j.start + o * (j.blocks + 1) + b;
+            for (int64_t z = s[0]; z < s[1]; z += Isa::G) {
+                const int n = int(std::min<int64_t>(Isa::G, s[1] - z));
+                WeightsGroups::table[n](j, o, z);
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// The work orders of the tap-sparse convolution's kernels (sparse_conv.h), handed from the
+// dispatcher (sparse_conv.cpp) to the ISA-specific kernels (sparse_conv_avx512.cpp,
+// sparse_conv_avx2.cpp). Plain data only, as depthwise_conv_job.h.
+#pragma once
+
+#include <cstdint>
+
+namespace dcls {
+
+// Rows of a destination, each a sum of weighted, shifted source rows (one per non-zero kernel
+// cell): forward (destination y by output channel, sources rows of x) and backward data
+// (destination grad_x by input channel and phase, sources rows of grad_y). Destination unit u
+// (channel u / (rows * phases), row u / phases % rows, phase u % phases) holds Jp floats (a
+// multiple of the vector width); its non-zeros are z in [start[cp * (blocks + 1) + b],
+// start[cp * (blocks + 1) + b + 1]) for source block b, cp = channel * phases + phase, and it reads
+//   forward:        src_base + row_offset(row) + src[z] + j
+//   backward data:  src_base + src[z] + source_row(row, kd[z], kh[z]) * src_row + j, where
+//                   source_row is the grad_y row (od, oh) with od * s0 + kd = id (likewise h), and
+//                   the non-zero is skipped when there is none.
+struct SparseRowsJob {
+    int64_t units, rows, phases, blocks, Jp;
+    bool backward;  // backward data (the row rule above), else forward
+    // forward: row r = (od, oh) reads source row offset (od * s0 * P1 + oh * s1) * src_row.
+    // backward data: destination rows are (id, ih) of P0 x P1; source rows (od, oh) of OD x OH.
+    int64_t out_h, s0, s1, P1, OD, OH, src_row;
+    int64_t dst_unit;  // floats between destination units (rows, phases): consecutive
+    const int64_t *start;
+    const int64_t *src;
+    const int32_t *kd, *kh;
+    const float *w;
+    const float *bias;  // per channel, or null (forward only)
+    const float *src_base;
+    float *dst;
+    int threads;
+};
+
+// Backward weights: for each output channel o and each of its non-zeros z,
+//   grad[z] = sum over rows r and j < Jp of gy[(o * rows + r) * Jp + j] * x[row_offset(r) + src[z] + j]
+// (row_offset as in forward; gy is zero past each row's valid floats). Non-zeros of o in block b:
+// [start[o * (blocks + 1) + b], ... + 1).
+struct SparseWeightsJob {
+    int64_t channels, rows, blocks, Jp;
+    int64_t out_h, s0, s1, P1, src_row;
+    const int64_t *start;
+    const int64_t *src;
+    const float *gy, *x;
+    double *grad;  // per non-zero
+    int threads;
+};
+
+void sparse_rows_avx512(const SparseRowsJob &job);
+void sparse_rows_avx2(const SparseRowsJob &job);
+void sparse_weights_avx512(const SparseWeightsJob &job);
+void sparse_weights_avx2(const SparseWeightsJob &job);
+
+// Vector widths (floats).
+constexpr int64_t kSparseAvx512Lanes = 16, kSparseAvx2Lanes = 8;
+
+}  // namespace dcls
