@@ -1,5 +1,6 @@
 // The kernel cells of a construction (kernel_cells.h). Two passes over the pairs, in parallel:
-// count each pair's distinct cells, then (after a prefix sum) write them; each pass marks a
+// count each pair's distinct cells (keeping every element's ranges), then (after a prefix sum)
+// write them; each pass marks a
 // pair's cells in a per-thread table of the plane's size (a stamp per pair, so no clearing) and
 // the written lists are sorted, so that the convolution reads its input in order.
 #include "kernel_cells.h"
@@ -43,6 +44,8 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
     const int64_t area = cells.size[0] * cells.size[1] * cells.size[2];
     cells.start.resize(size_t(pairs + 1));
 
+    cells.ranges.resize(size_t(6 * pairs * count));
+    int32_t *ranges = cells.ranges.data();
     // Element e's cells along 3D axis a: [lo, hi).
     auto element_axis = [&](int64_t e, int a, int64_t &lo, int64_t &hi) {
         if (a < first) {
@@ -58,14 +61,25 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
     };
     // Calls f(cell) once for each distinct cell of pair p; mark/stamp: the thread's table. Widens
     // [box_lo, box_hi) (3D axes) to every element's cells.
-    auto for_each_cell = [&](int64_t p, std::vector<int64_t> &mark, int64_t *box_lo, int64_t *box_hi, auto &&f) {
+    // known: the element ranges were computed (first pass) and are read from `ranges`.
+    auto for_each_cell = [&](int64_t p, std::vector<int64_t> &mark, int64_t *box_lo, int64_t *box_hi, bool known,
+                             auto &&f) {
         const int64_t stamp = p + 1;
         for (int64_t k = 0; k < count; ++k) {
             int64_t lo[3], hi[3];
+            int32_t *r = ranges + 6 * (p * count + k);
             bool empty = false;
-            for (int a = 0; a < 3 && !empty; ++a) {
-                element_axis(p * count + k, a, lo[a], hi[a]);
-                empty = lo[a] >= hi[a];
+            for (int a = 0; a < 3; ++a) {
+                if (known) {
+                    lo[a] = r[2 * a];
+                    hi[a] = r[2 * a + 1];
+                } else {
+                    if (empty) lo[a] = hi[a] = 0;
+                    else element_axis(p * count + k, a, lo[a], hi[a]);
+                    r[2 * a] = int32_t(lo[a]);
+                    r[2 * a + 1] = int32_t(hi[a]);
+                }
+                empty = empty || lo[a] >= hi[a];
             }
             if (empty) continue;
             for (int a = 0; a < 3; ++a) {
@@ -94,7 +108,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < pairs; ++p) {
             int64_t n = 0;
-            for_each_cell(p, mark, box_lo, box_hi, [&](int64_t) { ++n; });
+            for_each_cell(p, mark, box_lo, box_hi, false, [&](int64_t) { ++n; });
             cells.start[size_t(p + 1)] = n;
         }
         lo0 = std::min(lo0, box_lo[0]);
@@ -116,7 +130,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
         for (int64_t p = 0; p < pairs; ++p) {
             int32_t *out = cells.cell.data() + cells.start[size_t(p)];
             int64_t n = 0;
-            for_each_cell(p, mark, box_lo, box_hi, [&](int64_t c) { out[n++] = int32_t(c); });
+            for_each_cell(p, mark, box_lo, box_hi, true, [&](int64_t c) { out[n++] = int32_t(c); });
             std::sort(out, out + n);
         }
     }

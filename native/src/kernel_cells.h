@@ -18,6 +18,7 @@ struct KernelCells {
     std::vector<int32_t> cell;        // offsets within the pair's kernel plane, ascending, distinct
     int64_t lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};  // the box around every cell, user axes (dcls.h)
     bool gradient = true;             // whether the gradient cells are included
+    std::vector<int32_t> ranges;      // scratch: each element's [lo, hi) per 3D axis
 
     int64_t count() const { return start.empty() ? 0 : start.back(); }
 };

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -20,8 +21,14 @@ namespace {
 
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// Bytes of source runs a block of channels should keep in cache (a share of a 1 MiB L2).
-constexpr int64_t kBlockBytes = 256 * 1024;
+// Bytes of source runs a block of channels should keep in cache: forward and backward data reuse
+// a block's runs for one row tile across all units (L1); backward weights a block's whole rows
+// across the output channels (a share of a 1 MiB L2).
+inline int64_t tile_block_bytes() {
+    const char *e = std::getenv("DCLS_SPARSE_TILE_BYTES");
+    return e ? std::atol(e) : 24 * 1024;
+}
+constexpr int64_t kRowBlockBytes = 256 * 1024;
 
 }  // namespace
 
@@ -40,15 +47,23 @@ struct SparseConv::Impl {
     int64_t Lw;       // grad_y's left margin, in columns: (k2 - 1) / s2
     int64_t gy_row;   // floats per margined grad_y row
     int64_t Jq;       // floats per grad_x row and phase: Wq * N rounded up
-    int64_t in_blocks, in_block, out_blocks, out_block;
+    int64_t in_blocks, in_block, out_blocks, out_block;  // forward; backward data
+    int64_t w_blocks, w_block;                           // backward weights
     std::vector<int64_t> src_d, src_h, src_w;  // padding sources per padded position (-1: zero)
+    // Per kernel cell (its offset in a pair's plane): its run's offset in a packed x channel, in a
+    // margined grad_y row, its phase and kernel row; made once so that set_cells divides nothing.
+    std::vector<int64_t> cell_x, cell_gy;
+    std::vector<int32_t> cell_phase, cell_kd, cell_kh;
+    // Per padded column w: where it goes in a packed row, ((w % s2) Wq + w / s2) N for x and
+    // ((w % s2) Jq + w / s2 N) for grad_x: no division in the packing loops.
+    std::vector<int64_t> col_x, col_gx;
 
     AlignedArray<float> xp, yp, gyp, gxp, plain;  // packed x / y and grad_y / margined grad_y / grad_x / padded grad_x
     // Current cells: forward order (pairs, cells; KernelCells's own order) and backward-data
     // order (input channel, phase, output-channel block, o).
-    bool have_cells = false, gradient = false;
+    bool have_cells = false, have_data = false, gradient = false;
     int64_t nnz = 0;
-    std::vector<int64_t> fwd_start, fwd_src, fwd_kidx, bwd_start, bwd_src, bwd_kidx;
+    std::vector<int64_t> fwd_start, w_start, fwd_src, fwd_kidx, bwd_start, bwd_next, bwd_src, bwd_kidx;
     std::vector<int32_t> bwd_kd, bwd_kh;
     std::vector<float> fwd_w, bwd_w;
     std::vector<double> grad;
@@ -89,12 +104,12 @@ struct SparseConv::Impl {
         // Blocks: a channel's runs for one row tile (forward) or one row (weights) times the
         // kernel rows it spans; the larger of the two decides.
         const int64_t tile = (avx512 ? 16 : 8) * V;
-        const int64_t run = std::max(tile, Jp) + k[2] / s[2] * N;
-        in_block = std::clamp<int64_t>(kBlockBytes / (4 * run * k[0] * k[1]), 1, Cig);
+        in_block = std::clamp<int64_t>(tile_block_bytes() / (4 * (tile + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
         in_blocks = ceil_div(Cig, in_block);
-        const int64_t gy_run = tile + Lw * N;
-        out_block = std::clamp<int64_t>(kBlockBytes / (4 * gy_run * k[0] * k[1]), 1, Cog);
+        out_block = std::clamp<int64_t>(tile_block_bytes() / (4 * (tile + Lw * N) * k[0] * k[1]), 1, Cog);
         out_blocks = ceil_div(Cog, out_block);
+        w_block = std::clamp<int64_t>(kRowBlockBytes / (4 * (Jp + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
+        w_blocks = ceil_div(Cig, w_block);
 
         // The buffers; each is read up to a tile past its end.
         const int64_t slack = tile + V;
@@ -104,7 +119,22 @@ struct SparseConv::Impl {
         gxp.allocate(size_t(Cin * P[0] * P[1] * s[2] * Jq + slack));
         if (d.padding_mode != DCLS_PADDING_ZEROS) plain.allocate(size_t(N * Cin * P[0] * P[1] * P[2]));
         fwd_start.resize(size_t(Cout * (in_blocks + 1)));
+        w_start.resize(size_t(Cout * (w_blocks + 1)));
+        for (int64_t w = 0; w < P[2]; ++w) {
+            col_x.push_back(((w % s[2]) * Wq + w / s[2]) * N);
+            col_gx.push_back((w % s[2]) * Jq + (w / s[2]) * N);
+        }
+        for (int64_t kd = 0; kd < k[0]; ++kd)
+            for (int64_t kh = 0; kh < k[1]; ++kh)
+                for (int64_t kw = 0; kw < k[2]; ++kw) {
+                    cell_x.push_back((kd * P[1] + kh) * x_row + ((kw % s[2]) * Wq + kw / s[2]) * N);
+                    cell_gy.push_back((Lw - kw / s[2]) * N);
+                    cell_phase.push_back(int32_t(kw % s[2]));
+                    cell_kd.push_back(int32_t(kd));
+                    cell_kh.push_back(int32_t(kh));
+                }
         bwd_start.resize(size_t(Cin * s[2] * (out_blocks + 1)));
+        bwd_next.resize(bwd_start.size());
     }
 
     int threads() const { return std::max(1, omp_get_max_threads()); }
@@ -122,11 +152,13 @@ struct SparseConv::Impl {
                         std::memset(row, 0, sizeof(float) * size_t(x_row));
                         continue;
                     }
+                    const int64_t *sws = src_w.data(), *cols = col_x.data();
                     for (int64_t n = 0; n < N; ++n) {
                         const float *src = x + (((n * Cin + c) * in[0] + sd) * in[1] + sh) * in[2];
+                        float *dst_n = row + n;
                         for (int64_t w = 0; w < P[2]; ++w) {
-                            const int64_t sw = src_w[size_t(w)];
-                            row[((w % s[2]) * Wq + w / s[2]) * N + n] = sw < 0 ? 0.f : src[sw];
+                            const int64_t sw = sws[w];
+                            dst_n[cols[w]] = sw < 0 ? 0.f : src[sw];
                         }
                     }
                 }
@@ -148,37 +180,40 @@ struct SparseConv::Impl {
             }
     }
 
-    int64_t pair_source(int64_t pair, int32_t cell) const {
-        const int64_t o = pair / Cig, i = pair % Cig, c = (o / Cog) * Cig + i;
-        const int64_t kd = cell / (k[1] * k[2]), kh = cell / k[2] % k[1], kw = cell % k[2];
-        return c * x_chan + (kd * P[1] + kh) * x_row + ((kw % s[2]) * Wq + kw / s[2]) * N;
-    }
-
-    void set_cells(const KernelCells &cells);
+    void set_cells(const KernelCells &cells, bool data);
     SparseRowsJob rows_job(bool backward) const;
 };
 
-void SparseConv::Impl::set_cells(const KernelCells &cells) {
+void SparseConv::Impl::set_cells(const KernelCells &cells, bool data) {
     if (cells.pairs != Cout * Cig || cells.size[0] != k[0] || cells.size[1] != k[1] || cells.size[2] != k[2])
         throw Error(DCLS_ERROR_INVALID_ARGUMENT, "kernel cells of another shape than the plan's kernel");
     nnz = cells.count();
     gradient = cells.gradient;
-    const int64_t pairs = cells.pairs;
     fwd_src.resize(size_t(nnz));
     fwd_kidx.resize(size_t(nnz));
     fwd_w.resize(size_t(nnz));
     grad.resize(size_t(nnz));
     // Forward order: the cells' own; block b of output channel o starts at pair o Cig + b in_block.
 #pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < pairs; ++p)
-        for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z) {
-            fwd_src[size_t(z)] = pair_source(p, cells.cell[size_t(z)]);
-            fwd_kidx[size_t(z)] = p * area + cells.cell[size_t(z)];
+    for (int64_t o = 0; o < Cout; ++o)
+        for (int64_t i = 0; i < Cig; ++i) {
+            const int64_t p = o * Cig + i, channel = ((o / Cog) * Cig + i) * x_chan;
+            for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z) {
+                const int32_t cell = cells.cell[size_t(z)];
+                fwd_src[size_t(z)] = channel + cell_x[size_t(cell)];
+                fwd_kidx[size_t(z)] = p * area + cell;
+            }
         }
     for (int64_t o = 0; o < Cout; ++o)
         for (int64_t b = 0; b <= in_blocks; ++b)
             fwd_start[size_t(o * (in_blocks + 1) + b)] = cells.start[size_t(o * Cig + std::min(b * in_block, Cig))];
+    for (int64_t o = 0; o < Cout; ++o)
+        for (int64_t b = 0; b <= w_blocks; ++b)
+            w_start[size_t(o * (w_blocks + 1) + b)] = cells.start[size_t(o * Cig + std::min(b * w_block, Cig))];
 
+    have_data = data;
+    have_cells = true;
+    if (!data) return;
     // Backward-data order: per input channel c and phase, its pairs' cells by output-channel
     // block, then o. Counted per (c, phase, block) in parallel over c, then placed.
     bwd_src.resize(size_t(nnz));
@@ -195,7 +230,7 @@ void SparseConv::Impl::set_cells(const KernelCells &cells) {
         for (int64_t oo = 0; oo < Cog; ++oo) {
             const int64_t p = (g * Cog + oo) * Cig + i, b = oo / out_block;
             for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z)
-                ++count[(cells.cell[size_t(z)] % k[2] % S2) * (B + 1) + b + 1];
+                ++count[cell_phase[size_t(cells.cell[size_t(z)])] * (B + 1) + b + 1];
         }
     }
     // Exclusive prefix over (c, phase, block), in place: entry b of (c, phase) becomes its start.
@@ -211,23 +246,22 @@ void SparseConv::Impl::set_cells(const KernelCells &cells) {
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < Cin; ++c) {
         const int64_t g = c / Cig, i = c % Cig;
-        std::vector<int64_t> at(size_t(S2 * B));
-        for (int64_t ph = 0; ph < S2; ++ph)
-            for (int64_t b = 0; b < B; ++b) at[size_t(ph * B + b)] = bwd_start[size_t((c * S2 + ph) * (B + 1) + b)];
+        // The next free entry of each (phase, block) of c: its start, advanced as entries are placed
+        // (bwd_next, one row of S2 * (B + 1) per input channel, so no allocation here).
+        int64_t *next = bwd_next.data() + c * S2 * (B + 1);
+        std::copy(bwd_start.begin() + c * S2 * (B + 1), bwd_start.begin() + (c + 1) * S2 * (B + 1), next);
         for (int64_t oo = 0; oo < Cog; ++oo) {
-            const int64_t o = g * Cog + oo, p = o * Cig + i, b = oo / out_block;
+            const int64_t o = g * Cog + oo, p = o * Cig + i, b = oo / out_block, o_row = o * rows * gy_row;
             for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z) {
                 const int32_t cell = cells.cell[size_t(z)];
-                const int64_t kd = cell / (k[1] * k[2]), kh = cell / k[2] % k[1], kw = cell % k[2];
-                const int64_t e = at[size_t((kw % S2) * B + b)]++;
-                bwd_src[size_t(e)] = o * rows * gy_row + (Lw - kw / S2) * N;
+                const int64_t e = next[cell_phase[size_t(cell)] * (B + 1) + b]++;
+                bwd_src[size_t(e)] = o_row + cell_gy[size_t(cell)];
                 bwd_kidx[size_t(e)] = p * area + cell;
-                bwd_kd[size_t(e)] = int32_t(kd);
-                bwd_kh[size_t(e)] = int32_t(kh);
+                bwd_kd[size_t(e)] = cell_kd[size_t(cell)];
+                bwd_kh[size_t(e)] = cell_kh[size_t(cell)];
             }
         }
     }
-    have_cells = true;
 }
 
 SparseRowsJob SparseConv::Impl::rows_job(bool backward) const {
@@ -276,14 +310,16 @@ SparseConv::SparseConv(const dcls_conv_desc &desc) : impl_(new Impl(desc)) {}
 
 SparseConv::~SparseConv() = default;
 
-void SparseConv::set_cells(const KernelCells &cells) { impl_->set_cells(cells); }
+void SparseConv::set_cells(const KernelCells &cells, bool backward_data) { impl_->set_cells(cells, backward_data); }
 
 double SparseConv::cost(Pass pass, int64_t cells) const {
     const Impl &p = *impl_;
-    // The multiply-adds (rows are computed to whole vectors), at kSpeed of oneDNN's rate, plus the
-    // packing: each pass moves its activations through memory twice or three times, a few
-    // multiply-adds' time per float.
-    constexpr double kSpeed = 0.8, kPerFloat = 4.0;
+    // The multiply-adds (rows are computed to whole vectors), at kSpeed of oneDNN's rate (the
+    // sources come from L2 more than L1), plus the packing: each pass moves its activations
+    // through memory two or three times with scattered stores, about a nanosecond per float, 40
+    // multiply-adds' time. Fitted to bench_sparse's shapes (BENCHMARKS.md): on dw17 with 108 of
+    // 289 cells the packing makes the depthwise kernels win.
+    constexpr double kSpeed = 0.7, kPerFloat = 40.0;
     const double x = double(p.N * p.Cin * p.P[0] * p.P[1] * p.P[2]), y = double(p.N * p.Cout * p.rows * p.out[2]);
     const double runs = pass == Pass::BackwardData ? double(p.P[0] * p.P[1]) * double(p.Jq) / double(p.s[0] * p.s[1])
                                                    : double(p.rows) * double(p.Jp);
@@ -291,7 +327,8 @@ double SparseConv::cost(Pass pass, int64_t cells) const {
 }
 
 bool SparseConv::takes(Pass pass) const {
-    return impl_->have_cells && (pass != Pass::BackwardWeights || impl_->gradient);
+    const Impl &p = *impl_;
+    return p.have_cells && (pass != Pass::BackwardData || p.have_data) && (pass != Pass::BackwardWeights || p.gradient);
 }
 
 std::string SparseConv::info(Pass) const {
@@ -350,12 +387,11 @@ void SparseConv::backward_data(const float *grad_y, const float *kernel, float *
             for (int64_t b = 0; b < ext[1]; ++b) {
                 const int64_t id = a + lo[0], ih = b + lo[1];
                 const float *row = gx + ((c * p.P[0] + id) * p.P[1] + ih) * p.s[2] * p.Jq;
+                const int64_t *cols = p.col_gx.data() + lo[2];
                 for (int64_t n = 0; n < p.N; ++n) {
                     float *dst = dst_all + (((n * p.Cin + c) * ext[0] + a) * ext[1] + b) * ext[2];
-                    for (int64_t e = 0; e < ext[2]; ++e) {
-                        const int64_t w = e + lo[2];
-                        dst[e] = row[(w % p.s[2]) * p.Jq + (w / p.s[2]) * p.N + n];
-                    }
+                    const float *src = row + n;
+                    for (int64_t e = 0; e < ext[2]; ++e) dst[e] = src[cols[e]];
                 }
             }
     if (!zeros) {
@@ -378,14 +414,14 @@ void SparseConv::backward_weights(const float *x, const float *grad_y, float *gr
     SparseWeightsJob j{};
     j.channels = p.Cout;
     j.rows = p.rows;
-    j.blocks = p.in_blocks;
+    j.blocks = p.w_blocks;
     j.Jp = p.Jp;
     j.out_h = p.out[1];
     j.s0 = p.s[0];
     j.s1 = p.s[1];
     j.P1 = p.P[1];
     j.src_row = p.x_row;
-    j.start = p.fwd_start.data();
+    j.start = p.w_start.data();
     j.src = p.fwd_src.data();
     j.gy = p.yp.get();
     j.x = p.xp.get();

@@ -41,8 +41,9 @@ public:
     SparseConv &operator=(const SparseConv &) = delete;
 
     // The cells of every pair (of this shape: Cout x Cin/g pairs of the kernel's size), from
-    // kernel_cells_cpu; they hold until the next call. Backward weights needs cells.gradient.
-    void set_cells(const KernelCells &cells);
+    // kernel_cells_cpu; they hold until the next call. Backward weights needs cells.gradient;
+    // backward data needs `backward_data` (its own lists, made only then).
+    void set_cells(const KernelCells &cells, bool backward_data);
 
     // The cost of a pass on `cells` cells in all, in multiply-adds of oneDNN's direct convolution:
     // the plan's cost model (conv_engine_list.cpp) weighs it against the dense engines'.

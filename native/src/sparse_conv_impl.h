@@ -11,7 +11,7 @@
 // Weights: G non-zeros at a time, each with its own accumulator vector, over the whole row: one
 // load of grad_y serves G FMAs.
 
-template <int W>
+template <int W, bool kRows>
 void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, const float *base, float *dst,
                float init, bool first) {
     using vec = typename Isa::vec;
@@ -25,7 +25,7 @@ void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, cons
 #pragma GCC unroll 16
         for (int t = 0; t < W; ++t) acc[t] = Isa::loadu(dst + t * V);
     }
-    if (!j.backward) {
+    if (!kRows) {  // forward, or backward data where every destination row reads grad_y row 0 (1D)
         for (int64_t z = z0; z < z1; ++z) {
             const vec w = Isa::set1(j.w[z]);
             const float *p = base + j.src[z];
@@ -62,7 +62,8 @@ template <typename Seq>
 struct RowsTable;
 template <int... I>
 struct RowsTable<std::integer_sequence<int, I...>> {
-    static constexpr RowsTileFn table[] = {nullptr, &rows_tile<I + 1>...};
+    static constexpr RowsTileFn table[2][sizeof...(I) + 1] = {{nullptr, &rows_tile<I + 1, false>...},
+                                                              {nullptr, &rows_tile<I + 1, true>...}};
 };
 using RowsTiles = RowsTable<std::make_integer_sequence<int, Isa::T>>;
 
@@ -76,9 +77,11 @@ void run_sparse_rows(const SparseRowsJob &j) {
     {
         const int64_t nt = omp_get_num_threads(), me = omp_get_thread_num();
         const int64_t u0 = j.units * me / nt, u1 = j.units * (me + 1) / nt;
+        // Backward data needs the row rule unless there is one row of each (1D).
+        const bool rows_rule = j.backward && !(j.rows == 1 && j.OD == 1 && j.OH == 1);
         for (int64_t j0 = 0; j0 < j.Jp; j0 += tile) {
             const int W = int(std::min(tile, j.Jp - j0) / V);
-            const RowsTileFn fn = RowsTiles::table[W];
+            const RowsTileFn fn = RowsTiles::table[rows_rule ? 1 : 0][W];
             for (int64_t b = 0; b < j.blocks; ++b)
                 for (int64_t u = u0; u < u1; ++u) {
                     const int64_t ch = u / (j.rows * j.phases), row = u / j.phases % j.rows;
