@@ -97,7 +97,10 @@ void ConvPlan::set_kernel_cells(const dcls_construct_desc &desc, const float *po
         any = any || p.sparse_pass[q];
     }
     // The non-zero lists only when the engine runs (they cost a pass over the cells).
-    if (any) p.sparse->set_cells(p.cells, p.sparse_pass[int(Pass::BackwardData)]);
+    if (any) {
+        kernel_cells_fill(p.cells);
+        p.sparse->set_cells(p.cells, p.sparse_pass[int(Pass::BackwardData)]);
+    }
     p.update();
 }
 

@@ -1,8 +1,8 @@
 // The kernel cells of a construction (kernel_cells.h). Two passes over the pairs, in parallel:
-// count each pair's distinct cells (keeping every element's ranges), then (after a prefix sum)
-// write them; each pass marks a
-// pair's cells in a per-thread table of the plane's size (a stamp per pair, so no clearing) and
-// the written lists are sorted, so that the convolution reads its input in order.
+// kernel_cells_cpu counts each pair's distinct cells (keeping every element's ranges, so that the
+// second pass needs no interpolation maths), kernel_cells_fill writes them after the prefix sum.
+// Each pass marks a pair's cells in a per-thread table of the plane's size (a stamp per pair, so
+// no clearing), and the written lists are sorted, so that the convolution reads its input in order.
 #include "kernel_cells.h"
 
 #include <omp.h>
@@ -39,6 +39,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
     const int64_t stride = pairs * count;  // between positions[d] and positions[d + 1]
     cells.ndim = nd;
     cells.pairs = pairs;
+    cells.elements_per_pair = count;
     cells.gradient = gradient;
     for (int a = 0; a < 3; ++a) cells.size[a] = a < first ? 1 : desc.dilated_kernel_size[a - first];
     const int64_t area = cells.size[0] * cells.size[1] * cells.size[2];
@@ -59,26 +60,19 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
         axis_cells(desc.interpolation, math::axis_params(desc.interpolation, pos, sig, cells.size[a]), cells.size[a],
                    gradient, lo, hi);
     };
-    // Calls f(cell) once for each distinct cell of pair p; mark/stamp: the thread's table. Widens
-    // [box_lo, box_hi) (3D axes) to every element's cells.
-    // known: the element ranges were computed (first pass) and are read from `ranges`.
-    auto for_each_cell = [&](int64_t p, std::vector<int64_t> &mark, int64_t *box_lo, int64_t *box_hi, bool known,
-                             auto &&f) {
+    // Calls f(cell) once for each distinct cell of pair p (mark, stamp: the thread's table) and
+    // keeps each element's ranges; widens [box_lo, box_hi) (3D axes) to every element's cells.
+    auto for_each_cell = [&](int64_t p, int64_t *mark, int64_t *box_lo, int64_t *box_hi, auto &&f) {
         const int64_t stamp = p + 1;
         for (int64_t k = 0; k < count; ++k) {
             int64_t lo[3], hi[3];
             int32_t *r = ranges + 6 * (p * count + k);
             bool empty = false;
             for (int a = 0; a < 3; ++a) {
-                if (known) {
-                    lo[a] = r[2 * a];
-                    hi[a] = r[2 * a + 1];
-                } else {
-                    if (empty) lo[a] = hi[a] = 0;
-                    else element_axis(p * count + k, a, lo[a], hi[a]);
-                    r[2 * a] = int32_t(lo[a]);
-                    r[2 * a + 1] = int32_t(hi[a]);
-                }
+                if (empty) lo[a] = hi[a] = 0;
+                else element_axis(p * count + k, a, lo[a], hi[a]);
+                r[2 * a] = int32_t(lo[a]);
+                r[2 * a + 1] = int32_t(hi[a]);
                 empty = empty || lo[a] >= hi[a];
             }
             if (empty) continue;
@@ -90,25 +84,24 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
                 for (int64_t j = lo[1]; j < hi[1]; ++j)
                     for (int64_t l = lo[2]; l < hi[2]; ++l) {
                         const int64_t c = (i * cells.size[1] + j) * cells.size[2] + l;
-                        if (mark[size_t(c)] == stamp) continue;
-                        mark[size_t(c)] = stamp;
+                        if (mark[c] == stamp) continue;
+                        mark[c] = stamp;
                         f(c);
                     }
         }
     };
 
     const int threads = std::max(1, omp_get_max_threads());
-    std::vector<std::vector<int64_t>> marks(static_cast<size_t>(threads));
+    cells.marks.assign(size_t(threads * area), 0);
     int64_t lo0 = INT64_MAX, lo1 = INT64_MAX, lo2 = INT64_MAX, hi0 = 0, hi1 = 0, hi2 = 0;
 #pragma omp parallel num_threads(threads) reduction(min : lo0, lo1, lo2) reduction(max : hi0, hi1, hi2)
     {
-        std::vector<int64_t> &mark = marks[size_t(omp_get_thread_num())];
-        mark.assign(size_t(area), 0);
+        int64_t *mark = cells.marks.data() + omp_get_thread_num() * area;
         int64_t box_lo[3] = {INT64_MAX, INT64_MAX, INT64_MAX}, box_hi[3] = {0, 0, 0};
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < pairs; ++p) {
             int64_t n = 0;
-            for_each_cell(p, mark, box_lo, box_hi, false, [&](int64_t) { ++n; });
+            for_each_cell(p, mark, box_lo, box_hi, [&](int64_t) { ++n; });
             cells.start[size_t(p + 1)] = n;
         }
         lo0 = std::min(lo0, box_lo[0]);
@@ -120,20 +113,6 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
     }
     cells.start[0] = 0;
     for (int64_t p = 0; p < pairs; ++p) cells.start[size_t(p + 1)] += cells.start[size_t(p)];
-    cells.cell.resize(size_t(cells.count()));
-#pragma omp parallel num_threads(threads)
-    {
-        std::vector<int64_t> &mark = marks[size_t(omp_get_thread_num())];
-        std::fill(mark.begin(), mark.end(), 0);
-        int64_t box_lo[3] = {INT64_MAX, INT64_MAX, INT64_MAX}, box_hi[3] = {0, 0, 0};  // known already
-#pragma omp for schedule(static)
-        for (int64_t p = 0; p < pairs; ++p) {
-            int32_t *out = cells.cell.data() + cells.start[size_t(p)];
-            int64_t n = 0;
-            for_each_cell(p, mark, box_lo, box_hi, true, [&](int64_t c) { out[n++] = int32_t(c); });
-            std::sort(out, out + n);
-        }
-    }
 
     // The box, per user axis, around every cell (the first cell when there is none).
     for (int d = 0; d < 3; ++d) {
@@ -146,6 +125,39 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
             cells.lo[d] = lo[first + d];
             cells.hi[d] = hi[first + d];
         }
+}
+
+
+void kernel_cells_fill(KernelCells &cells) {
+    const int64_t pairs = cells.pairs, count = cells.elements_per_pair;
+    const int64_t area = cells.size[0] * cells.size[1] * cells.size[2];
+    const int threads = std::max(1, int(cells.marks.size() / size_t(std::max<int64_t>(area, 1))));
+    const int32_t *ranges = cells.ranges.data();
+    cells.cell.resize(size_t(cells.count()));
+#pragma omp parallel num_threads(threads)
+    {
+        int64_t *mark = cells.marks.data() + omp_get_thread_num() * area;
+        std::fill(mark, mark + area, 0);
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < pairs; ++p) {
+            int32_t *out = cells.cell.data() + cells.start[size_t(p)];
+            int64_t n = 0;
+            const int64_t stamp = p + 1;
+            for (int64_t k = 0; k < count; ++k) {
+                const int32_t *r = ranges + 6 * (p * count + k);
+                if (r[0] >= r[1] || r[2] >= r[3] || r[4] >= r[5]) continue;
+                for (int64_t i = r[0]; i < r[1]; ++i)
+                    for (int64_t j = r[2]; j < r[3]; ++j)
+                        for (int64_t l = r[4]; l < r[5]; ++l) {
+                            const int64_t c = (i * cells.size[1] + j) * cells.size[2] + l;
+                            if (mark[c] == stamp) continue;
+                            mark[c] = stamp;
+                            out[n++] = int32_t(c);
+                        }
+            }
+            std::sort(out, out + n);
+        }
+    }
 }
 
 }  // namespace dcls

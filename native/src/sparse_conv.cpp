@@ -24,10 +24,7 @@ inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 // Bytes of source runs a block of channels should keep in cache: forward and backward data reuse
 // a block's runs for one row tile across all units (L1); backward weights a block's whole rows
 // across the output channels (a share of a 1 MiB L2).
-inline int64_t tile_block_bytes() {
-    const char *e = std::getenv("DCLS_SPARSE_TILE_BYTES");
-    return e ? std::atol(e) : 24 * 1024;
-}
+constexpr int64_t kTileBlockBytes = 24 * 1024;
 constexpr int64_t kRowBlockBytes = 256 * 1024;
 
 }  // namespace
@@ -104,9 +101,9 @@ struct SparseConv::Impl {
         // Blocks: a channel's runs for one row tile (forward) or one row (weights) times the
         // kernel rows it spans; the larger of the two decides.
         const int64_t tile = (avx512 ? 16 : 8) * V;
-        in_block = std::clamp<int64_t>(tile_block_bytes() / (4 * (tile + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
+        in_block = std::clamp<int64_t>(kTileBlockBytes / (4 * (tile + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
         in_blocks = ceil_div(Cig, in_block);
-        out_block = std::clamp<int64_t>(tile_block_bytes() / (4 * (tile + Lw * N) * k[0] * k[1]), 1, Cog);
+        out_block = std::clamp<int64_t>(kTileBlockBytes / (4 * (tile + Lw * N) * k[0] * k[1]), 1, Cog);
         out_blocks = ceil_div(Cog, out_block);
         w_block = std::clamp<int64_t>(kRowBlockBytes / (4 * (Jp + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
         w_blocks = ceil_div(Cig, w_block);
