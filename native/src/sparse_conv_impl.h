@@ -132,17 +132,21 @@ struct WeightsTable<std::integer_sequence<int, I...>> {
 };
 using WeightsGroups = WeightsTable<std::make_integer_sequence<int, Isa::G>>;
 
-// Source blocks outermost (one barrier each), output channels shared out dynamically inside.
+// Output channels split in contiguous ranges, one per thread (no barrier: a thread the system
+// deschedules holds up no other); each thread walks the source blocks, then its channels, so that
+// a block's rows are reused by all of them while in cache.
 void run_sparse_weights(const SparseWeightsJob &j) {
 #pragma omp parallel num_threads(j.threads)
-    for (int64_t b = 0; b < j.blocks; ++b) {
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t o = 0; o < j.channels; ++o) {
-            const int64_t *s = j.start + o * (j.blocks + 1) + b;
-            for (int64_t z = s[0]; z < s[1]; z += Isa::G) {
-                const int n = int(std::min<int64_t>(Isa::G, s[1] - z));
-                WeightsGroups::table[n](j, o, z);
+    {
+        const int64_t nt = omp_get_num_threads(), me = omp_get_thread_num();
+        const int64_t o0 = j.channels * me / nt, o1 = j.channels * (me + 1) / nt;
+        for (int64_t b = 0; b < j.blocks; ++b)
+            for (int64_t o = o0; o < o1; ++o) {
+                const int64_t *s = j.start + o * (j.blocks + 1) + b;
+                for (int64_t z = s[0]; z < s[1]; z += Isa::G) {
+                    const int n = int(std::min<int64_t>(Isa::G, s[1] - z));
+                    WeightsGroups::table[n](j, o, z);
+                }
             }
-        }
     }
 }
