@@ -120,7 +120,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
         cells.hi[d] = 1;
     }
     const int64_t lo[3] = {lo0, lo1, lo2}, hi[3] = {hi0, hi1, hi2};
-    if (!cells.cell.empty())
+    if (cells.count() > 0)
         for (int d = 0; d < nd; ++d) {
             cells.lo[d] = lo[first + d];
             cells.hi[d] = hi[first + d];
