@@ -275,6 +275,16 @@ typedef enum dcls_cuda_depthwise_mode {
     DCLS_CUDA_DEPTHWISE_ALWAYS = 2 /* always dcls4j's kernels (they need no cuDNN) */
 } dcls_cuda_depthwise_mode;
 
+/* Which of dcls4j's depthwise backward-weights kernels runs, where dcls4j's depthwise kernels run
+ * that pass (the plan's info names it: "dcls:depthwise-rows(...)", "-segments(...)", "-generic"). */
+typedef enum dcls_cuda_depthwise_weights_kernel {
+    DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO = 0,     /* "rows" where it applies and the output is at least 16 wide,
+                                                 else "segments" (else "generic") */
+    DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS = 1, /* the segment kernel (else "generic") */
+    DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS = 2      /* the tap-tile kernel wherever it applies (stride 1 along the
+                                                 last two axes, a kernel at least 4 high), else as AUTO */
+} dcls_cuda_depthwise_weights_kernel;
+
 /* The message of the last failure of a dcls_cuda_* function on the calling thread; "" when none. */
 DCLS_API const char *dcls_cuda_last_error(void);
 
@@ -302,10 +312,12 @@ DCLS_API dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx);
  * tf32: let cuDNN use TF32 tensor cores for float32 convolutions (faster, ~1e-3 relative error).
  * benchmark: time the candidate algorithms when a plan is made (cudnnFind*, and dcls4j's
  *   depthwise kernels against cuDNN) instead of choosing by heuristics.
- * depthwise_mode: a dcls_cuda_depthwise_mode. */
+ * depthwise_mode: a dcls_cuda_depthwise_mode.
+ * depthwise_weights_kernel: a dcls_cuda_depthwise_weights_kernel (to compare the kernels). */
 DCLS_API dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled);
 DCLS_API dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled);
 DCLS_API dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode);
+DCLS_API dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel);
 
 /* Device memory, allocated and freed in order on the context's stream (a stream-ordered pool
  * where the device supports it): a free takes effect after the work enqueued before it. bytes 0

@@ -196,6 +196,7 @@ void test_construct(Rng &rng, int configs) {
 }
 
 bool cudnn_available = false;
+int rows_plans = 0, segments_plans = 0;  // plans whose backward weights ran each depthwise kernel
 
 // One shape on the current settings of the context; `tol` loosens the comparison (TF32).
 void test_conv_config(const dcls_conv_desc &d, Rng &rng, const std::string &engine, double tol = 1e-4) {
@@ -213,6 +214,8 @@ void test_conv_config(const dcls_conv_desc &d, Rng &rng, const std::string &engi
         check(want_dcls ? has_dcls && !has_cudnn : has_cudnn && !has_dcls,
               name + ": engine as asked (" + std::string(info) + ")");
     }
+    if (info && std::strstr(info, "depthwise-rows")) ++rows_plans;
+    if (info && std::strstr(info, "depthwise-segments")) ++segments_plans;
     const Ref ref(d);
     int64_t out[3];
     bool ok = dcls_cuda_conv_plan_output_size(plan, out) == DCLS_OK;
@@ -271,8 +274,13 @@ void test_conv_engines(const dcls_conv_desc &d, Rng &rng) {
               describe(d) + ": without cuDNN, a non-depthwise plan reports BACKEND");
     }
     if (depthwise) {
+        // Each backward-weights kernel: the tap tiles wherever they apply, then the segments.
         dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_ALWAYS);
+        dcls_cuda_set_depthwise_weights_kernel(ctx, DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS);
         test_conv_config(d, rng, "dcls");
+        dcls_cuda_set_depthwise_weights_kernel(ctx, DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS);
+        test_conv_config(d, rng, "dcls");
+        dcls_cuda_set_depthwise_weights_kernel(ctx, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO);
     }
     dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
 }
@@ -319,6 +327,8 @@ dcls_conv_desc random_conv(Rng &rng) {
 void test_conv(Rng &rng, int configs, bool quick) {
     const dcls_conv_desc fixed[] = {
         make_desc(2, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 28, 17, 1, 8),         // DCLS's depthwise 17x17
+        make_desc(2, DCLS_PADDING_ZEROS, 2, 3, 6, 3, 45, 13, 1, 6),         // 13x13, multiplier 2, two column chunks
+        make_desc(2, DCLS_PADDING_ZEROS, 1, 2, 2, 2, 40, 35, 1, 17),        // 35x35: several tap groups
         make_desc(2, DCLS_PADDING_REFLECT, 2, 6, 6, 6, 20, 9, 1, 4),        // reflect
         make_desc(2, DCLS_PADDING_ZEROS, 2, 4, 8, 4, 23, 7, 2, 3),          // strided, multiplier 2
         make_desc(2, DCLS_PADDING_CIRCULAR, 1, 4, 4, 4, 70, 11, 1, 5),      // wide rows (R = 4)
@@ -335,15 +345,19 @@ void test_conv(Rng &rng, int configs, bool quick) {
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] - (quick ? huge : 0); ++i) test_conv_engines(fixed[i], rng);
     for (int i = 0; i < configs; ++i) test_conv_engines(random_conv(rng), rng);
 
+    std::printf("backward weights: %d plans on the tap-tile kernel, %d on the segment kernel\n", rows_plans,
+                segments_plans);
+    check(rows_plans > 0, "the tap-tile backward-weights kernel was tested");
+
     // Benchmark mode (cudnnFind* and timing of the depthwise kernels) and TF32.
     dcls_cuda_set_benchmark(ctx, 1);
     test_conv_config(fixed[0], rng, "benchmark");
-    if (cudnn_available) test_conv_config(fixed[8], rng, "benchmark");
+    if (cudnn_available) test_conv_config(fixed[10], rng, "benchmark");
     dcls_cuda_set_benchmark(ctx, 0);
     if (cudnn_available) {
         dcls_cuda_set_tf32(ctx, 1);
         dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_NEVER);
-        test_conv_config(fixed[8], rng, "cudnn-tf32", 1e-2);
+        test_conv_config(fixed[10], rng, "cudnn-tf32", 1e-2);
         dcls_cuda_set_tf32(ctx, 0);
         dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
     }
@@ -369,6 +383,8 @@ void test_memory() {
     check(dcls_cuda_malloc(ctx, -1, &z) == DCLS_ERROR_INVALID_ARGUMENT && has_message(), "malloc -1");
     check(dcls_cuda_memcpy(ctx, &z, &z, 8, 9) == DCLS_ERROR_INVALID_ARGUMENT, "memcpy with a bad kind");
     check(dcls_cuda_set_depthwise_mode(ctx, 7) == DCLS_ERROR_INVALID_ARGUMENT, "bad depthwise mode");
+    check(dcls_cuda_set_depthwise_weights_kernel(ctx, 3) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "bad depthwise weights kernel");
     check(dcls_cuda_free(ctx, nullptr) == DCLS_OK, "free(null)");
 
     dcls_conv_desc bad = make_desc(2, DCLS_PADDING_ZEROS, 1, 4, 6, 4, 8, 3, 1, 1);

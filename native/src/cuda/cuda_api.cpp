@@ -208,6 +208,15 @@ dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode) {
     });
 }
 
+dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel) {
+    return guarded(__func__, [&] {
+        dcls_cuda_context &c = context_of(ctx);
+        require(kernel >= DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO && kernel <= DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS,
+                "unknown depthwise weights kernel " + std::to_string(kernel));
+        c.depthwise_weights_kernel = kernel;
+    });
+}
+
 dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr) {
     return guarded(__func__, [&] {
         dcls_cuda_context &c = context_of(ctx);

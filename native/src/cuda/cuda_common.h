@@ -64,6 +64,7 @@ struct dcls_cuda_context {
     bool tf32 = false;
     bool benchmark = false;
     int depthwise_mode = DCLS_CUDA_DEPTHWISE_AUTO;
+    int depthwise_weights_kernel = DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO;
     void *cudnn = nullptr;  // cudnnHandle_t, created on first use (cudnn_conv.cpp)
     int sm_count = 1;
 };

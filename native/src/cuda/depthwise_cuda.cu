@@ -37,6 +37,7 @@ constexpr int kTapsPerThread = 8;
 constexpr int64_t kMaxGrid = int64_t(1) << 30;
 
 __host__ __device__ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+__host__ __device__ inline int min32(int a, int b) { return a < b ? a : b; }
 
 int grid_for(int64_t items, int threads) {
     return int(std::max<int64_t>(1, std::min<int64_t>((items + threads - 1) / threads, kMaxGrid)));
@@ -348,6 +349,145 @@ __global__ void __launch_bounds__(kThreads, 2) weights_partial_kernel(WeightsArg
     }
 }
 
+// ---- backward weights: the tap-tile ("rows") kernel, stride 1 along h and w --------------------
+//
+// Each warp owns a tile of TA x TB taps (TA kernel rows by TB kernel columns, one kernel depth
+// slice) and each lane an output column; a lane walks down its column, keeping the TA x TB input
+// values its taps read at the current output row in registers: per output row it loads TB new
+// input values and one grad_y value, and does TA * TB multiply-adds. The registers roll
+// circularly (the row loop is unrolled by TA), so no moves. The accumulators stay in registers
+// over all the block's work. A block takes one output channel, a group of up to 8 tap tiles of
+// one depth slice (the warps' tiles; with fewer tiles than warps, several warps share a tile and
+// split the rows), and a chunk of the work units (n, od, band of BR output rows): per unit it
+// loads grad_y's band and the input rows and columns the group's taps read into shared memory
+// (zero outside the input), so each input value loaded feeds every tap of the group.
+// At the end the lanes and the warps sharing a tile are summed in a fixed order, and the block
+// writes one partial per (chunk, o, tap); weights_finish_kernel adds the chunks. Deterministic.
+
+struct RowsArgs {
+    TileArgs t;            // the forward's shape: src = x, dst = y
+    int ty_tiles, tx_tiles;  // tiles along kh (of TA) and kw (of TB)
+    int groups_per_slice;  // tap groups per kernel depth slice
+    int wt, rs;            // tap tiles per group (warps per row split), row splits
+    int br;                // output rows per band
+    int col_chunks;        // 32-column chunks of an output row
+    int xrows, xcols, gcols;  // the shared tiles' sizes
+    int64_t bands, units, chunks;
+};
+
+template <int TA, int TB>
+__global__ void __launch_bounds__(kThreads, 2) weights_rows_kernel(RowsArgs a, const float *__restrict__ x,
+                                                                const float *__restrict__ gy,
+                                                                float *__restrict__ partial) {
+    DCLS_SHARED_FLOATS(smem);
+    const TileArgs &t = a.t;
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int64_t o = blockIdx.x % t.dst_channels, chunk = blockIdx.x / t.dst_channels;
+    const int64_t c = o / t.mult;
+    const int kd = int(blockIdx.y) / a.groups_per_slice, grp = int(blockIdx.y) % a.groups_per_slice;
+    const int slice_tiles = a.ty_tiles * a.tx_tiles;
+    const int tile0 = grp * a.wt;
+    const int ntiles = min32(a.wt, slice_tiles - tile0);
+    const int my_tile = warp % a.wt, rsplit = warp / a.wt;
+    const bool active = my_tile < ntiles && rsplit < a.rs;
+    const int ty_min = tile0 / a.tx_tiles;
+    const int tile = tile0 + my_tile;
+    const int ky_off = (tile / a.tx_tiles - ty_min) * TA, kx0 = (tile % a.tx_tiles) * TB;
+    const int kh = int(t.k[1]), kw = int(t.k[2]);
+    float *xs = smem;
+    float *gys = smem + a.xrows * a.xcols;
+
+    float acc[TA][TB];
+#pragma unroll
+    for (int i = 0; i < TA; ++i)
+#pragma unroll
+        for (int j = 0; j < TB; ++j) acc[i][j] = 0.f;
+
+    const int64_t u_begin = chunk * a.units / a.chunks, u_end = (chunk + 1) * a.units / a.chunks;
+    const int64_t wo = t.dst[2];
+    for (int64_t u = u_begin; u < u_end; ++u) {
+        const int64_t band = u % a.bands, nod = u / a.bands;
+        const int64_t od = nod % t.dst[0], n = nod / t.dst[0];
+        const int64_t id = od * t.s[0] - t.pad[0] + kd;
+        if (id < 0 || id >= t.src[0]) continue;  // uniform across the block
+        const int64_t oy0 = band * a.br;
+        const int bra = int(min64(a.br, t.dst[1] - oy0));
+        __syncthreads();  // the previous unit is no longer read
+        const float *gp = gy + ((n * t.dst_channels + o) * t.dst[0] + od) * t.dst[1] * wo;
+        for (int e = tid; e < a.br * a.gcols; e += kThreads) {
+            const int r = e / a.gcols, j = e % a.gcols;
+            gys[e] = (r < bra && j < wo) ? gp[(oy0 + r) * wo + j] : 0.f;
+        }
+        const float *xp = x + ((n * t.src_channels + c) * t.src[0] + id) * t.src[1] * t.src[2];
+        const int64_t iy0 = oy0 - t.pad[1] + int64_t(ty_min) * TA;
+        for (int e = tid; e < a.xrows * a.xcols; e += kThreads) {
+            const int r = e / a.xcols, j = e % a.xcols;
+            const int64_t iy = iy0 + r, ix = int64_t(j) - t.pad[2];
+            xs[e] = (iy >= 0 && iy < t.src[1] && ix >= 0 && ix < t.src[2]) ? xp[iy * t.src[2] + ix] : 0.f;
+        }
+        __syncthreads();
+        if (!active) continue;
+        const int rpg = (bra + a.rs - 1) / a.rs;
+        const int r0 = rsplit * rpg, r1 = min32(bra, r0 + rpg);
+        if (r0 >= r1) continue;
+        for (int cc = 0; cc < a.col_chunks; ++cc) {
+            const int ox = cc * 32 + lane;
+            const float *xcol = xs + (ky_off + r0) * a.xcols + ox + kx0;
+            const float *gcol = gys + r0 * a.gcols + ox;
+            float win[TA][TB];
+#pragma unroll
+            for (int i = 0; i < TA - 1; ++i)
+#pragma unroll
+                for (int j = 0; j < TB; ++j) win[i][j] = xcol[i * a.xcols + j];
+#pragma unroll
+            for (int j = 0; j < TB; ++j) win[TA - 1][j] = 0.f;
+            for (int r = 0; r < r1 - r0; r += TA) {
+#pragma unroll
+                for (int s = 0; s < TA; ++s) {
+                    if (r + s < r1 - r0) {
+                        const float *xr = xcol + (r + s + TA - 1) * a.xcols;
+#pragma unroll
+                        for (int j = 0; j < TB; ++j) win[(s + TA - 1) % TA][j] = xr[j];
+                        const float g = gcol[(r + s) * a.gcols];
+#pragma unroll
+                        for (int i = 0; i < TA; ++i)
+#pragma unroll
+                            for (int j = 0; j < TB; ++j) acc[i][j] += g * win[(s + i) % TA][j];
+                    }
+                }
+            }
+        }
+    }
+
+    // Sum the lanes (shuffles), then the warps sharing a tile (in row-split order).
+#pragma unroll
+    for (int i = 0; i < TA; ++i)
+#pragma unroll
+        for (int j = 0; j < TB; ++j) {
+            float v = acc[i][j];
+            for (int off = 16; off > 0; off /= 2) v += __shfl_down_sync(0xffffffffu, v, off);
+            acc[i][j] = v;
+        }
+    __syncthreads();  // the tiles are no longer read
+    if (lane == 0)
+#pragma unroll
+        for (int i = 0; i < TA; ++i)
+#pragma unroll
+            for (int j = 0; j < TB; ++j) smem[warp * TA * TB + i * TB + j] = acc[i][j];
+    __syncthreads();
+    if (tid < ntiles * TA * TB) {
+        const int ti = tid / (TA * TB), q = tid % (TA * TB);
+        const int tl = tile0 + ti;
+        const int ky = (tl / a.tx_tiles) * TA + q / TB, kx = (tl % a.tx_tiles) * TB + q % TB;
+        if (ky < kh && kx < kw) {
+            float sum = 0.f;
+            for (int r = 0; r < a.rs; ++r) sum += smem[(r * a.wt + ti) * TA * TB + q];
+            const int64_t taps = t.k[0] * kh * kw;
+            partial[(chunk * t.dst_channels + o) * taps + (int64_t(kd) * kh + ky) * kw + kx] = sum;
+        }
+    }
+}
+
 // grad_w[o][tap] (+)= sum over the chunks of partial[chunk][o][tap], in chunk order.
 __global__ void weights_finish_kernel(int64_t chunks, int64_t count, const float *__restrict__ partial,
                                       float *__restrict__ gw, bool accumulate) {
@@ -426,6 +566,64 @@ DepthwiseConv::TileConfig choose_tile(const TileArgs &a) {
         else if (c.by > 1) c.by /= 2;
         else return DepthwiseConv::TileConfig{};  // generic
     }
+}
+
+// The tap-tile kernel's configuration; false where it does not apply (a stride along h or w, a
+// kernel shorter than 4 along h, tiles that do not fit in the shared memory).
+bool choose_rows(const ConvGeometry &g, int sm_count, DepthwiseConv::RowsConfig &r) {
+    r = DepthwiseConv::RowsConfig{};
+    if (g.stride[1] != 1 || g.stride[2] != 1 || g.k[1] < 4) return false;
+    const int64_t kh = g.k[1], kw = g.k[2];
+    // TA: fewest padded kernel rows per multiply-add (each tap-tile row costs TB + 1 loads per TA * TB).
+    r.tb = 4;
+    double best = 0;
+    for (int ta : {8, 6, 4}) {
+        const double cost = double((kh + ta - 1) / ta * ta) * (ta * r.tb + r.tb + 1) / (ta * r.tb);
+        if (r.ta == 0 || cost < best - 1e-9) {
+            r.ta = ta;
+            best = cost;
+        }
+    }
+    r.ty_tiles = int((kh + r.ta - 1) / r.ta);
+    r.tx_tiles = int((kw + r.tb - 1) / r.tb);
+    const int slice_tiles = r.ty_tiles * r.tx_tiles;
+    const int warps = kThreads / 32;
+    r.wt = std::min(slice_tiles, warps);
+    r.rs = warps / r.wt;
+    r.groups_per_slice = (slice_tiles + r.wt - 1) / r.wt;
+    if (g.k[0] * r.groups_per_slice > 65535) return false;
+    int span = 0;  // kernel rows a group's tiles cover, at most
+    for (int gi = 0; gi < r.groups_per_slice; ++gi) {
+        const int t0 = gi * r.wt, t1 = std::min(slice_tiles, t0 + r.wt) - 1;
+        span = std::max(span, (t1 / r.tx_tiles - t0 / r.tx_tiles + 1) * r.ta);
+    }
+    r.col_chunks = int((g.out[2] + 31) / 32);
+    r.gcols = 32 * r.col_chunks;
+    r.xcols = r.gcols + r.tx_tiles * r.tb - 1;
+    const int64_t max_floats = int64_t(DCLS_MAX_SHARED_BYTES) / int64_t(sizeof(float));
+    const int64_t br_max = (max_floats - int64_t(span - 1) * r.xcols) / (r.xcols + r.gcols);
+    if (br_max < 1 || max_floats < int64_t(warps) * r.ta * r.tb) return false;
+    r.bands = (g.out[1] + std::min<int64_t>(br_max, g.out[1]) - 1) / std::min<int64_t>(br_max, g.out[1]);
+    r.br = int((g.out[1] + r.bands - 1) / r.bands);  // the same number of rows in each band, about
+    r.xrows = r.br + span - 1;
+    const int64_t floats = std::max<int64_t>(int64_t(r.xrows) * r.xcols + int64_t(r.br) * r.gcols,
+                                             int64_t(warps) * r.ta * r.tb);
+    r.shared_bytes = size_t(floats) * sizeof(float);
+    r.units = g.batch * g.out[0] * r.bands;
+    const int64_t base = g.out_channels * g.k[0] * r.groups_per_slice;
+    const int64_t target = 16 * int64_t(std::max(sm_count, 1));
+    r.chunks = std::max<int64_t>(1, std::min<int64_t>((target + base - 1) / base, r.units));
+    if (r.chunks * g.out_channels > kMaxGrid) return false;
+    return true;
+}
+
+template <int TA>
+void launch_rows(cudaStream_t stream, const DepthwiseConv::RowsConfig &c, const RowsArgs &a, const float *x,
+                 const float *gy, float *partial) {
+    const dim3 grid(unsigned(c.chunks * a.t.dst_channels), unsigned(a.t.k[0] * c.groups_per_slice));
+    const auto kernel = weights_rows_kernel<TA, 4>;
+    DCLS_LAUNCH(kernel, grid, kThreads, c.shared_bytes, stream)(a, x, gy, partial);
+    check_launch("depthwise weights_rows_kernel");
 }
 
 template <int R, int RY>
@@ -512,6 +710,18 @@ DepthwiseConv::DepthwiseConv(dcls_cuda_context &ctx, const ConvGeometry &g)
     } else {
         w.groups = 0;  // generic
     }
+    const int choice = ctx.depthwise_weights_kernel;
+    if (choice != DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS && choose_rows(g, ctx.sm_count, rows_) &&
+        (choice == DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS || g.out[2] >= 16 || !fits)) {
+        rows_.used = true;
+        const size_t need = size_t(rows_.chunks * g.out_channels * g.k_volume()) * sizeof(float);
+        if (partials_.size() < need) {
+            partials_.reset();
+            partials_.allocate(ctx, need);
+        }
+    } else {
+        rows_.used = false;
+    }
 }
 
 void DepthwiseConv::forward(const float *x, const float *w, const float *bias, float *y) {
@@ -539,7 +749,33 @@ void DepthwiseConv::backward_weights(const float *x, const float *grad_y, float 
                                      bool accumulate) {
     const TileArgs t = forward_args(g_);
     const WeightsConfig &c = bwd_weights_;
-    if (c.groups > 0) {
+    if (rows_.used) {
+        const RowsConfig &r = rows_;
+        RowsArgs a{};
+        a.t = t;
+        a.ty_tiles = r.ty_tiles;
+        a.tx_tiles = r.tx_tiles;
+        a.groups_per_slice = r.groups_per_slice;
+        a.wt = r.wt;
+        a.rs = r.rs;
+        a.br = r.br;
+        a.col_chunks = r.col_chunks;
+        a.xrows = r.xrows;
+        a.xcols = r.xcols;
+        a.gcols = r.gcols;
+        a.bands = r.bands;
+        a.units = r.units;
+        a.chunks = r.chunks;
+        switch (r.ta) {
+            case 8: launch_rows<8>(ctx_.stream, r, a, x, grad_y, partials_.floats()); break;
+            case 6: launch_rows<6>(ctx_.stream, r, a, x, grad_y, partials_.floats()); break;
+            default: launch_rows<4>(ctx_.stream, r, a, x, grad_y, partials_.floats()); break;
+        }
+        const int64_t count = g_.out_channels * g_.k_volume();
+        DCLS_LAUNCH(weights_finish_kernel, grid_for(count, kThreads), kThreads, 0, ctx_.stream)(
+            r.chunks, count, partials_.floats(), grad_w, accumulate);
+        check_launch("depthwise weights_finish_kernel");
+    } else if (c.groups > 0) {
         WeightsArgs a{};
         a.t = t;
         a.tw = c.tw;
@@ -582,6 +818,10 @@ std::string DepthwiseConv::backward_data_info() const {
 
 std::string DepthwiseConv::backward_weights_info() const {
     const WeightsConfig &c = bwd_weights_;
+    if (rows_.used)
+        return "dcls:depthwise-rows(TA=" + std::to_string(rows_.ta) + ",TB=" + std::to_string(rows_.tb) +
+               ",BR=" + std::to_string(rows_.br) + ",chunks=" + std::to_string(rows_.chunks) +
+               ",groups=" + std::to_string(rows_.groups_per_slice) + ")";
     if (c.groups == 0) return "dcls:depthwise-generic";
     return "dcls:depthwise-segments(TW=" + std::to_string(c.tw) + ",chunks=" + std::to_string(c.chunks) +
            ",slots=" + std::to_string(c.slots) + ")";

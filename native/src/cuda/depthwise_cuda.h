@@ -26,7 +26,9 @@ public:
     // grad_w and grad_bias (null to skip), overwritten or accumulated.
     void backward_weights(const float *x, const float *grad_y, float *grad_w, float *grad_bias, bool accumulate);
 
-    // How each pass runs, e.g. "dcls:depthwise-tiled(R=2,RY=4)".
+    // How each pass runs, e.g. "dcls:depthwise-tiled(R=2,RY=4)"; backward weights names its
+    // kernel: "dcls:depthwise-rows(...)" (tap tiles), "dcls:depthwise-segments(...)" or
+    // "dcls:depthwise-generic".
     std::string forward_info() const;
     std::string backward_data_info() const;
     std::string backward_weights_info() const;
@@ -48,6 +50,14 @@ public:
         int span = 1;         // input columns per row loaded
         size_t shared_bytes = 0;
     };
+    struct RowsConfig {
+        bool used = false;
+        int ta = 0, tb = 0;   // taps per warp tile: kernel rows x kernel columns
+        int ty_tiles = 0, tx_tiles = 0, groups_per_slice = 0, wt = 0, rs = 0;
+        int br = 0, col_chunks = 0, xrows = 0, xcols = 0, gcols = 0;
+        int64_t bands = 0, units = 0, chunks = 0;
+        size_t shared_bytes = 0;
+    };
 
 private:
     dcls_cuda_context &ctx_;
@@ -55,6 +65,7 @@ private:
     int64_t mult_;
     TileConfig fwd_, bwd_data_;
     WeightsConfig bwd_weights_;
+    RowsConfig rows_;        // when used, backward weights runs the tap-tile kernel instead
     DeviceBuffer partials_;  // chunks x Cout x taps
 };
 
