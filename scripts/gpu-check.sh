@@ -19,10 +19,12 @@
 # (against a CPU reference compiled into it); time the DCLS layer of the benchmark (Dcls2d 96ch,
 # groups 96, K=34, 17x17, padding 8, batch 64, 56x56, gauss and v0) with bench_cuda and, given
 # --dcls-src, with the PyTorch reference on the same GPU.
-# Results in the out folder: environment.txt, configure.log, build.log, test_cuda.log,
+# Also checks native/src/cuda/cudnn_api.h against the host's cudnn.h (cudnn_api_check.log).
+# Results in the out folder: environment.txt, configure.log, build.log, cudnn_api_check.log, test_cuda.log,
 # bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/ (scripts/gpu-pack.sh), also the
 # Java GPU tests on a jlinked runtime: java_tests.log, java-reports/.
-# Exit status: 0 when test_cuda (and the Java tests, if packed) passed; 1 on a failure, a skip, or a build error.
+# Exit status: 0 when test_cuda (and the Java tests, if packed) passed and cudnn_api.h matches; 1 on a
+# failure, a skip, a build error or a cudnn_api.h mismatch.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -91,18 +93,38 @@ if ! cmake --build "$BUILD" --parallel "$(nproc)" > "$OUT_DIR/build.log" 2>&1; t
 fi
 summary "build: ok, $(grep -ci 'warning' "$OUT_DIR/build.log") warning lines"
 
+# 1b. The drift check of native/src/cuda/cudnn_api.h (our declarations of the cuDNN API, with which
+#     libdcls_cuda.so is built) against this host's cudnn.h: tests/native/cudnn_api_check.cpp
+#     compiles only when every value, struct layout and function type matches.
+API_RC=0
+if [ -n "${CUDNN_ROOT:-}" ] && [ -f "$CUDNN_ROOT/include/cudnn.h" ]; then
+    CUDNN_HDR_VERSION=$(awk '/^#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) /{printf "%s%s", sep, $3; sep="."}' \
+        "$CUDNN_ROOT/include/cudnn_version.h" 2>/dev/null)
+    if cmake --build "$BUILD" --target dcls_cudnn_api_check > "$OUT_DIR/cudnn_api_check.log" 2>&1; then
+        summary "cudnn_api.h check: ok (matches $CUDNN_ROOT/include/cudnn.h, cuDNN ${CUDNN_HDR_VERSION:-?})"
+    else
+        grep -E 'error|static assertion' "$OUT_DIR/cudnn_api_check.log" | head -20
+        summary "cudnn_api.h check: FAILED against cuDNN ${CUDNN_HDR_VERSION:-?} (cudnn_api_check.log)"
+        API_RC=1
+    fi
+else
+    summary "cudnn_api.h check: not run (no include/cudnn.h under CUDNN_ROOT='${CUDNN_ROOT:-}')"
+fi
+
 # 2. The test: 77 means it found no GPU, which on this host is a failure too.
 "$BUILD/tests/native/test_cuda" 20240611 "$CONFIGS" > "$OUT_DIR/test_cuda.log" 2>&1
 TEST_RC=$?
-grep -E '^(device|FAIL|SKIPPED)|passed, .* failed' "$OUT_DIR/test_cuda.log" | head -60
+grep -E '^(device|FAIL|SKIPPED|backward weights:)|passed, .* failed' "$OUT_DIR/test_cuda.log" | head -60
 case $TEST_RC in
     0) summary "test_cuda: PASSED ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda.log"))" ;;
     77) summary "test_cuda: SKIPPED (no GPU seen): $(grep SKIPPED "$OUT_DIR/test_cuda.log")"; TEST_RC=1 ;;
     *) summary "test_cuda: FAILED rc=$TEST_RC ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda.log" || echo 'no summary'))" ;;
 esac
 
-# 3. The benchmark: dcls4j's CUDA path, then the PyTorch reference on the same GPU.
-"$BUILD/tests/native/bench_cuda" --batch 64 --reps 20 --warmup 3 --csv "$OUT_DIR/bench_dcls4j.csv" \
+# 3. The benchmark: dcls4j's CUDA path (each engine; "rows" and "segments": dcls4j's depthwise kernels
+#    with each backward-weights kernel), then the PyTorch reference on the same GPU.
+"$BUILD/tests/native/bench_cuda" --batch 64 --reps 20 --warmup 3 --engines auto,rows,segments,cudnn,benchmark \
+    --csv "$OUT_DIR/bench_dcls4j.csv" \
     > "$OUT_DIR/bench_dcls4j.txt" 2>&1 || summary "bench_cuda: FAILED rc=$?"
 cat "$OUT_DIR/bench_dcls4j.txt"
 
@@ -150,4 +172,5 @@ fi
 
 summary "dcls4j (bench_cuda): $(tail -n +2 "$OUT_DIR/bench_dcls4j.csv" 2>/dev/null | cut -d, -f1-6 | tr '\n' ' ')"
 summary "note: the peer's fwdbwd has no grad_x (its input needs no grad): compare with dcls4j's fwdbwd_no_grad_x_ms (column 6)"
+[ $API_RC -ne 0 ] && TEST_RC=1
 exit $TEST_RC

@@ -20,7 +20,7 @@
 namespace dcls {
 namespace cuda {
 
-#if DCLS_HAVE_CUDNN
+#ifndef DCLS_CUDA_EMULATION
 
 namespace {
 
@@ -357,14 +357,13 @@ void CudnnConv::destroy_handle(dcls_cuda_context &ctx) noexcept {
     ctx.cudnn = nullptr;
 }
 
-#else  // !DCLS_HAVE_CUDNN
+#else  // DCLS_CUDA_EMULATION: no cuDNN
 
 struct CudnnConv::Impl {};
 
 CudnnConv::CudnnConv(dcls_cuda_context &, const ConvGeometry &, Passes) {
     throw Error(DCLS_ERROR_BACKEND,
-                "libdcls_cuda.so was built without cuDNN: only depthwise convolutions (groups == in_channels) run "
-                "on the GPU; rebuild with CUDNN_ROOT set for the others");
+                "no cuDNN in the CPU emulation of CUDA: only depthwise convolutions (groups == in_channels) run there");
 }
 CudnnConv::~CudnnConv() = default;
 void CudnnConv::allocate_workspace(Passes) {}

@@ -1,7 +1,7 @@
 // A convolution through cuDNN's legacy API: NCHW / NCDHW float32, groups as a group count, 1D as
 // 2D with H = 1. Algorithms are chosen once (by heuristics, or by timing with the context's
 // benchmark setting), and one workspace holds what the chosen algorithms need.
-// Without cuDNN at build time, constructing one throws "built without cuDNN".
+// In the CPU emulation of CUDA (DCLS_CUDA_EMULATION), constructing one throws: no cuDNN there.
 #pragma once
 
 #include <memory>

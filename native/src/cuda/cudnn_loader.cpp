@@ -9,7 +9,7 @@
 
 #include "error.h"
 
-#if DCLS_HAVE_CUDNN
+#ifndef DCLS_CUDA_EMULATION
 #include <dlfcn.h>
 #include <sys/stat.h>
 
@@ -68,7 +68,7 @@ Loaded load() {
         return result;
     }
 #define DCLS_CUDNN_LOOKUP(f)                                                          \
-    result.api.f = reinterpret_cast<decltype(&::f)>(dlsym(handle, #f));               \
+    result.api.f = reinterpret_cast<cudnn_api::f##_fn>(dlsym(handle, #f));           \
     if (!result.api.f) {                                                              \
         result.error = std::string("cuDNN library lacks ") + #f;                     \
         return result;                                                                \
@@ -76,9 +76,9 @@ Loaded load() {
     DCLS_CUDNN_FUNCTIONS(DCLS_CUDNN_LOOKUP)
 #undef DCLS_CUDNN_LOOKUP
     const size_t version = result.api.cudnnGetVersion();
-    if (version / 10000 != CUDNN_MAJOR) {
+    if (version / 10000 != cudnn_api::kMajor) {
         result.error = "cuDNN version " + std::to_string(version) + " loaded, but the library was built for cuDNN " +
-                       std::to_string(CUDNN_MAJOR);
+                       std::to_string(cudnn_api::kMajor);
         return result;
     }
     result.ok = true;
@@ -110,13 +110,13 @@ int32_t cudnn_version(std::string *why) {
 }  // namespace cuda
 }  // namespace dcls
 
-#else  // !DCLS_HAVE_CUDNN
+#else  // DCLS_CUDA_EMULATION
 
 namespace dcls {
 namespace cuda {
 
 int32_t cudnn_version(std::string *why) {
-    if (why) *why = "libdcls_cuda.so was built without cuDNN (no cudnn.h; CUDNN_ROOT unset)";
+    if (why) *why = "no cuDNN in the CPU emulation of CUDA (test_cuda_emu)";
     return 0;
 }
 

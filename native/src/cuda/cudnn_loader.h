@@ -1,18 +1,21 @@
 // cuDNN, loaded at run time (dlopen), so that libdcls_cuda.so loads and runs its own kernels on
-// machines without cuDNN, and the build needs only cuDNN's headers. Compiled with
-// DCLS_HAVE_CUDNN=1 when the build found cudnn.h.
+// machines without cuDNN, and the build needs no cuDNN at all: the API is declared by
+// cudnn_api.h. The CPU emulation of CUDA (tests/native/test_cuda_emu, DCLS_CUDA_EMULATION) has no
+// cuDNN: there cudnn_version reports 0 and the cuDNN plans report DCLS_ERROR_BACKEND.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#if DCLS_HAVE_CUDNN
-#include <cudnn.h>
+#ifndef DCLS_CUDA_EMULATION
+#include "cudnn_api.h"
 
 namespace dcls {
 namespace cuda {
 
-// The cuDNN functions dcls4j calls, one pointer each, typed from cudnn.h.
+using namespace cudnn_api;  // cuDNN's names, as in cudnn.h
+
+// The cuDNN functions dcls4j calls, one pointer each, typed by cudnn_api.h (f -> f_fn).
 #define DCLS_CUDNN_FUNCTIONS(X)                      \
     X(cudnnGetVersion)                               \
     X(cudnnGetErrorString)                           \
@@ -47,7 +50,7 @@ namespace cuda {
     X(cudnnAddTensor)
 
 struct CudnnApi {
-#define DCLS_CUDNN_POINTER(f) decltype(&::f) f = nullptr;
+#define DCLS_CUDNN_POINTER(f) cudnn_api::f##_fn f = nullptr;
     DCLS_CUDNN_FUNCTIONS(DCLS_CUDNN_POINTER)
 #undef DCLS_CUDNN_POINTER
 };
