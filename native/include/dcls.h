@@ -297,8 +297,9 @@ DCLS_API dcls_status dcls_cuda_device_count(int32_t *count);
 DCLS_API dcls_status dcls_cuda_device_info(int32_t device, char *name, int64_t capacity,
                                            int32_t *compute_capability);
 
-/* The cuDNN version in use (e.g. 91000 for 9.10.0), loading cuDNN if needed; 0 when the library
- * was built without cuDNN or cuDNN cannot be loaded (dcls_cuda_last_error then says why). */
+/* The cuDNN version in use (e.g. 91000 for 9.10.0), loading cuDNN (libcudnn.so.9) if needed; 0 when
+ * it cannot be loaded (dcls_cuda_last_error then says why). libdcls_cuda.so needs no cuDNN to be
+ * built: it always uses cuDNN where libcudnn.so.9 can be loaded. */
 DCLS_API dcls_status dcls_cuda_cudnn_version(int32_t *version);
 
 /* Creates a context on `device` (0-based). */
@@ -353,8 +354,17 @@ DCLS_API dcls_status dcls_cuda_conv_plan_destroy(dcls_cuda_conv_plan *plan);
 /* The spatial output size, first ndim entries (1 for the others). */
 DCLS_API dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *plan, int64_t output_size[3]);
 /* What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...":
- * a string owned by the plan, valid until it is destroyed. */
+ * a string owned by the plan, valid until it is destroyed or its kernel window is set. */
 DCLS_API dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info);
+/* The CUDA counterpart of dcls_conv_plan_set_kernel_window (same arguments and contract): the
+ * kernels given from now on are 0 outside the box [lo[d], hi[d]) of each axis d < ndim. The passes
+ * that run on dcls4j's depthwise kernels then run on the box only (the plan's info gains
+ * "window=..."); cuDNN's passes run on the whole kernel. Overwriting, backward weights leaves 0 in
+ * the cells outside the box (depthwise kernels) or their true gradient (cuDNN); accumulating, they
+ * get nothing or their true gradient. The whole kernel as the box turns the window off. Strings
+ * from dcls_cuda_conv_plan_info before the call are invalid after it. */
+DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3],
+                                                           const int64_t hi[3]);
 DCLS_API dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel,
                                             const float *bias, float *y);
 DCLS_API dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y,

@@ -5,7 +5,9 @@
 // Default: Dcls2d 96 -> 96 channels, groups 96 (depthwise), K = 34, dilated kernel 17x17,
 // padding 8, input 64 x 96 x 56 x 56, with bias; for the interpolations gauss and v0, and for each
 // engine: "auto" (dcls4j's depthwise kernels for this shape), "cudnn" (cuDNN only, when available)
-// and "benchmark" (timed choice per pass).
+// and "benchmark" (timed choice per pass). More engines by name with --engines (comma-separated):
+// "rows" and "segments" run dcls4j's depthwise kernels for every pass with the tap-tile or the
+// segment backward-weights kernel (dcls_cuda_set_depthwise_weights_kernel), to compare the two.
 //
 //   construct_ms           kernel construction
 //   forward_ms             construction + convolution forward (+ bias)
@@ -14,6 +16,7 @@
 //   conv_fwd_ms, conv_bwd_data_ms, conv_bwd_weights_ms, construct_bwd_ms: the parts
 //
 // Usage: bench_cuda [--batch N] [--size S] [--reps R] [--warmup W] [--csv FILE]
+//                   [--engines auto,rows,segments,cudnn,benchmark] (default auto,segments,cudnn,benchmark)
 // Prints a header and one CSV line per (version, engine); --csv also writes them to FILE.
 #include <algorithm>
 #include <chrono>
@@ -77,6 +80,7 @@ int main(int argc, char **argv) {
     int64_t batch = 64, size = 56, channels = 96, count = 34, dks = 17, pad = 8;
     int reps = 20, warmup = 3;
     const char *csv = nullptr;
+    std::string engine_list = "auto,segments,cudnn,benchmark";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--batch") batch = std::atoll(argv[i + 1]);
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
         else if (a == "--reps") reps = std::atoi(argv[i + 1]);
         else if (a == "--warmup") warmup = std::atoi(argv[i + 1]);
         else if (a == "--csv") csv = argv[i + 1];
+        else if (a == "--engines") engine_list = argv[i + 1];
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -141,10 +146,21 @@ int main(int argc, char **argv) {
         const char *name;
         int mode;
         int benchmark;
+        int weights_kernel;
     };
-    std::vector<Engine> engines = {{"auto", DCLS_CUDA_DEPTHWISE_AUTO, 0}};
-    if (cudnn > 0) engines.push_back({"cudnn", DCLS_CUDA_DEPTHWISE_NEVER, 0});
-    engines.push_back({"benchmark", DCLS_CUDA_DEPTHWISE_AUTO, 1});
+    std::vector<Engine> all = {
+        {"auto", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO},
+        {"rows", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS},
+        {"segments", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS},
+        {"cudnn", DCLS_CUDA_DEPTHWISE_NEVER, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO},
+        {"benchmark", DCLS_CUDA_DEPTHWISE_AUTO, 1, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO}};
+    std::vector<Engine> engines;
+    for (const Engine &e : all) {
+        const bool listed = (std::string(",") + engine_list + ",").find(std::string(",") + e.name + ",") != std::string::npos;
+        if (!listed) continue;
+        if (cudnn <= 0 && e.mode == DCLS_CUDA_DEPTHWISE_NEVER) continue;
+        engines.push_back(e);
+    }
 
     for (const char *version : {"gauss", "v0"}) {
         const bool gauss = std::strcmp(version, "gauss") == 0;
@@ -155,6 +171,7 @@ int main(int argc, char **argv) {
         for (const Engine &e : engines) {
             ok(dcls_cuda_set_depthwise_mode(ctx, e.mode), "set_depthwise_mode");
             ok(dcls_cuda_set_benchmark(ctx, e.benchmark), "set_benchmark");
+            ok(dcls_cuda_set_depthwise_weights_kernel(ctx, e.weights_kernel), "set_depthwise_weights_kernel");
             dcls_cuda_conv_plan *plan = nullptr;
             if (dcls_cuda_conv_plan_create(ctx, &cd, &plan) != DCLS_OK) {
                 std::printf("%s,%s,plan failed: %s\n", version, e.name, dcls_cuda_last_error());

@@ -324,6 +324,78 @@ dcls_conv_desc random_conv(Rng &rng) {
 }
 
 
+// A kernel window (dcls_cuda_conv_plan_set_kernel_window) on dcls4j's depthwise kernels: kernels 0
+// outside the box [lo, hi) of each axis; every pass against the reference on the whole kernel, the
+// gradient outside the box 0 (overwriting) or untouched (accumulating).
+void test_window(const dcls_conv_desc &d, const int64_t lo[3], const int64_t hi[3], Rng &rng) {
+    std::string name = describe(d) + " [window";
+    for (int i = 0; i < d.ndim; ++i) name += " " + std::to_string(lo[i]) + ":" + std::to_string(hi[i]);
+    name += "]";
+    dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_ALWAYS);
+    dcls_cuda_conv_plan *plan = nullptr;
+    const bool created = dcls_cuda_conv_plan_create(ctx, &d, &plan) == DCLS_OK;
+    dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
+    if (!created) {
+        check(false, name + ": plan_create: " + dcls_cuda_last_error());
+        return;
+    }
+    const Ref ref(d);
+    const int lead = 3 - d.ndim;
+    auto inside = [&](int64_t cell) {  // cell of one kernel, in Ref's 3-axis layout
+        const int64_t c[3] = {cell / (ref.k[1] * ref.k[2]), (cell / ref.k[2]) % ref.k[1], cell % ref.k[2]};
+        for (int a = lead; a < 3; ++a)
+            if (c[a] < lo[a - lead] || c[a] >= hi[a - lead]) return false;
+        return true;
+    };
+    std::vector<float> w = rng.vec(ref.w_count());
+    for (size_t i = 0; i < w.size(); ++i)
+        if (!inside(int64_t(i) % ref.k_plane())) w[i] = 0.f;
+    const std::vector<float> x = rng.vec(ref.x_count()), b = rng.vec(d.out_channels), gy = rng.vec(ref.y_count());
+    Device dx(x), dw(w), db(b), dgy(gy), dy(size_t(ref.y_count())), dgx(size_t(ref.x_count()));
+
+    check(dcls_cuda_conv_plan_set_kernel_window(plan, lo, hi) == DCLS_OK, name + ": set_kernel_window");
+    const char *info = nullptr;
+    check(dcls_cuda_conv_plan_info(plan, &info) == DCLS_OK && info && std::strstr(info, "window="),
+          name + ": info names the window (" + std::string(info ? info : "") + ")");
+
+    check(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), ref.forward(x, w, b.data()), "forward"),
+          name + ": forward");
+    check(dcls_cuda_conv_backward_data(plan, dgy.get(), dw.get(), dgx.get()) == DCLS_OK &&
+              close(dgx.download(), ref.grad_x(gy, w), "grad_x"),
+          name + ": backward_data");
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+        const std::vector<float> gw0 = rng.vec(ref.w_count()), gb0 = rng.vec(d.out_channels);
+        std::vector<double> gw_want(gw_ref.size()), gb_want(gb_ref);
+        for (size_t i = 0; i < gw_want.size(); ++i)
+            gw_want[i] = (inside(int64_t(i) % ref.k_plane()) ? gw_ref[i] : 0.0) + (accumulate ? gw0[i] : 0.0);
+        if (accumulate)
+            for (size_t i = 0; i < gb_want.size(); ++i) gb_want[i] += gb0[i];
+        Device dgw(gw0), dgb(gb0);
+        const bool st =
+            dcls_cuda_conv_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), dgb.get(), accumulate) == DCLS_OK;
+        check(st && close(dgw.download(), gw_want, "grad_kernel") && close(dgb.download(), gb_want, "grad_bias"),
+              name + ": backward_weights accumulate=" + std::to_string(accumulate));
+    }
+
+    // The whole kernel turns the window off; a box outside the kernel is refused.
+    int64_t all_lo[3] = {0, 0, 0}, all_hi[3] = {1, 1, 1}, bad_hi[3] = {1, 1, 1};
+    for (int i = 0; i < d.ndim; ++i) {
+        all_hi[i] = d.kernel_size[i];
+        bad_hi[i] = d.kernel_size[i] + 1;
+    }
+    check(dcls_cuda_conv_plan_set_kernel_window(plan, all_lo, all_hi) == DCLS_OK &&
+              dcls_cuda_conv_plan_info(plan, &info) == DCLS_OK && !std::strstr(info, "window="),
+          name + ": the whole kernel turns the window off");
+    check(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), ref.forward(x, w, b.data()), "forward"),
+          name + ": forward without the window");
+    check(dcls_cuda_conv_plan_set_kernel_window(plan, all_lo, bad_hi) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          name + ": a window past the kernel is refused");
+    check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
 void test_conv(Rng &rng, int configs, bool quick) {
     const dcls_conv_desc fixed[] = {
         make_desc(2, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 28, 17, 1, 8),         // DCLS's depthwise 17x17
@@ -348,6 +420,26 @@ void test_conv(Rng &rng, int configs, bool quick) {
     std::printf("backward weights: %d plans on the tap-tile kernel, %d on the segment kernel\n", rows_plans,
                 segments_plans);
     check(rows_plans > 0, "the tap-tile backward-weights kernel was tested");
+
+    // Kernel windows: DCLS's 17x17 (both backward-weights kernels), multiplier and stride, padding
+    // modes, 1D and 3D.
+    {
+        const int64_t lo17[3] = {3, 5, 0}, hi17[3] = {14, 12, 1};
+        test_window(fixed[0], lo17, hi17, rng);
+        dcls_cuda_set_depthwise_weights_kernel(ctx, DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS);
+        test_window(fixed[0], lo17, hi17, rng);
+        dcls_cuda_set_depthwise_weights_kernel(ctx, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO);
+        const int64_t lo13[3] = {0, 6, 0}, hi13[3] = {13, 13, 1};
+        test_window(fixed[1], lo13, hi13, rng);
+        const int64_t lo9[3] = {2, 1, 0}, hi9[3] = {7, 9, 1};
+        test_window(make_desc(2, DCLS_PADDING_REFLECT, 2, 6, 6, 6, 20, 9, 1, 4), lo9, hi9, rng);
+        const int64_t lo7[3] = {1, 3, 0}, hi7[3] = {4, 6, 1};
+        test_window(make_desc(2, DCLS_PADDING_ZEROS, 2, 4, 8, 4, 23, 7, 2, 3), lo7, hi7, rng);
+        const int64_t lo31[3] = {10, 0, 0}, hi31[3] = {21, 1, 1};
+        test_window(make_desc(1, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 300, 31, 1, 15), lo31, hi31, rng);
+        const int64_t lo5[3] = {1, 0, 2}, hi5[3] = {3, 5, 4};
+        test_window(make_desc(3, DCLS_PADDING_ZEROS, 1, 4, 4, 4, 9, 5, 1, 2), lo5, hi5, rng);
+    }
 
     // Benchmark mode (cudnnFind* and timing of the depthwise kernels) and TF32.
     dcls_cuda_set_benchmark(ctx, 1);

@@ -7,7 +7,7 @@
 //   AUTO   - with benchmark off, the depthwise kernels for large depthwise kernels (volume >= 49
 //            or an axis >= 7: DCLS's dilated kernels) and cuDNN otherwise; with benchmark on,
 //            whichever of the two is faster, per pass, timed now.
-// Where cuDNN is unavailable (not built, not loadable), depthwise shapes fall back to the
+// Where cuDNN is unavailable (not loadable; always in the CPU emulation), depthwise shapes fall back to the
 // depthwise kernels in AUTO mode; anything else reports why cuDNN is missing.
 //
 // Padding. Zero padding is the convolution's own. Reflect, replicate and circular pad the input
@@ -148,6 +148,44 @@ void ConvPlanCuda::choose_engines() {
         info_ += std::string(p ? " " : "") + kPassNames[p] + "=" + what;
     }
     if (explicit_padding_) info_ += " padding=explicit";
+    base_info_ = info_;
+}
+
+void ConvPlanCuda::set_kernel_window(const int64_t lo[3], const int64_t hi[3]) {
+    Window &w = window_;
+    const int lead = 3 - d_.ndim;
+    bool whole = true;
+    for (int a = 0; a < 3; ++a) {
+        const int i = a - lead;
+        w.lo[a] = i >= 0 ? lo[i] : 0;
+        w.size[a] = i >= 0 ? hi[i] - lo[i] : 1;
+        whole = whole && w.lo[a] == 0 && w.size[a] == g_.k[a];
+    }
+    const bool any_depthwise =
+        engine_[0] == Engine::Depthwise || engine_[1] == Engine::Depthwise || engine_[2] == Engine::Depthwise;
+    w.on = false;
+    w.depthwise.reset();
+    w.sub.reset();
+    info_ = base_info_;
+    if (whole || !any_depthwise) return;
+    // The convolution with the box as its kernel: the same output, the input shifted by lo.
+    ConvGeometry gw = g_;
+    for (int a = 0; a < 3; ++a) {
+        gw.k[a] = w.size[a];
+        gw.pad[a] = g_.pad[a] - w.lo[a];
+    }
+    w.depthwise.reset(new DepthwiseConv(ctx_, gw));
+    w.sub.allocate(ctx_, size_t(g_.out_channels * gw.k_volume()) * sizeof(float));
+    w.on = true;
+    info_ += " window=";
+    for (int i = 0; i < d_.ndim; ++i)
+        info_ += (i ? "x" : "") + std::string("[") + std::to_string(lo[i]) + "," + std::to_string(hi[i]) + ")";
+    info_ += " window_backward_weights=" + w.depthwise->backward_weights_info();
+}
+
+const float *ConvPlanCuda::window_kernel(const float *kernel) {
+    kernel_window_gather(ctx_.stream, g_.out_channels, g_.k, window_.lo, window_.size, kernel, window_.sub.floats());
+    return window_.sub.floats();
 }
 
 void ConvPlanCuda::time_depthwise(float ms[3]) {
@@ -175,13 +213,15 @@ const float *ConvPlanCuda::padded_input(const float *x) {
 
 void ConvPlanCuda::forward(const float *x, const float *kernel, const float *bias, float *y) {
     const float *in = padded_input(x);
-    if (engine_[0] == Engine::Depthwise) depthwise_->forward(in, kernel, bias, y);
+    if (engine_[0] == Engine::Depthwise && window_.on) window_.depthwise->forward(in, window_kernel(kernel), bias, y);
+    else if (engine_[0] == Engine::Depthwise) depthwise_->forward(in, kernel, bias, y);
     else cudnn_->forward(in, kernel, bias, y);
 }
 
 void ConvPlanCuda::backward_data(const float *grad_y, const float *kernel, float *grad_x) {
     float *out = explicit_padding_ ? pad_buf_.floats() : grad_x;
-    if (engine_[1] == Engine::Depthwise) depthwise_->backward_data(grad_y, kernel, out);
+    if (engine_[1] == Engine::Depthwise && window_.on) window_.depthwise->backward_data(grad_y, window_kernel(kernel), out);
+    else if (engine_[1] == Engine::Depthwise) depthwise_->backward_data(grad_y, kernel, out);
     else cudnn_->backward_data(grad_y, kernel, out);
     if (explicit_padding_)
         pad_backward(ctx_.stream, pad_shape_, static_cast<dcls_padding_mode>(d_.padding_mode), pad_buf_.floats(), grad_x);
@@ -190,8 +230,18 @@ void ConvPlanCuda::backward_data(const float *grad_y, const float *kernel, float
 void ConvPlanCuda::backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
                                     bool accumulate) {
     const float *in = padded_input(x);
-    if (engine_[2] == Engine::Depthwise) depthwise_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
-    else cudnn_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
+    if (engine_[2] == Engine::Depthwise && window_.on) {
+        // The box's gradient into sub (from 0 when accumulating, for the bias's sake), then into
+        // grad_kernel, 0 outside the box (accumulating: unchanged outside).
+        Window &w = window_;
+        if (accumulate) check(cudaMemsetAsync(w.sub.get(), 0, w.sub.size(), ctx_.stream), "cudaMemsetAsync");
+        w.depthwise->backward_weights(in, grad_y, w.sub.floats(), grad_bias, accumulate);
+        kernel_window_scatter(ctx_.stream, g_.out_channels, g_.k, w.lo, w.size, w.sub.floats(), grad_kernel, accumulate);
+    } else if (engine_[2] == Engine::Depthwise) {
+        depthwise_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
+    } else {
+        cudnn_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
+    }
 }
 
 }  // namespace cuda

@@ -27,6 +27,12 @@ public:
     const std::string &info() const { return info_; }
     dcls_cuda_context &context() const { return ctx_; }
 
+    // The kernels given from now on are 0 outside the box [lo[d], hi[d]) of each axis d < ndim
+    // (validated by the caller). The passes on dcls4j's depthwise kernels then run on the box only
+    // (a convolution with the box as its kernel); cuDNN's passes ignore it. Appends the window to
+    // the plan's info.
+    void set_kernel_window(const int64_t lo[3], const int64_t hi[3]);
+
     void forward(const float *x, const float *kernel, const float *bias, float *y);
     void backward_data(const float *grad_y, const float *kernel, float *grad_x);
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, bool accumulate);
@@ -38,6 +44,8 @@ private:
     // Times dcls4j's depthwise kernels per pass (ms), on scratch tensors.
     void time_depthwise(float ms[3]);
     const float *padded_input(const float *x);
+    // The kernel's box, gathered into window_.sub.
+    const float *window_kernel(const float *kernel);
 
     dcls_cuda_context &ctx_;
     dcls_conv_desc d_;
@@ -49,7 +57,16 @@ private:
     Engine engine_[3] = {Engine::Cudnn, Engine::Cudnn, Engine::Cudnn};  // forward, backward data, weights
     std::unique_ptr<CudnnConv> cudnn_;
     std::unique_ptr<DepthwiseConv> depthwise_;
-    std::string info_;
+    std::string info_, base_info_;  // base_info_: without the window
+    // The kernel window, when on: the box (3 axes), the depthwise kernels for it, and the boxes of
+    // the kernel (or of its gradient) gathered.
+    struct Window {
+        bool on = false;
+        int64_t lo[3] = {0, 0, 0}, size[3] = {1, 1, 1};
+        std::unique_ptr<DepthwiseConv> depthwise;
+        DeviceBuffer sub;
+    };
+    Window window_;
 };
 
 }  // namespace cuda

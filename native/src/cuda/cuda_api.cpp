@@ -350,6 +350,21 @@ dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char
     });
 }
 
+dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3], const int64_t hi[3]) {
+    return guarded(__func__, [&] {
+        dcls::cuda::ConvPlanCuda &p = plan_of(plan);
+        require_pointer(lo, "lo");
+        require_pointer(hi, "hi");
+        const dcls_conv_desc &d = p.desc();
+        for (int i = 0; i < d.ndim; ++i)
+            require(lo[i] >= 0 && lo[i] < hi[i] && hi[i] <= d.kernel_size[i],
+                    "kernel window [" + std::to_string(lo[i]) + ", " + std::to_string(hi[i]) + ") of axis " +
+                        std::to_string(i) + " is not a non-empty part of [0, " + std::to_string(d.kernel_size[i]) + ")");
+        DeviceGuard guard(p.context().device);
+        p.set_kernel_window(lo, hi);
+    });
+}
+
 dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias,
                                    float *y) {
     return guarded(__func__, [&] {

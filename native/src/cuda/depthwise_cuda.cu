@@ -413,17 +413,22 @@ __global__ void __launch_bounds__(kThreads, 2) weights_rows_kernel(RowsArgs a, c
         const int64_t oy0 = band * a.br;
         const int bra = int(min64(a.br, t.dst[1] - oy0));
         __syncthreads();  // the previous unit is no longer read
+        // A warp per row, the lanes along it (no divisions).
         const float *gp = gy + ((n * t.dst_channels + o) * t.dst[0] + od) * t.dst[1] * wo;
-        for (int e = tid; e < a.br * a.gcols; e += kThreads) {
-            const int r = e / a.gcols, j = e % a.gcols;
-            gys[e] = (r < bra && j < wo) ? gp[(oy0 + r) * wo + j] : 0.f;
+        for (int r = warp; r < a.br; r += kThreads / 32) {
+            const float *src = gp + (oy0 + r) * wo;
+            for (int j = lane; j < a.gcols; j += 32) gys[r * a.gcols + j] = (r < bra && j < wo) ? src[j] : 0.f;
         }
         const float *xp = x + ((n * t.src_channels + c) * t.src[0] + id) * t.src[1] * t.src[2];
         const int64_t iy0 = oy0 - t.pad[1] + int64_t(ty_min) * TA;
-        for (int e = tid; e < a.xrows * a.xcols; e += kThreads) {
-            const int r = e / a.xcols, j = e % a.xcols;
-            const int64_t iy = iy0 + r, ix = int64_t(j) - t.pad[2];
-            xs[e] = (iy >= 0 && iy < t.src[1] && ix >= 0 && ix < t.src[2]) ? xp[iy * t.src[2] + ix] : 0.f;
+        for (int r = warp; r < a.xrows; r += kThreads / 32) {
+            const int64_t iy = iy0 + r;
+            const bool row_in = iy >= 0 && iy < t.src[1];
+            const float *src = xp + iy * t.src[2] - t.pad[2];
+            for (int j = lane; j < a.xcols; j += 32) {
+                const int64_t ix = int64_t(j) - t.pad[2];
+                xs[r * a.xcols + j] = (row_in && ix >= 0 && ix < t.src[2]) ? src[j] : 0.f;
+            }
         }
         __syncthreads();
         if (!active) continue;
@@ -512,6 +517,48 @@ __global__ void __launch_bounds__(kThreads, 2) bias_grad_kernel(int64_t batch, i
         sum = block_sum(sum, scratch);
         if (threadIdx.x == 0) gb[o] = accumulate ? gb[o] + sum : sum;
     }
+}
+
+// ---- kernel windows -------------------------------------------------------------------------------
+
+struct WindowArgs {
+    int64_t count, k[3], lo[3], size[3];
+};
+
+// sub[i][box cell] = full[i][lo + box cell], one thread per box cell.
+__global__ void window_gather_kernel(WindowArgs a, const float *__restrict__ full, float *__restrict__ sub) {
+    const int64_t box = a.size[0] * a.size[1] * a.size[2], kvol = a.k[0] * a.k[1] * a.k[2];
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < a.count * box;
+         e += int64_t(gridDim.x) * blockDim.x) {
+        const int64_t i = e / box, r = e % box;
+        const int64_t z = r / (a.size[1] * a.size[2]), y = (r / a.size[2]) % a.size[1], xx = r % a.size[2];
+        sub[e] = full[i * kvol + ((a.lo[0] + z) * a.k[1] + a.lo[1] + y) * a.k[2] + a.lo[2] + xx];
+    }
+}
+
+// full[i][cell] (+)= sub[i][cell - lo] inside the box, 0 outside; one thread per cell of full.
+__global__ void window_scatter_kernel(WindowArgs a, const float *__restrict__ sub, float *__restrict__ full,
+                                      bool accumulate) {
+    const int64_t box = a.size[0] * a.size[1] * a.size[2], kvol = a.k[0] * a.k[1] * a.k[2];
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < a.count * kvol;
+         e += int64_t(gridDim.x) * blockDim.x) {
+        const int64_t i = e / kvol, r = e % kvol;
+        const int64_t z = r / (a.k[1] * a.k[2]) - a.lo[0], y = (r / a.k[2]) % a.k[1] - a.lo[1], xx = r % a.k[2] - a.lo[2];
+        const bool in = z >= 0 && z < a.size[0] && y >= 0 && y < a.size[1] && xx >= 0 && xx < a.size[2];
+        const float v = in ? sub[i * box + (z * a.size[1] + y) * a.size[2] + xx] : 0.f;
+        full[e] = accumulate ? full[e] + v : v;
+    }
+}
+
+WindowArgs window_args(int64_t count, const int64_t k[3], const int64_t lo[3], const int64_t size[3]) {
+    WindowArgs a{};
+    a.count = count;
+    for (int i = 0; i < 3; ++i) {
+        a.k[i] = k[i];
+        a.lo[i] = lo[i];
+        a.size[i] = size[i];
+    }
+    return a;
 }
 
 // ---- host side -----------------------------------------------------------------------------------
@@ -665,6 +712,22 @@ std::string tile_info(const DepthwiseConv::TileConfig &c) {
 }
 
 }  // namespace
+
+void kernel_window_gather(cudaStream_t stream, int64_t count, const int64_t k[3], const int64_t lo[3],
+                          const int64_t size[3], const float *full, float *sub) {
+    const WindowArgs a = window_args(count, k, lo, size);
+    DCLS_LAUNCH(window_gather_kernel, grid_for(count * size[0] * size[1] * size[2], kThreads), kThreads, 0, stream)(
+        a, full, sub);
+    check_launch("window_gather_kernel");
+}
+
+void kernel_window_scatter(cudaStream_t stream, int64_t count, const int64_t k[3], const int64_t lo[3],
+                           const int64_t size[3], const float *sub, float *full, bool accumulate) {
+    const WindowArgs a = window_args(count, k, lo, size);
+    DCLS_LAUNCH(window_scatter_kernel, grid_for(count * k[0] * k[1] * k[2], kThreads), kThreads, 0, stream)(
+        a, sub, full, accumulate);
+    check_launch("window_scatter_kernel");
+}
 
 DepthwiseConv::DepthwiseConv(dcls_cuda_context &ctx, const ConvGeometry &g)
     : ctx_(ctx), g_(g), mult_(g.out_channels / g.in_channels) {

@@ -69,5 +69,13 @@ private:
     DeviceBuffer partials_;  // chunks x Cout x taps
 };
 
+// Kernel windows: each of `count` kernels of spatial shape k (3 axes) and its box of cells
+// [lo, lo + size). Gather copies the boxes into sub (count x the box's volume); scatter writes
+// them back into full, with 0 outside the boxes (accumulating: full += the box, outside unchanged).
+void kernel_window_gather(cudaStream_t stream, int64_t count, const int64_t k[3], const int64_t lo[3],
+                          const int64_t size[3], const float *full, float *sub);
+void kernel_window_scatter(cudaStream_t stream, int64_t count, const int64_t k[3], const int64_t lo[3],
+                           const int64_t size[3], const float *sub, float *full, bool accumulate);
+
 }  // namespace cuda
 }  // namespace dcls
