@@ -7,8 +7,9 @@
  * nothing else does.
  *
  * <p>Exported: the API ({@code io.dcls4j}), the functional ops, optimizers, checkpoints, NumPy files, datasets
- * (IDX files, Fashion-MNIST, batch loading), the float64
- * reference and the Vector API implementation. Not exported: {@code io.dcls4j.internal} and the generated
+ * (IDX files, Fashion-MNIST, batch loading), the float64 reference, the Vector API implementation and
+ * data-parallel training over MPI ({@code io.dcls4j.dist}, which loads Open MPI only when asked). Not exported:
+ * {@code io.dcls4j.internal} and the generated
  * bindings ({@code io.dcls4j.ffi}).
  */
 module io.dcls4j {
@@ -23,4 +24,5 @@ module io.dcls4j {
     exports io.dcls4j.io;
     exports io.dcls4j.reference;
     exports io.dcls4j.vector;
+    exports io.dcls4j.dist;
 }

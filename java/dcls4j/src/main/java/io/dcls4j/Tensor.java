@@ -169,6 +169,15 @@ public final class Tensor {
         return segment;
     }
 
+    /**
+     * The memory as other native libraries take it (NCCL, MPI, cuBLAS): the host segment, or for a device tensor
+     * its device address as a zero-length segment, which must never be read from Java.
+     */
+    public MemorySegment nativeAddress() {
+        requireAlive("tensor");
+        return segment;
+    }
+
     /** Where the memory is: the CPU (pinned memory included) or a CUDA device. */
     public Device device() {
         return device;
