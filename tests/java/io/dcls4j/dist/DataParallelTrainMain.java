@@ -31,6 +31,9 @@ public final class DataParallelTrainMain {
     static final int SAMPLES = 64;
     static final long SEED = 42;
 
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
     private DataParallelTrainMain() {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
@@ -60,6 +63,7 @@ public final class DataParallelTrainMain {
             try (DataParallel dp = DataParallel.of(comm, params, List.of(), 256);
                  AdamW opt = AdamW.builder().lr(0.02).weightDecay(0.01).params(params).build()) {
                 float[][] firstGrads = new float[params.size()][];
+                long dpAllocatedBytes = 0;
                 for (int step = 0; step < STEPS; step++) {
                     if (comm.rank() == failRank && step == failStep) {
                         System.err.println("test: rank " + comm.rank() + " fails (" + failMode + ") at step " + step);
@@ -81,10 +85,15 @@ public final class DataParallelTrainMain {
                         gradY.set(i, (float) (scale * (y.get(i) - target.get(i))));
                     }
                     conv.backward(gradY);
+                    long before = THREADS.getCurrentThreadAllocatedBytes();
                     for (int i = params.size() - 1; i >= 0; i--) {
                         dp.gradientReady(params.get(i));
                     }
                     dp.finish();
+                    long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
+                    if (step >= STEPS / 2) {
+                        dpAllocatedBytes += allocated; // after warm-up: DataParallel's own steady state
+                    }
                     if (step == 0) {
                         for (int i = 0; i < params.size(); i++) {
                             firstGrads[i] = params.get(i).grad().toFloatArray();
@@ -94,7 +103,8 @@ public final class DataParallelTrainMain {
                 }
                 if (comm.isRoot()) {
                     try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(out))) {
-                        o.writeInt(params.size());
+                        o.writeInt(2 * params.size() + 1); // entries
+                        write(o, "dataParallel.allocatedBytes", new float[] {dpAllocatedBytes});
                         for (int i = 0; i < params.size(); i++) {
                             write(o, params.get(i).name() + ".grad0", firstGrads[i]);
                             write(o, params.get(i).name(), params.get(i).value().toFloatArray());

@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The processes of one training job and the collective operations between them: MPI's {@code MPI_COMM_WORLD}
@@ -32,9 +31,8 @@ public final class Communicator implements AutoCloseable {
     public static final long DEFAULT_TIMEOUT_SECONDS = 300;
     /** The largest count one MPI call takes (an int); bigger tensors go in several calls. */
     static final int MAX_COUNT = 1 << 30;
-    /** MPI_Test calls spun before the poll loop starts sleeping between them. */
-    private static final int SPINS = 20_000;
-    private static final long POLL_SLEEP_NANOS = 20_000;
+    /** MPI_Test calls spun before the poll loop starts yielding between them. */
+    private static final int SPINS = 1_000;
 
     private static Communicator world;
     private static boolean finalized;
@@ -290,10 +288,13 @@ public final class Communicator implements AutoCloseable {
             if (System.nanoTime() - start > limit) {
                 timedOut(operation);
             }
+            // Open MPI moves a non-blocking collective forward only inside MPI calls, so a wait keeps testing,
+            // as MPI_Wait would; past the first spins it yields the core between tests (Open MPI's own
+            // yield_when_idle), so that an oversubscribed machine still runs the other ranks.
             if (polls < SPINS) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.parkNanos(POLL_SLEEP_NANOS);
+                Thread.yield();
             }
         }
     }

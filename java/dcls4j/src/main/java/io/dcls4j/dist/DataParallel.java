@@ -52,8 +52,9 @@ public final class DataParallel implements AutoCloseable {
     private final int[] bucketFloats;
     private final int[][] bucketParams;
     private final int[] pending;
-    private final MemorySegment requests;
-    private final MemorySegment flags;
+    /** Each bucket's MPI_Request and MPI_Test flag, off-heap, sliced once (no slice objects per step). */
+    private final MemorySegment[] requestSlots;
+    private final MemorySegment[] flagSlots;
     private final String[] operationNames;
     private int nextToStart;
     private int nextToFinish;
@@ -96,8 +97,10 @@ public final class DataParallel implements AutoCloseable {
         bucketParams = new int[b][];
         pending = new int[b];
         operationNames = new String[b];
-        requests = arena.allocate(ValueLayout.ADDRESS, Math.max(1, b));
-        flags = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, b));
+        MemorySegment requests = arena.allocate(ValueLayout.ADDRESS, Math.max(1, b));
+        MemorySegment flags = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, b));
+        requestSlots = new MemorySegment[b];
+        flagSlots = new MemorySegment[b];
         for (int k = 0; k < b; k++) {
             List<Integer> g = groups.get(k);
             bucketParams[k] = g.stream().mapToInt(Integer::intValue).toArray();
@@ -108,6 +111,8 @@ public final class DataParallel implements AutoCloseable {
             bucketFloats[k] = (int) floats;
             bucketMemory[k] = arena.allocate(Math.max(1, floats) * Float.BYTES, Tensor.ALIGNMENT);
             pending[k] = bucketParams[k].length;
+            requestSlots[k] = requests.asSlice(k * ValueLayout.ADDRESS.byteSize(), ValueLayout.ADDRESS.byteSize());
+            flagSlots[k] = flags.asSlice((long) k * Integer.BYTES, Integer.BYTES);
             operationNames[k] = "MPI_Iallreduce of gradient bucket " + k + " (" + floats + " floats)";
         }
     }
@@ -226,8 +231,7 @@ public final class DataParallel implements AutoCloseable {
         }
         if (nextToFinish < nextToStart) {
             // MPI progresses a non-blocking collective inside MPI calls: one test lets the oldest bucket advance.
-            if (communicator.test(requests.asSlice(nextToFinish * ValueLayout.ADDRESS.byteSize()),
-                    flags.asSlice((long) nextToFinish * Integer.BYTES))) {
+            if (communicator.test(requestSlots[nextToFinish], flagSlots[nextToFinish])) {
                 unpack(nextToFinish, true, 1f / communicator.size());
                 nextToFinish++;
             }
@@ -247,8 +251,7 @@ public final class DataParallel implements AutoCloseable {
             float scale = 1f / communicator.size();
             for (; nextToFinish < bucketMemory.length; nextToFinish++) {
                 int k = nextToFinish;
-                communicator.await(requests.asSlice(k * ValueLayout.ADDRESS.byteSize()),
-                        flags.asSlice((long) k * Integer.BYTES), operationNames[k]);
+                communicator.await(requestSlots[k], flagSlots[k], operationNames[k]);
                 unpack(k, true, scale);
             }
         }
@@ -276,8 +279,7 @@ public final class DataParallel implements AutoCloseable {
 
     private void start(int k) {
         pack(k, true);
-        communicator.startAllReduce(bucketMemory[k], bucketFloats[k],
-                requests.asSlice(k * ValueLayout.ADDRESS.byteSize()));
+        communicator.startAllReduce(bucketMemory[k], bucketFloats[k], requestSlots[k]);
     }
 
     /** Copies the bucket's parameters' gradients (or values) into its buffer. */
