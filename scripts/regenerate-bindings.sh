@@ -15,7 +15,8 @@ JEXTRACT=${JEXTRACT:-$(command -v jextract || true)}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-rm -rf bindings/io/dcls4j/ffi
+# Only this script's classes: the subpackages mpi/ and nccl/ are scripts/regenerate-dist-bindings.sh's.
+find bindings/io/dcls4j/ffi -maxdepth 1 -name '*.java' -delete 2>/dev/null || true
 for header in native/include/*.h; do
     name=$(basename "$header" .h)
     abs=$(cd "$(dirname "$header")" && pwd)/$(basename "$header")

@@ -308,6 +308,9 @@ DCLS_API dcls_status dcls_cuda_context_create(int32_t device, dcls_cuda_context 
 DCLS_API dcls_status dcls_cuda_context_destroy(dcls_cuda_context *ctx);
 /* Waits until all the work enqueued on the context has finished. */
 DCLS_API dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx);
+/* The context's CUDA stream (a cudaStream_t), for other libraries' work on the same stream in order with
+ * dcls4j's (e.g. an NCCL all-reduce of gradients). The stream belongs to the context: never destroy it. */
+DCLS_API dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream);
 
 /* Settings, read when a plan is created (existing plans keep theirs). All off / AUTO by default.
  * tf32: let cuDNN use TF32 tensor cores for float32 convolutions (faster, ~1e-3 relative error).

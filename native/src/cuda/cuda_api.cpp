@@ -191,6 +191,13 @@ dcls_status dcls_cuda_synchronize(dcls_cuda_context *ctx) {
     });
 }
 
+dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream) {
+    return guarded(__func__, [&] {
+        require_pointer(stream, "stream");
+        *stream = static_cast<void *>(context_of(ctx).stream);
+    });
+}
+
 dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled) {
     return guarded(__func__, [&] { context_of(ctx).tf32 = enabled != 0; });
 }

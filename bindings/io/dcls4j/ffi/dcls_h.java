@@ -1257,6 +1257,70 @@ public class dcls_h extends dcls_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_conv_plan_set_kernel_cells {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_conv_plan_set_kernel_cells");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static FunctionDescriptor dcls_conv_plan_set_kernel_cells$descriptor() {
+        return dcls_conv_plan_set_kernel_cells.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static MethodHandle dcls_conv_plan_set_kernel_cells$handle() {
+        return dcls_conv_plan_set_kernel_cells.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static MemorySegment dcls_conv_plan_set_kernel_cells$address() {
+        return dcls_conv_plan_set_kernel_cells.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static int dcls_conv_plan_set_kernel_cells(MemorySegment plan, MemorySegment desc, MemorySegment positions, MemorySegment sigma, int gradient) {
+        var mh$ = dcls_conv_plan_set_kernel_cells.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_conv_plan_set_kernel_cells", plan, desc, positions, sigma, gradient);
+            }
+            return (int)mh$.invokeExact(plan, desc, positions, sigma, gradient);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int DCLS_CUDA_MEMCPY_HOST_TO_DEVICE = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1319,6 +1383,33 @@ public class dcls_h extends dcls_h$shared {
      */
     public static int DCLS_CUDA_DEPTHWISE_ALWAYS() {
         return DCLS_CUDA_DEPTHWISE_ALWAYS;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_weights_kernel.DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO = 0
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO() {
+        return DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_weights_kernel.DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS = 1
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS() {
+        return DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS;
+    }
+    private static final int DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_depthwise_weights_kernel.DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS = 2
+     * }
+     */
+    public static int DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS() {
+        return DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS;
     }
 
     private static class dcls_cuda_last_error {
@@ -1743,6 +1834,67 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_cuda_context_stream {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_context_stream");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_context_stream$descriptor() {
+        return dcls_cuda_context_stream.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static MethodHandle dcls_cuda_context_stream$handle() {
+        return dcls_cuda_context_stream.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static MemorySegment dcls_cuda_context_stream$address() {
+        return dcls_cuda_context_stream.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_context_stream(dcls_cuda_context *ctx, void **stream)
+     * }
+     */
+    public static int dcls_cuda_context_stream(MemorySegment ctx, MemorySegment stream) {
+        var mh$ = dcls_cuda_context_stream.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_context_stream", ctx, stream);
+            }
+            return (int)mh$.invokeExact(ctx, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_set_tf32 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,
@@ -1919,6 +2071,67 @@ public class dcls_h extends dcls_h$shared {
                 traceDowncall("dcls_cuda_set_depthwise_mode", ctx, mode);
             }
             return (int)mh$.invokeExact(ctx, mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_set_depthwise_weights_kernel {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_set_depthwise_weights_kernel");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_set_depthwise_weights_kernel$descriptor() {
+        return dcls_cuda_set_depthwise_weights_kernel.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel)
+     * }
+     */
+    public static MethodHandle dcls_cuda_set_depthwise_weights_kernel$handle() {
+        return dcls_cuda_set_depthwise_weights_kernel.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel)
+     * }
+     */
+    public static MemorySegment dcls_cuda_set_depthwise_weights_kernel$address() {
+        return dcls_cuda_set_depthwise_weights_kernel.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel)
+     * }
+     */
+    public static int dcls_cuda_set_depthwise_weights_kernel(MemorySegment ctx, int kernel) {
+        var mh$ = dcls_cuda_set_depthwise_weights_kernel.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_set_depthwise_weights_kernel", ctx, kernel);
+            }
+            return (int)mh$.invokeExact(ctx, kernel);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2670,6 +2883,68 @@ public class dcls_h extends dcls_h$shared {
                 traceDowncall("dcls_cuda_conv_plan_info", plan, info);
             }
             return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_set_kernel_window {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_set_kernel_window");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_set_kernel_window$descriptor() {
+        return dcls_cuda_conv_plan_set_kernel_window.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_set_kernel_window$handle() {
+        return dcls_cuda_conv_plan_set_kernel_window.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_set_kernel_window$address() {
+        return dcls_cuda_conv_plan_set_kernel_window.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3], const int64_t hi[3])
+     * }
+     */
+    public static int dcls_cuda_conv_plan_set_kernel_window(MemorySegment plan, MemorySegment lo, MemorySegment hi) {
+        var mh$ = dcls_cuda_conv_plan_set_kernel_window.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_set_kernel_window", plan, lo, hi);
+            }
+            return (int)mh$.invokeExact(plan, lo, hi);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -5,7 +5,6 @@ import io.dcls4j.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -31,11 +30,12 @@ class NcclCommunicatorTest {
              NcclCommunicator nccl = NcclCommunicator.create(Communicator.single(), gpu)) {
             Tensor t = Tensor.allocate(arena, gpu, 4);
             t.copyFrom(new float[] {1, -2, 3.5f, 4});
-            gpu.synchronize();
-            nccl.allReduceSum(t, MemorySegment.NULL); // one rank: the sum is the tensor itself
-            nccl.broadcast(t, 0, MemorySegment.NULL);
-            assertThrows(IllegalArgumentException.class, () -> nccl.broadcast(t, 1, MemorySegment.NULL));
+            nccl.allReduceSum(t); // on the device's stream, after the copy; one rank: the sum is the tensor
+            nccl.broadcast(t, 0);
             assertArrayEquals(new float[] {1, -2, 3.5f, 4}, t.toFloatArray());
+            assertThrows(IllegalArgumentException.class, () -> nccl.broadcast(t, 1));
+            Tensor host = Tensor.allocate(arena, 4);
+            assertThrows(IllegalArgumentException.class, () -> nccl.allReduceSum(host));
         }
     }
 }

@@ -4,6 +4,7 @@ import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.ffi.nccl.nccl_h;
 import io.dcls4j.ffi.nccl.ncclUniqueId;
+import io.dcls4j.internal.CudaContext;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,21 +15,24 @@ import java.lang.foreign.ValueLayout;
  * launcher (rank 0 makes the NCCL unique id with ncclGetUniqueId and broadcasts it over MPI), and the data moves
  * GPU to GPU through NCCL. libnccl.so.2 is loaded on the first {@link #create} ({@link NcclLibrary}).
  *
- * <p>The operations are enqueued on the CUDA stream given (a {@code cudaStream_t}; {@link MemorySegment#NULL} is
- * the legacy default stream) and return at once; the caller orders that stream with the work that writes the
- * tensor before and reads it after. Every NCCL error becomes a {@link DistributedException} with
+ * <p>The operations are enqueued on the device's stream, the one dcls4j's layers and copies use, and return at
+ * once: an all-reduce of gradients runs after the backward that wrote them and before the optimizer step that
+ * reads them, with no synchronisation ({@link Device#synchronize()} waits for it). The overloads with a stream
+ * argument enqueue on another {@code cudaStream_t}, which the caller orders. Every NCCL error becomes a {@link DistributedException} with
  * ncclGetErrorString's message and this process's rank.
  */
 public final class NcclCommunicator implements AutoCloseable {
     private final Communicator mpi;
     private final Device device;
     private final MemorySegment comm;
+    private final MemorySegment deviceStream;
     private boolean closed;
 
-    private NcclCommunicator(Communicator mpi, Device device, MemorySegment comm) {
+    private NcclCommunicator(Communicator mpi, Device device, MemorySegment comm, MemorySegment deviceStream) {
         this.mpi = mpi;
         this.device = device;
         this.comm = comm;
+        this.deviceStream = deviceStream;
     }
 
     /** NCCL's version as it reports it (e.g. 22105 for 2.21.5). Loads libnccl. */
@@ -53,7 +57,8 @@ public final class NcclCommunicator implements AutoCloseable {
             throw new IllegalArgumentException("NCCL needs a CUDA device, got " + device);
         }
         NcclLibrary.load();
-        device.synchronize(); // creates the device's context: NCCL then runs on the current device
+        MemorySegment stream = CudaContext.of(device.index()).stream(); // creates the device's context too
+        device.synchronize();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment id = arena.allocate(ncclUniqueId.layout());
             if (mpi.isRoot()) {
@@ -63,7 +68,7 @@ public final class NcclCommunicator implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             check(nccl_h.ncclCommInitRank(out, mpi.size(), id, mpi.rank()), "ncclCommInitRank", mpi.rank(),
                     mpi.size());
-            return new NcclCommunicator(mpi, device, out.get(ValueLayout.ADDRESS, 0));
+            return new NcclCommunicator(mpi, device, out.get(ValueLayout.ADDRESS, 0), stream);
         }
     }
 
@@ -77,6 +82,16 @@ public final class NcclCommunicator implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** Sums {@code tensor} (on this communicator's device) over every process, in place, on the device's stream. */
+    public void allReduceSum(Tensor tensor) {
+        allReduceSum(tensor, deviceStream);
+    }
+
+    /** Copies {@code root}'s {@code tensor} into every other process's, on the device's stream. */
+    public void broadcast(Tensor tensor, int root) {
+        broadcast(tensor, root, deviceStream);
     }
 
     /** Sums {@code tensor} (on this communicator's device) over every process, in place, on {@code stream}. */

@@ -143,6 +143,18 @@ public final class CudaContext {
         Cuda.check(dcls_h.dcls_cuda_synchronize(ctx));
     }
 
+    /**
+     * The context's CUDA stream (a {@code cudaStream_t}, owned by the context), for another library's work in
+     * order with dcls4j's: an NCCL all-reduce enqueued there runs after the backward that wrote the gradients.
+     */
+    public synchronized MemorySegment stream() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Cuda.check(dcls_h.dcls_cuda_context_stream(ctx, out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
     public synchronized void constructForward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
                                               MemorySegment sigma, MemorySegment kernel) {
         Cuda.check(dcls_h.dcls_cuda_construct_forward(ctx, desc, weight, positions, sigma, kernel));
