@@ -47,6 +47,9 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
 
     cells.ranges.resize(size_t(6 * pairs * count));
     int32_t *ranges = cells.ranges.data();
+    // The Gaussian with offset 1 (DCLS_INTERPOLATION_GAUSSIAN_UNIT_OFFSET) is the Gaussian's maths.
+    const int interpolation = math::base_interpolation(desc.interpolation);
+    const double gauss_offset = math::gauss_sigma_offset(desc.interpolation);
     // Element e's cells along 3D axis a: [lo, hi).
     auto element_axis = [&](int64_t e, int a, int64_t &lo, int64_t &hi) {
         if (a < first) {
@@ -57,7 +60,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
         const int d = a - first;
         const double pos = positions[d * stride + e];
         const double sig = sigma ? double(sigma[d * stride + e]) : 0.0;
-        axis_cells(desc.interpolation, math::axis_params(desc.interpolation, pos, sig, cells.size[a]), cells.size[a],
+        axis_cells(interpolation, math::axis_params(interpolation, pos, sig, cells.size[a], gauss_offset), cells.size[a],
                    gradient, lo, hi);
     };
     // Calls f(cell) once for each distinct cell of pair p (mark, stamp: the thread's table) and
