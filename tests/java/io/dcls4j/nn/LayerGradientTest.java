@@ -40,6 +40,10 @@ class LayerGradientTest {
                     FiniteDifferences.random(a, 4, 2, 2, 9));
             check("conv3d", new Conv(2, 2, new int[] {2, 2, 2}, new int[] {1, 1, 1}, new int[] {0, 0, 0}, 1, true, 4),
                     FiniteDifferences.random(a, 5, 1, 2, 3, 3, 3));
+            check("conv2d dilated depthwise", new Conv(3, 3, new int[] {3, 3}, new int[] {1, 1}, new int[] {2, 2},
+                    new int[] {2, 2}, 3, true, 5), FiniteDifferences.random(a, 6, 2, 3, 6, 5));
+            check("conv1d dilated, strided, no bias", new Conv(2, 4, new int[] {3}, new int[] {2}, new int[] {1},
+                    new int[] {3}, 2, false, 6), FiniteDifferences.random(a, 7, 2, 2, 11));
         }
     }
 

@@ -92,6 +92,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--depths", split = ",", description = "Blocks per stage (default: 1,1,1).")
     int[] depths = {1, 1, 1};
 
+    @Option(names = "--conv", converter = DepthwiseConverter.class,
+            description = "The blocks' depthwise convolution: dcls (learnable spacings), dense (k x k, --kernel-size)"
+                    + " or dilated (k x k spread by --dilation); the paper's comparison at equal parameter counts"
+                    + " (default: dcls).")
+    ConvNeXtDcls.Depthwise conv = ConvNeXtDcls.Depthwise.DCLS;
+
+    @Option(names = "--kernel-size", description = "--conv dense and dilated: taps per axis, odd (default: ${DEFAULT-VALUE}).")
+    int kernelSize = 7;
+
+    @Option(names = "--dilation", description = "--conv dilated: the spacing of the taps (default: ${DEFAULT-VALUE}).")
+    int dilation = 2;
+
     @Option(names = "--dcls-kernel-size", description = "Dilated kernel size of the DCLS convolutions (default: ${DEFAULT-VALUE}).")
     int dclsKernelSize = 7;
 
@@ -109,6 +121,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from a model.safetensors written by an earlier run"
             + " (its optimizer.safetensors and metrics.json beside it).")
     Path resume;
+
+    /** dcls, dense or dilated. */
+    static final class DepthwiseConverter implements ITypeConverter<ConvNeXtDcls.Depthwise> {
+        @Override
+        public ConvNeXtDcls.Depthwise convert(String value) {
+            try {
+                return ConvNeXtDcls.Depthwise.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "expected dcls, dense or dilated, got '" + value + "'");
+            }
+        }
+    }
 
     /** Interpolation by the reference's names or the enum's. */
     static final class InterpolationConverter implements ITypeConverter<Interpolation> {
@@ -153,6 +178,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (dclsKernelSize < 1 || kernelCount < 1) {
             return "--dcls-kernel-size and --kernel-count must be >= 1";
         }
+        if (kernelSize < 1 || kernelSize % 2 == 0) {
+            return "--kernel-size must be odd and >= 1, got " + kernelSize;
+        }
+        if (dilation < 1) {
+            return "--dilation must be >= 1, got " + dilation;
+        }
         return null;
     }
 
@@ -180,7 +211,8 @@ public final class TrainCommand implements Callable<Integer> {
 
         try (ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(1).numClasses(FashionMnist.CLASSES)
                 .depths(depths).dims(dims).stemKernel(2).dclsKernelSize(dclsKernelSize).dclsKernelCount(kernelCount)
-                .interpolation(interpolation).seed(seed).build();
+                .interpolation(interpolation).depthwise(conv).depthwiseKernelSize(kernelSize).dilation(dilation)
+                .seed(seed).build();
              CrossEntropyLoss loss = new CrossEntropyLoss()) {
             List<EpochMetrics> finished = new ArrayList<>();
             int stepsPerEpoch = train.size() / batchSize;   // the last partial batch is dropped
@@ -193,11 +225,10 @@ public final class TrainCommand implements Callable<Integer> {
                             optimizer.steps());
                 }
                 long parameters = TrainingRecipe.parameterCount(model);
-                o.printf(Locale.ROOT, "ConvNeXt-DCLS dims %s depths %s, %s %dx%d K=%d: %,d parameters; %d threads%n",
-                        java.util.Arrays.toString(dims), java.util.Arrays.toString(depths),
-                        interpolation.referenceName(), dclsKernelSize, dclsKernelSize, kernelCount, parameters,
-                        Dcls.numThreads());
-                PositionSnapshot start = PositionSnapshot.of(model);
+                o.printf(Locale.ROOT, "ConvNeXt dims %s depths %s, depthwise %s: %,d parameters; %d threads%n",
+                        java.util.Arrays.toString(dims), java.util.Arrays.toString(depths), depthwiseName(),
+                        parameters, Dcls.numThreads());
+                PositionSnapshot start = conv == ConvNeXtDcls.Depthwise.DCLS ? PositionSnapshot.of(model) : null;
                 EpochRunner runner = new EpochRunner(model, loss, optimizer, o);
                 double imagesPerSecond = 0;
                 LoaderOptions trainOptions = LoaderOptions.training(batchSize, seed)
@@ -227,12 +258,24 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 TrainingCharts.loss(finished, out.resolve("loss.png"), "ConvNeXt-DCLS on Fashion-MNIST: loss");
                 TrainingCharts.accuracy(finished, out.resolve("accuracy.png"), "ConvNeXt-DCLS on Fashion-MNIST: test accuracy");
-                PositionSnapshot.chart(start, PositionSnapshot.of(model), out.resolve("positions.png"), dclsKernelSize);
+                if (start != null) {
+                    PositionSnapshot.chart(start, PositionSnapshot.of(model), out.resolve("positions.png"), dclsKernelSize);
+                }
                 o.printf(Locale.ROOT, "test accuracy %.2f%%; wrote %s%n",
                         100 * finished.getLast().testAccuracy(), out.toAbsolutePath());
             }
         }
         return Main.OK;
+    }
+
+    /** The depthwise convolution in words, for the first line and the charts. */
+    private String depthwiseName() {
+        return switch (conv) {
+            case DCLS -> String.format(Locale.ROOT, "DCLS %s %dx%d K=%d", interpolation.referenceName(), dclsKernelSize,
+                    dclsKernelSize, kernelCount);
+            case DENSE -> String.format(Locale.ROOT, "dense %dx%d", kernelSize, kernelSize);
+            case DILATED -> String.format(Locale.ROOT, "dilated %dx%d, dilation %d", kernelSize, kernelSize, dilation);
+        };
     }
 
     /** The first {@code n} images of {@code d}, for a quick evaluation. */

@@ -6,13 +6,20 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.reference.ConvConfig;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
  * A dense convolution, torch.nn.Conv1d/2d/3d (by the length of {@code kernel}): stride, padding (zeros),
- * groups and bias, on dcls4j's convolution plans ({@link Convolution}, oneDNN). Parameters weight
+ * dilation, groups and bias, on dcls4j's convolution plans ({@link Convolution}, oneDNN). Parameters weight
  * (out, in/groups, k...) and bias (out), initialised as PyTorch: uniform in +-1/sqrt(fan_in).
+ *
+ * <p>A dilated convolution runs as the dense convolution of its spread kernel, ((k - 1) * dilation + 1) per axis,
+ * zero between the taps: the weights are scattered into it before each forward, and its gradient gathered back
+ * after each backward (a few thousand floats, no allocation). The plans' engines (oneDNN and dcls4j's own) then
+ * serve both kinds alike; the cost is that of the spread kernel.
  */
 public final class Conv extends Layer<Conv.ConvState> {
     private final int in;
@@ -21,11 +28,24 @@ public final class Conv extends Layer<Conv.ConvState> {
     private final int[] kernel;
     private final int[] stride;
     private final int[] padding;
+    private final int[] dilation;
+    /** The kernel the plans see: {@code kernel} spread by {@code dilation}. */
+    private final int[] spreadKernel;
     private final Parameter weight;
     private final Parameter bias;
+    /** Dilated only: the spread kernel and its gradient, and where each weight sits in them. */
+    private final Tensor spread;
+    private final Tensor spreadGrad;
+    private final int[] spreadIndex;
 
     /** stride and padding: one value per axis of {@code kernel}. */
     public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int groups, boolean bias, long seed) {
+        this(in, out, kernel, stride, padding, null, groups, bias, seed);
+    }
+
+    /** stride, padding and dilation (null: 1): one value per axis of {@code kernel}, as torch.nn.ConvNd. */
+    public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias,
+                long seed) {
         if (in < 1 || out < 1 || groups < 1 || in % groups != 0 || out % groups != 0) {
             throw new IllegalArgumentException("Conv: channels " + in + " -> " + out + " with groups " + groups
                     + ": all must be >= 1 and groups must divide both");
@@ -35,11 +55,35 @@ public final class Conv extends Layer<Conv.ConvState> {
             throw new IllegalArgumentException("Conv: kernel needs 1 to 3 sizes and stride and padding one per axis, got "
                     + Arrays.toString(kernel) + ", " + Arrays.toString(stride) + ", " + Arrays.toString(padding));
         }
+        if (dilation != null && dilation.length != kernel.length) {
+            throw new IllegalArgumentException("Conv: dilation needs one value per kernel axis, got "
+                    + Arrays.toString(dilation) + " for kernel " + Arrays.toString(kernel));
+        }
+        int[] spreadSizes = new int[kernel.length];
         for (int d = 0; d < kernel.length; d++) {
             if (kernel[d] < 1 || stride[d] < 1 || padding[d] < 0) {
                 throw new IllegalArgumentException("Conv: kernel and stride must be >= 1 and padding >= 0, got "
                         + Arrays.toString(kernel) + ", " + Arrays.toString(stride) + ", " + Arrays.toString(padding));
             }
+            int dil = dilation == null ? 1 : dilation[d];
+            if (dil < 1) {
+                throw new IllegalArgumentException("Conv: dilation must be >= 1, got " + Arrays.toString(dilation));
+            }
+            long size = (long) (kernel[d] - 1) * dil + 1;
+            if (size > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("Conv: kernel " + Arrays.toString(kernel) + " dilated by "
+                        + Arrays.toString(dilation) + " spans " + size + " cells on axis " + d + ", over 2^31 - 1");
+            }
+            spreadSizes[d] = (int) size;
+        }
+        double spreadElements = (double) out * (in / groups);
+        for (int size : spreadSizes) {
+            spreadElements *= size;
+        }
+        if (spreadElements > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Conv: the kernel " + Arrays.toString(kernel) + " dilated by "
+                    + Arrays.toString(dilation) + " over " + out + " x " + (in / groups)
+                    + " channel pairs has over 2^31 - 1 elements");
         }
         this.in = in;
         this.out = out;
@@ -47,6 +91,8 @@ public final class Conv extends Layer<Conv.ConvState> {
         this.kernel = kernel.clone();
         this.stride = stride.clone();
         this.padding = padding.clone();
+        this.dilation = dilation == null ? filled(kernel.length, 1) : dilation.clone();
+        this.spreadKernel = spreadSizes;
         long[] wShape = new long[2 + kernel.length];
         wShape[0] = out;
         wShape[1] = in / groups;
@@ -62,6 +108,53 @@ public final class Conv extends Layer<Conv.ConvState> {
         if (this.bias != null) {
             Init.uniform(this.bias.value(), 1.0 / Math.sqrt(fanIn), random);
         }
+        if (Arrays.equals(spreadSizes, kernel)) {
+            spread = null;
+            spreadGrad = null;
+            spreadIndex = null;
+        } else {
+            long[] sShape = wShape.clone();
+            for (int d = 0; d < kernel.length; d++) {
+                sShape[2 + d] = spreadSizes[d];
+            }
+            spread = Tensor.allocate(arena, sShape);
+            spreadGrad = Tensor.allocate(arena, sShape);
+            spreadIndex = spreadIndex(wShape, spreadSizes, this.dilation);
+        }
+    }
+
+    private static int[] filled(int n, int value) {
+        int[] a = new int[n];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /** For each weight (row-major over wShape), its element in the spread kernel. */
+    private static int[] spreadIndex(long[] wShape, int[] spreadSizes, int[] dilation) {
+        int nd = spreadSizes.length;
+        int pairs = (int) (wShape[0] * wShape[1]);
+        int taps = 1;
+        int cells = 1;
+        for (int d = 0; d < nd; d++) {
+            taps *= (int) wShape[2 + d];
+            cells *= spreadSizes[d];
+        }
+        int[] index = new int[pairs * taps];
+        for (int t = 0; t < taps; t++) {
+            int rest = t;
+            int cell = 0;
+            int cellStride = 1;
+            for (int d = nd - 1; d >= 0; d--) {
+                int k = (int) wShape[2 + d];
+                cell += (rest % k) * dilation[d] * cellStride;
+                rest /= k;
+                cellStride *= spreadSizes[d];
+            }
+            for (int p = 0; p < pairs; p++) {
+                index[p * taps + t] = p * cells + cell;
+            }
+        }
+        return index;
     }
 
     public Parameter weight() {
@@ -84,7 +177,7 @@ public final class Conv extends Layer<Conv.ConvState> {
         for (int d = 0; d < spatial.length; d++) {
             spatial[d] = Math.toIntExact(shape[2 + d]);
         }
-        ConvConfig config = new ConvConfig(Math.toIntExact(shape[0]), in, out, groups, spatial, kernel, stride,
+        ConvConfig config = new ConvConfig(Math.toIntExact(shape[0]), in, out, groups, spatial, spreadKernel, stride,
                 padding, PaddingMode.ZEROS);
         Convolution plan = new Convolution(config);
         try {
@@ -98,22 +191,48 @@ public final class Conv extends Layer<Conv.ConvState> {
     @Override
     public Tensor forward(Tensor x) {
         ConvState s = forwardState(x);
-        s.plan.forward(x, weight.value(), bias == null ? null : bias.value(), s.y);
+        s.plan.forward(x, kernel(), bias == null ? null : bias.value(), s.y);
         return s.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         ConvState s = backwardState(gradY);
-        s.plan.backwardWeights(lastInput(), gradY, weight.grad(), bias == null ? null : bias.grad(), true);
-        s.plan.backwardData(gradY, weight.value(), s.gradX);
+        if (spread == null) {
+            s.plan.backwardWeights(lastInput(), gradY, weight.grad(), bias == null ? null : bias.grad(), true);
+        } else {
+            // spreadGrad is zero here (made so after every gather): accumulate into it for the bias's sake.
+            s.plan.backwardWeights(lastInput(), gradY, spreadGrad, bias == null ? null : bias.grad(), true);
+            MemorySegment from = spreadGrad.segment();
+            MemorySegment to = weight.grad().segment();
+            for (int i = 0; i < spreadIndex.length; i++) {
+                float g = to.getAtIndex(ValueLayout.JAVA_FLOAT, i) + from.getAtIndex(ValueLayout.JAVA_FLOAT, spreadIndex[i]);
+                to.setAtIndex(ValueLayout.JAVA_FLOAT, i, g);
+            }
+            spreadGrad.fill(0f);
+        }
+        s.plan.backwardData(gradY, kernel(), s.gradX);
         return s.gradX;
+    }
+
+    /** The kernel the plans run: the weights, or (dilated) the spread kernel with the current weights in place. */
+    private Tensor kernel() {
+        if (spread == null) {
+            return weight.value();
+        }
+        MemorySegment from = weight.value().segment();
+        MemorySegment to = spread.segment();
+        for (int i = 0; i < spreadIndex.length; i++) {
+            to.setAtIndex(ValueLayout.JAVA_FLOAT, spreadIndex[i], from.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+        }
+        return spread;
     }
 
     @Override
     public String toString() {
         return "Conv" + kernel.length + "d(" + in + ", " + out + ", kernel=" + Arrays.toString(kernel) + ", stride="
-                + Arrays.toString(stride) + ", padding=" + Arrays.toString(padding) + ", groups=" + groups + ", bias="
+                + Arrays.toString(stride) + ", padding=" + Arrays.toString(padding) + ", dilation=" + Arrays.toString(dilation)
+                + ", groups=" + groups + ", bias="
                 + (bias != null) + ")";
     }
 

@@ -10,19 +10,19 @@ import java.util.Map;
 
 /**
  * One ConvNeXt-DCLS block: x + drop_path(gamma * pwconv2(gelu(pwconv1(norm(dwconv(x)))))), with a depthwise
- * DCLS convolution, a channels-first LayerNorm and channel-wise Linear layers on (N, C, H, W) (the official
+ * convolution (DCLS, or for comparisons a dense or dilated {@link Conv}), a channels-first LayerNorm and channel-wise Linear layers on (N, C, H, W) (the official
  * code permutes to channels-last for nn.Linear; the result is the same). Parameters in torch's order: the
  * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*.
  */
 final class ConvNeXtBlock implements Module {
-    final DclsConv dwconv;
+    final Module dwconv;
     final LayerNorm norm;
     final Linear pwconv1;
     final Linear pwconv2;
     final LayerScale gamma;
     private final Residual residual;
 
-    ConvNeXtBlock(DclsConv dwconv, int dim, double layerScaleInit, double dropPath, long seed) {
+    ConvNeXtBlock(Module dwconv, int dim, double layerScaleInit, double dropPath, long seed) {
         this.dwconv = dwconv;
         this.norm = new LayerNorm(dim, 1e-6);
         this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1);
@@ -37,6 +37,11 @@ final class ConvNeXtBlock implements Module {
             body.add("drop_path", new DropPath(dropPath, seed + 3));
         }
         this.residual = new Residual(body);
+    }
+
+    /** The DCLS depthwise convolution, or null when the block has a dense or dilated one. */
+    DclsConv dcls() {
+        return dwconv instanceof DclsConv d ? d : null;
     }
 
     @Override

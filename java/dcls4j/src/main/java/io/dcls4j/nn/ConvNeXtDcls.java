@@ -26,6 +26,10 @@ import java.util.SplittableRandom;
  * {@link #loadPyTorchState} / {@link #saveState} read and write its state dicts. Initialisation as the
  * official code: truncated normal (std 0.02) weights and zero biases, P normal(0, 0.5) clamped.
  *
+ * <p>For the DCLS paper's comparison at equal parameter counts, {@link Builder#depthwise} swaps every block's
+ * DCLS convolution for a dense k x k depthwise convolution (ConvNeXt's own) or a fixed-grid dilated one with the
+ * same k x k weights; their parameters are {@code dwconv.weight} and {@code dwconv.bias}, as in ConvNeXt.
+ *
  * <pre>{@code
  * try (ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(3).numClasses(10)
  *         .depths(3, 3, 9, 3).dims(96, 192, 384, 768).seed(0).build();
@@ -38,6 +42,16 @@ import java.util.SplittableRandom;
  * }</pre>
  */
 public final class ConvNeXtDcls implements Module {
+    /** The blocks' depthwise convolution. */
+    public enum Depthwise {
+        /** DCLS (the default): dclsKernelCount learnable taps per channel in a dclsKernelSize square, P per stage. */
+        DCLS,
+        /** A dense depthwise convolution of depthwiseKernelSize squared weights per channel (ConvNeXt). */
+        DENSE,
+        /** A depthwise convolution of depthwiseKernelSize squared weights on a fixed grid spread by dilation. */
+        DILATED
+    }
+
     private final Interpolation interpolation;
     private final int kernelSize;
     private final List<Sequential> downsample = new ArrayList<>();
@@ -95,9 +109,7 @@ public final class ConvNeXtDcls implements Module {
     }
 
     private ConvNeXtBlock block(int dim, Builder b, double dropPath, SplittableRandom random) {
-        DclsConv dw = DclsConv.builder(dim, dim).groups(dim).kernelCount(b.dclsKernelCount)
-                .dilatedKernelSize(b.dclsKernelSize, b.dclsKernelSize).padding(b.dclsKernelSize / 2)
-                .interpolation(b.interpolation).bias(true).seed(random.nextLong()).build();
+        Module dw = depthwise(dim, b, random);
         ConvNeXtBlock block;
         try {
             block = new ConvNeXtBlock(dw, dim, b.layerScaleInit, dropPath, random.nextLong());
@@ -105,10 +117,31 @@ public final class ConvNeXtDcls implements Module {
             dw.close();
             throw e;
         }
-        truncatedNormal(dw.weight(), dw.bias(), random);
+        if (dw instanceof DclsConv d) {
+            truncatedNormal(d.weight(), d.bias(), random);
+        } else {
+            Conv c = (Conv) dw;
+            truncatedNormal(c.weight(), c.bias(), random);
+        }
         truncatedNormal(block.pwconv1.weight(), block.pwconv1.bias(), random);
         truncatedNormal(block.pwconv2.weight(), block.pwconv2.bias(), random);
         return block;
+    }
+
+    private static Module depthwise(int dim, Builder b, SplittableRandom random) {
+        int k = b.depthwiseKernelSize;
+        return switch (b.depthwise) {
+            case DCLS -> DclsConv.builder(dim, dim).groups(dim).kernelCount(b.dclsKernelCount)
+                    .dilatedKernelSize(b.dclsKernelSize, b.dclsKernelSize).padding(b.dclsKernelSize / 2)
+                    .interpolation(b.interpolation).bias(true).seed(random.nextLong()).build();
+            case DENSE -> new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {k / 2, k / 2}, dim, true,
+                    random.nextLong());
+            case DILATED -> {
+                int span = (k - 1) * b.dilation + 1;
+                yield new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {span / 2, span / 2},
+                        new int[] {b.dilation, b.dilation}, dim, true, random.nextLong());
+            }
+        };
     }
 
     public static Builder builder() {
@@ -172,7 +205,7 @@ public final class ConvNeXtDcls implements Module {
         }
         for (int i = 0; i < stages.size(); i++) {
             TiedStage stage = stages.get(i);
-            Tensor shared = stage.positions().value();
+            Tensor shared = stage.positions() == null ? null : stage.positions().value();  // null without DCLS
             List<ConvNeXtBlock> blocks = stage.blocks();
             for (int j = 0; j < blocks.size(); j++) {
                 String prefix = "stages." + i + "." + j + ".";
@@ -290,6 +323,9 @@ public final class ConvNeXtDcls implements Module {
         private double layerScaleInit = 1e-6;
         private double dropPathRate;
         private long seed = 0;
+        private Depthwise depthwise = Depthwise.DCLS;
+        private int depthwiseKernelSize = 7;
+        private int dilation = 2;
 
         private Builder() {}
 
@@ -353,6 +389,24 @@ public final class ConvNeXtDcls implements Module {
             return this;
         }
 
+        /** The blocks' depthwise convolution. Default {@link Depthwise#DCLS}. */
+        public Builder depthwise(Depthwise kind) {
+            this.depthwise = kind;
+            return this;
+        }
+
+        /** DENSE and DILATED: the taps per axis (odd, so that padding keeps the size). Default 7. */
+        public Builder depthwiseKernelSize(int size) {
+            this.depthwiseKernelSize = size;
+            return this;
+        }
+
+        /** DILATED: the spacing of the taps. Default 2. */
+        public Builder dilation(int dilation) {
+            this.dilation = dilation;
+            return this;
+        }
+
         /** Seed of the initialisation and of DropPath. Default 0. */
         public Builder seed(long seed) {
             this.seed = seed;
@@ -373,6 +427,16 @@ public final class ConvNeXtDcls implements Module {
             if (inChannels < 1 || numClasses < 1 || stemKernel < 1 || dclsKernelSize < 1 || dclsKernelCount < 1) {
                 throw new IllegalArgumentException("ConvNeXtDcls: inChannels, numClasses, stemKernel, dclsKernelSize and"
                         + " dclsKernelCount must be >= 1");
+            }
+            if (depthwise == null) {
+                throw new IllegalArgumentException("ConvNeXtDcls: depthwise is null");
+            }
+            if (depthwise != Depthwise.DCLS && (depthwiseKernelSize < 1 || depthwiseKernelSize % 2 == 0)) {
+                throw new IllegalArgumentException("ConvNeXtDcls: depthwiseKernelSize must be odd and >= 1, got "
+                        + depthwiseKernelSize);
+            }
+            if (depthwise == Depthwise.DILATED && dilation < 1) {
+                throw new IllegalArgumentException("ConvNeXtDcls: dilation must be >= 1, got " + dilation);
             }
             if (interpolation == null) {
                 throw new IllegalArgumentException("ConvNeXtDcls: interpolation is null");

@@ -1,5 +1,6 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.DclsConv;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
@@ -13,7 +14,7 @@ import java.util.Map;
  * keeps its own weight, bias and SIG, as the official code (it assigns one P to every block's Dcls2d). The
  * tie: before each forward the shared P is copied into the other blocks' P, and after each backward their P
  * gradients are added into the shared one's (oneDNN binary add) and cleared. named parameters list P once,
- * under block 0.
+ * under block 0. Blocks with a dense or dilated depthwise convolution have no P: the stage is then their sequence.
  */
 final class TiedStage implements Module {
     private final List<ConvNeXtBlock> blocks;
@@ -27,23 +28,24 @@ final class TiedStage implements Module {
         for (ConvNeXtBlock b : blocks) {
             sequence.add(b);
         }
-        this.shared = blocks.get(0).dwconv.positions();
-        this.add = Broadcast.add(shared.value().shape());
+        DclsConv first = blocks.get(0).dcls();
+        this.shared = first == null ? null : first.positions();
+        this.add = first == null ? null : Broadcast.add(shared.value().shape());
     }
 
     List<ConvNeXtBlock> blocks() {
         return blocks;
     }
 
-    /** The stage's P, in dcls4j's layout. */
+    /** The stage's P, in dcls4j's layout; null without DCLS. */
     Parameter positions() {
         return shared;
     }
 
     @Override
     public Tensor forward(Tensor x) {
-        for (int j = 1; j < blocks.size(); j++) {
-            blocks.get(j).dwconv.positions().value().copyFrom(shared.value());
+        for (int j = 1; shared != null && j < blocks.size(); j++) {
+            blocks.get(j).dcls().positions().value().copyFrom(shared.value());
         }
         return sequence.forward(x);
     }
@@ -51,8 +53,8 @@ final class TiedStage implements Module {
     @Override
     public Tensor backward(Tensor gradY) {
         Tensor g = sequence.backward(gradY);
-        for (int j = 1; j < blocks.size(); j++) {
-            Tensor other = blocks.get(j).dwconv.positions().grad();
+        for (int j = 1; shared != null && j < blocks.size(); j++) {
+            Tensor other = blocks.get(j).dcls().positions().grad();
             Broadcast.execute(add, shared.grad(), other, shared.grad());
             other.fill(0f);
         }
@@ -91,12 +93,16 @@ final class TiedStage implements Module {
 
     /** Clamps the shared P as the official clamp_parameters (the others are copies of it). */
     void clampPositions() {
-        blocks.get(0).dwconv.clampPositions();
+        if (shared != null) {
+            blocks.get(0).dcls().clampPositions();
+        }
     }
 
     @Override
     public void close() {
         sequence.close();
-        add.close();
+        if (add != null) {
+            add.close();
+        }
     }
 }
