@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * <p>Ownership and threading as {@link DclsConv}: the layer owns its parameters, gradients, kernel and the
  * tensors its passes return (overwritten by the next call, freed by {@link #close()}); not thread-safe.
  */
-public final class DclsConvTranspose implements AutoCloseable {
+public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Module {
     private final Arena arena = Arena.ofShared();
     private final int inChannels;
     private final int outChannels;
@@ -186,6 +186,16 @@ public final class DclsConvTranspose implements AutoCloseable {
     /** Every parameter: weight, P, SIG, bias (absent ones left out). */
     public List<Parameter> parameters() {
         return parameters;
+    }
+
+    /** The parameters under their names (weight, P, SIG, bias; absent ones left out), for io.dcls4j.nn and optimizers. */
+    @Override
+    public java.util.Map<String, Parameter> namedParameters() {
+        java.util.Map<String, Parameter> named = new java.util.LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            named.put(p.name(), p);
+        }
+        return java.util.Collections.unmodifiableMap(named);
     }
 
     /** The kernel (Cin, Cout/groups, dilatedKernelSize...), as built by the last forward or {@link #buildKernel()}. */
