@@ -52,14 +52,13 @@ struct Entry {
 std::unique_ptr<ConvEngine> create_dense_backward_weights(const dcls_conv_desc &d) {
     const EngineChoice choice = engine_choice(EngineOption::DenseBackwardWeights);
     if (!DenseBackwardWeights::applies(d)) return nullptr;
+    if (choice == EngineChoice::Always) return DenseBackwardWeights::create(d);  // no oneDNN query needed
     const std::string impl = OnednnConv::backward_weights_impl(d);
     const bool strided = std::any_of(d.stride, d.stride + d.ndim, [](int64_t s) { return s > 1; });
     const bool broken = strided && impl.find("jit_1x1") != std::string::npos;
-    if (choice == EngineChoice::Never && !broken) return nullptr;
-    if (choice == EngineChoice::Auto && !broken && impl.compare(0, 3, "ref") != 0 &&
-        impl.find("gemm") == std::string::npos)
-        return nullptr;
-    return DenseBackwardWeights::create(d);
+    const bool weak = impl.compare(0, 3, "ref") == 0 || impl.find("gemm") != std::string::npos;
+    if (broken || (choice == EngineChoice::Auto && weak)) return DenseBackwardWeights::create(d);
+    return nullptr;
 }
 
 const Entry kEntries[] = {

@@ -89,6 +89,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final Parameter bias;
     private final DclsConv positionOwner;
     private final List<Parameter> parameters;
+    /** {@link #parameters} by name, made once (namedParameters() is asked every step by containers). */
+    private final java.util.Map<String, Parameter> namedParameters;
     private final Tensor kernel;
     private final Tensor gradKernel;
     /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */
@@ -136,6 +138,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             }
             bias = b.bias ? parameter("bias", new long[] {outChannels}) : null;
             parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
+            namedParameters = Parameter.byName(parameters);
             kernel = Tensor.allocate(arena, device, kernelShape());
             gradKernel = Tensor.allocate(arena, device, kernelShape());
             window = new KernelWindow(layout.convKernelSize());
@@ -264,11 +267,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      */
     @Override
     public Map<String, Parameter> namedParameters() {
-        Map<String, Parameter> named = new LinkedHashMap<>();
-        for (Parameter p : parameters) {
-            named.put(p.name(), p);
-        }
-        return java.util.Collections.unmodifiableMap(named);
+        return namedParameters;
     }
 
     /** The dense kernel (Cout, Cin/groups, dilatedKernelSize...), as built by the last forward or {@link #buildKernel()}. */

@@ -48,6 +48,8 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
     private final Parameter sigma;
     private final Parameter bias;
     private final List<Parameter> parameters;
+    /** {@link #parameters} by name, made once (namedParameters() is asked every step by containers). */
+    private final java.util.Map<String, Parameter> namedParameters;
     private final Tensor kernel;
     private final Tensor gradKernel;
     private final KernelWindow window;
@@ -79,6 +81,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
             sigma = interpolation.learnsSigma() ? parameter("SIG", positionShape) : null;
             bias = b.bias ? parameter("bias", new long[] {outChannels}) : null;
             parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
+            namedParameters = Parameter.byName(parameters);
             long[] kernelShape = new long[2 + ndim];
             kernelShape[0] = inChannels;
             kernelShape[1] = outChannels / groups;
@@ -191,11 +194,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
     /** The parameters under their names (weight, P, SIG, bias; absent ones left out), for io.dcls4j.nn and optimizers. */
     @Override
     public java.util.Map<String, Parameter> namedParameters() {
-        java.util.Map<String, Parameter> named = new java.util.LinkedHashMap<>();
-        for (Parameter p : parameters) {
-            named.put(p.name(), p);
-        }
-        return java.util.Collections.unmodifiableMap(named);
+        return namedParameters;
     }
 
     /** The kernel (Cin, Cout/groups, dilatedKernelSize...), as built by the last forward or {@link #buildKernel()}. */

@@ -33,6 +33,15 @@ public final class Parameter {
         return grad;
     }
 
+    /** {@code parameters} under their names, in order, unmodifiable: a layer's namedParameters(). */
+    static java.util.Map<String, Parameter> byName(java.util.List<Parameter> parameters) {
+        java.util.Map<String, Parameter> named = new java.util.LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            named.put(p.name(), p);
+        }
+        return java.util.Collections.unmodifiableMap(named);
+    }
+
     @Override
     public String toString() {
         return "Parameter " + name + " " + value;

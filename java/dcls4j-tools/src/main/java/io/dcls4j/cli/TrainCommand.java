@@ -277,7 +277,7 @@ public final class TrainCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    /** The depthwise convolution in words, for the first line and the charts. */
+    /** The depthwise convolution in words, for the first line of the output. */
     private String depthwiseName() {
         return switch (conv) {
             case DCLS -> String.format(Locale.ROOT, "DCLS %s %dx%d K=%d", interpolation.referenceName(), dclsKernelSize,

@@ -211,11 +211,12 @@ public final class Conv extends Layer<Conv.ConvState> {
             }
             spreadGrad.fill(0f);
         }
-        s.plan.backwardData(gradY, kernel(), s.gradX);
+        // the kernel of the forward pass: the spread kernel as forward() filled it (no second scatter)
+        s.plan.backwardData(gradY, spread == null ? weight.value() : spread, s.gradX);
         return s.gradX;
     }
 
-    /** The kernel the plans run: the weights, or (dilated) the spread kernel with the current weights in place. */
+    /** The kernel forward runs: the weights, or (dilated) the spread kernel with the current weights in place. */
     private Tensor kernel() {
         if (spread == null) {
             return weight.value();

@@ -117,31 +117,23 @@ public final class ConvNeXtDcls implements Module {
             dw.close();
             throw e;
         }
-        if (dw instanceof DclsConv d) {
-            truncatedNormal(d.weight(), d.bias(), random);
-        } else {
-            Conv c = (Conv) dw;
-            truncatedNormal(c.weight(), c.bias(), random);
-        }
+        truncatedNormal(dw.namedParameters().get("weight"), dw.namedParameters().get("bias"), random);
         truncatedNormal(block.pwconv1.weight(), block.pwconv1.bias(), random);
         truncatedNormal(block.pwconv2.weight(), block.pwconv2.bias(), random);
         return block;
     }
 
     private static Module depthwise(int dim, Builder b, SplittableRandom random) {
-        int k = b.depthwiseKernelSize;
-        return switch (b.depthwise) {
-            case DCLS -> DclsConv.builder(dim, dim).groups(dim).kernelCount(b.dclsKernelCount)
+        if (b.depthwise == Depthwise.DCLS) {
+            return DclsConv.builder(dim, dim).groups(dim).kernelCount(b.dclsKernelCount)
                     .dilatedKernelSize(b.dclsKernelSize, b.dclsKernelSize).padding(b.dclsKernelSize / 2)
                     .interpolation(b.interpolation).bias(true).seed(random.nextLong()).build();
-            case DENSE -> new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {k / 2, k / 2}, dim, true,
-                    random.nextLong());
-            case DILATED -> {
-                int span = (k - 1) * b.dilation + 1;
-                yield new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {span / 2, span / 2},
-                        new int[] {b.dilation, b.dilation}, dim, true, random.nextLong());
-            }
-        };
+        }
+        int k = b.depthwiseKernelSize;
+        int dilation = b.depthwise == Depthwise.DILATED ? b.dilation : 1;   // dense: dilation 1
+        int padding = (k - 1) * dilation / 2;                                // the span's half: sizes kept
+        return new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {padding, padding},
+                new int[] {dilation, dilation}, dim, true, random.nextLong());
     }
 
     public static Builder builder() {
@@ -205,7 +197,8 @@ public final class ConvNeXtDcls implements Module {
         }
         for (int i = 0; i < stages.size(); i++) {
             TiedStage stage = stages.get(i);
-            Tensor shared = stage.positions() == null ? null : stage.positions().value();  // null without DCLS
+            Parameter positions = stage.positions();   // null without DCLS, and then no dwconv.P below
+            Tensor shared = positions == null ? null : positions.value();
             List<ConvNeXtBlock> blocks = stage.blocks();
             for (int j = 0; j < blocks.size(); j++) {
                 String prefix = "stages." + i + "." + j + ".";
