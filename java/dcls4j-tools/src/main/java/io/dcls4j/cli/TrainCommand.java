@@ -14,6 +14,9 @@ import io.dcls4j.data.BatchLoader;
 import io.dcls4j.data.FashionMnist;
 import io.dcls4j.data.ImageDataset;
 import io.dcls4j.data.LoaderOptions;
+import io.dcls4j.dist.Communicator;
+import io.dcls4j.dist.DataParallel;
+import io.dcls4j.dist.TimeoutAction;
 import io.dcls4j.nn.ConvNeXtDcls;
 import io.dcls4j.nn.CrossEntropyLoss;
 import io.dcls4j.optim.AdamW;
@@ -26,6 +29,8 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +45,11 @@ import java.util.concurrent.Callable;
  * epoch, and in {@code --out}: metrics.json, the model (model.safetensors, PyTorch's names, readable by
  * {@code ConvNeXtDcls.loadPyTorchState} and torch's {@code load_state_dict}), the optimizer state for
  * {@code --resume}, and PNGs of the curves and of the learned positions.
+ *
+ * <p>Under {@code mpirun -np N} (or with {@code --distributed}) it trains data-parallel over MPI: every process
+ * builds the same model (rank 0's values are broadcast), takes its shard of every global batch of
+ * {@code --batch-size} samples, and the gradients are averaged before each optimizer step, so N processes train the
+ * model one process trains with the same global batch. Only rank 0 prints and writes files.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Versions.class,
         header = "Trains ConvNeXt-DCLS on Fashion-MNIST and evaluates it after every epoch.",
@@ -77,7 +87,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Seeds the weights, the data order and the augmentation (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--threads", description = "Native threads (0: all cores; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", description = "Native threads per process (0: all cores, shared out among the processes"
+            + " of a data-parallel job on this machine; default: ${DEFAULT-VALUE}).")
     int threads = 0;
 
     @Option(names = "--data", description = "Folder with the Fashion-MNIST IDX files (default: ${DEFAULT-VALUE}).")
@@ -119,9 +130,24 @@ public final class TrainCommand implements Callable<Integer> {
             + " small net learns faster from 1 (default: ${DEFAULT-VALUE}).")
     double layerScaleInit = 1.0;
 
+    @Option(names = "--crop-padding", description = "Random-crop augmentation: pad by this many pixels, cut a 28x28"
+            + " window at a random offset (0: no crop; default: ${DEFAULT-VALUE}).")
+    int cropPadding = 2;
+
+    @Option(names = "--no-flip", description = "No random horizontal flips (they are on by default).")
+    boolean noFlip;
+
     @Option(names = "--eval-images", description = "Evaluate on the first N test images only (0: all 10,000;"
             + " for quick checks; default: ${DEFAULT-VALUE}).")
     int evalImages = 0;
+
+    @Option(names = "--distributed", description = "Train data-parallel over MPI even if no MPI launcher is"
+            + " detected (under mpirun or srun it is on by itself).")
+    boolean distributed;
+
+    @Option(names = "--dist-timeout", description = "Data-parallel: seconds to wait for the other processes in any"
+            + " collective before the job is aborted (default: the dcls4j.dist.timeout property, else 300).")
+    double distTimeout = 0;
 
     @Option(names = "--resume", description = "Continue from a model.safetensors written by an earlier run"
             + " (its optimizer.safetensors and metrics.json beside it).")
@@ -174,6 +200,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(layerScaleInit >= 0) || !Double.isFinite(layerScaleInit)) {
             return "--layer-scale-init must be >= 0, got " + layerScaleInit;
         }
+        if (!(distTimeout >= 0) || !Double.isFinite(distTimeout)) {
+            return "--dist-timeout must be >= 0 seconds, got " + distTimeout;
+        }
+        if (cropPadding < 0 || cropPadding > 14) {
+            return "--crop-padding must be in [0, 14], got " + cropPadding;
+        }
         if (evalImages < 0) {
             return "--eval-images must be >= 0, got " + evalImages;
         }
@@ -208,14 +240,58 @@ public final class TrainCommand implements Callable<Integer> {
                     + " `apt-get install dataset-fashion-mnist` (./run.sh train does), or pass --data DIR");
             return Main.FAILURE;
         }
-        Dcls.setNumThreads(threads);
-        PrintWriter o = spec.commandLine().getOut();
+        Communicator comm = distributed || Communicator.launchedByMpi()
+                ? Communicator.mpi(distTimeout > 0 ? Duration.ofNanos((long) (distTimeout * 1e9))
+                        : Communicator.configuredTimeout(), TimeoutAction.ABORT)
+                : Communicator.single();
+        try {
+            Dcls.setNumThreads(threads > 0 ? threads : threadsPerProcess(comm));
+            if (batchSize % comm.size() != 0) {
+                if (comm.isRoot()) {
+                    err.println("train: --batch-size " + batchSize + " (the global batch) does not split evenly over "
+                            + comm.size() + " processes");
+                }
+                return Main.USAGE;
+            }
+            return train(comm, comm.isRoot() ? spec.commandLine().getOut() : new PrintWriter(Writer.nullWriter()),
+                    err);
+        } finally {
+            comm.close();
+        }
+    }
+
+    /**
+     * --threads 0: all cores for one process; the cores shared out among the processes of this machine (Open MPI's
+     * local size) for several, since oversubscribed threads slow every rank down.
+     */
+    private static int threadsPerProcess(Communicator comm) {
+        if (comm.size() == 1) {
+            return 0;
+        }
+        int local = comm.size();
+        String s = System.getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (s != null) {
+            try {
+                local = Math.max(1, Integer.parseInt(s.trim()));
+            } catch (NumberFormatException ignored) {
+                // keep the world size: a conservative share
+            }
+        }
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / local);
+    }
+
+    /** The training, on one process or as one of {@code comm.size()} data-parallel ones. */
+    private int train(Communicator comm, PrintWriter o, PrintWriter err) throws IOException {
+        boolean root = comm.isRoot();
         ImageDataset train = FashionMnist.train(data);
         ImageDataset test = FashionMnist.test(data);
         if (evalImages > 0 && evalImages < test.size()) {
             test = firstImages(test, evalImages);
         }
-        Files.createDirectories(out);
+        if (root) {
+            Files.createDirectories(out);
+        }
+        int localBatch = batchSize / comm.size();
 
         try (ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(1).numClasses(FashionMnist.CLASSES)
                 .depths(depths).dims(dims).stemKernel(2).dclsKernelSize(dclsKernelSize).dclsKernelCount(kernelCount)
@@ -224,51 +300,69 @@ public final class TrainCommand implements Callable<Integer> {
                 .seed(seed).build();
              CrossEntropyLoss loss = new CrossEntropyLoss()) {
             List<EpochMetrics> finished = new ArrayList<>();
-            int stepsPerEpoch = train.size() / batchSize;   // the last partial batch is dropped
+            // Every process takes the same number of steps: its shard (the smallest one) in whole local batches.
+            int stepsPerEpoch = train.size() / comm.size() / localBatch;   // the last partial batch is dropped
             long plannedSteps = steps > 0 ? Math.min(steps, (long) epochs * stepsPerEpoch) : (long) epochs * stepsPerEpoch;
             try (AdamW optimizer = TrainingRecipe.optimizer(model, lr, weightDecay, POSITION_LR_SCALE,
                     LrSchedule.cosine(lr, Math.min(warmupSteps, plannedSteps / 2), plannedSteps, lr * 1e-3))) {
-                if (resume != null) {
+                if (resume != null) {   // every process reads the same files (a shared folder, as PyTorch's)
                     finished.addAll(TrainingState.resume(resume, model, optimizer));
                     o.printf(Locale.ROOT, "resumed from %s: %d epochs done, step %d%n", resume, finished.size(),
                             optimizer.steps());
                 }
                 long parameters = TrainingRecipe.parameterCount(model);
-                o.printf(Locale.ROOT, "ConvNeXt dims %s depths %s, depthwise %s: %,d parameters; %d threads%n",
+                o.printf(Locale.ROOT, "ConvNeXt dims %s depths %s, depthwise %s: %,d parameters; %d threads%s%n",
                         java.util.Arrays.toString(dims), java.util.Arrays.toString(depths), depthwiseName(),
-                        parameters, Dcls.numThreads());
+                        parameters, Dcls.numThreads(), comm.size() > 1 ? String.format(Locale.ROOT,
+                                " x %d processes (MPI, %d images each per step)", comm.size(), localBatch) : "");
                 PositionSnapshot start = conv == ConvNeXtDcls.Depthwise.DCLS ? PositionSnapshot.of(model) : null;
-                EpochRunner runner = new EpochRunner(model, loss, optimizer, o);
-                double imagesPerSecond = 0;
-                LoaderOptions trainOptions = LoaderOptions.training(batchSize, seed)
-                        .withNormalization(FashionMnist.NORMALIZATION).withAugmentation(Augmentation.cropAndFlip(2));
-                try (BatchLoader loader = new BatchLoader(train, trainOptions, finished.size())) {
-                    for (int epoch = finished.size(); epoch < epochs && optimizer.steps() < plannedSteps; epoch++) {
-                        long before = System.nanoTime();
-                        EpochRunner.Result r = runner.train(loader, epoch + 1, epochs,
-                                (int) Math.min(stepsPerEpoch, plannedSteps - optimizer.steps()));
-                        double seconds = (System.nanoTime() - before) / 1e9;
-                        imagesPerSecond = r.images() / seconds;
-                        EpochRunner.Result t = runner.evaluate(test, batchSize);
-                        EpochMetrics m = new EpochMetrics(epoch + 1, r.meanLoss(), t.meanLoss(), t.accuracy(), seconds);
-                        finished.add(m);
-                        o.printf(Locale.ROOT, "epoch %d: train loss %.4f, test loss %.4f, test accuracy %.2f%%,"
-                                + " %.1f s, %.0f images/s%n", m.epoch(), m.trainLoss(), m.testLoss(),
-                                100 * m.testAccuracy(), seconds, imagesPerSecond);
-                        o.flush();
-                        TrainingState.save(out, model, optimizer, finished);
-                        new TrainingMetrics(finished, m.testAccuracy(), parameters, imagesPerSecond)
-                                .write(out.resolve("metrics.json"));
+                try (DataParallel dp = comm.size() > 1
+                        ? DataParallel.of(comm, List.copyOf(model.namedParameters().values()),
+                                List.copyOf(model.namedBuffers().values()), DataParallel.DEFAULT_BUCKET_BYTES)
+                        : null) {
+                    EpochRunner runner = new EpochRunner(model, loss, optimizer, o, dp);
+                    double imagesPerSecond = 0;
+                    LoaderOptions trainOptions = LoaderOptions.training(localBatch, seed)
+                            .withNormalization(FashionMnist.NORMALIZATION)
+                            .withAugmentation(new Augmentation(cropPadding, !noFlip))
+                            .withShard(comm.rank(), comm.size());
+                    try (BatchLoader loader = new BatchLoader(train, trainOptions, finished.size())) {
+                        for (int epoch = finished.size(); epoch < epochs && optimizer.steps() < plannedSteps; epoch++) {
+                            long before = System.nanoTime();
+                            EpochRunner.Result r = runner.train(loader, epoch + 1, epochs,
+                                    (int) Math.min(stepsPerEpoch, plannedSteps - optimizer.steps()));
+                            double seconds = (System.nanoTime() - before) / 1e9;
+                            imagesPerSecond = r.images() / seconds;
+                            EpochRunner.Result t = runner.evaluate(test, batchSize);
+                            EpochMetrics m = new EpochMetrics(epoch + 1, r.meanLoss(), t.meanLoss(), t.accuracy(),
+                                    seconds);
+                            finished.add(m);
+                            o.printf(Locale.ROOT, "epoch %d: train loss %.4f, test loss %.4f, test accuracy %.2f%%,"
+                                    + " %.1f s, %.0f images/s%n", m.epoch(), m.trainLoss(), m.testLoss(),
+                                    100 * m.testAccuracy(), seconds, imagesPerSecond);
+                            o.flush();
+                            if (root) {
+                                TrainingState.save(out, model, optimizer, finished);
+                                new TrainingMetrics(finished, m.testAccuracy(), parameters, imagesPerSecond)
+                                        .write(out.resolve("metrics.json"));
+                            }
+                        }
                     }
                 }
                 if (finished.isEmpty()) {
-                    err.println("train: nothing left to train (--epochs " + epochs + " already done)");
+                    if (root) {
+                        err.println("train: nothing left to train (--epochs " + epochs + " already done)");
+                    }
                     return Main.USAGE;
                 }
-                TrainingCharts.loss(finished, out.resolve("loss.png"), "ConvNeXt-DCLS on Fashion-MNIST: loss");
-                TrainingCharts.accuracy(finished, out.resolve("accuracy.png"), "ConvNeXt-DCLS on Fashion-MNIST: test accuracy");
-                if (start != null) {
-                    PositionSnapshot.chart(start, PositionSnapshot.of(model), out.resolve("positions.png"), dclsKernelSize);
+                if (root) {
+                    String title = "ConvNeXt (" + depthwiseName() + ") on Fashion-MNIST";
+                    TrainingCharts.loss(finished, out.resolve("loss.png"), title + ": loss");
+                    TrainingCharts.accuracy(finished, out.resolve("accuracy.png"), title + ": test accuracy");
+                    if (start != null) {
+                        PositionSnapshot.chart(start, PositionSnapshot.of(model), out.resolve("positions.png"),
+                                dclsKernelSize);
+                    }
                 }
                 o.printf(Locale.ROOT, "test accuracy %.2f%%; wrote %s%n",
                         100 * finished.getLast().testAccuracy(), out.toAbsolutePath());

@@ -7,6 +7,8 @@ import io.dcls4j.data.BatchLoader;
 import io.dcls4j.data.FashionMnist;
 import io.dcls4j.data.ImageDataset;
 import io.dcls4j.data.LoaderOptions;
+import io.dcls4j.dist.Communicator;
+import io.dcls4j.dist.DataParallel;
 import io.dcls4j.nn.ConvNeXtDcls;
 import io.dcls4j.nn.CrossEntropyLoss;
 import io.dcls4j.optim.Optimizer;
@@ -18,6 +20,12 @@ import java.lang.foreign.Arena;
  * One epoch of training (zero the gradients, forward, loss, backward, optimizer step, clamp the positions) with a
  * progress line, and one pass over the test set. The step reads the logits in place for the running accuracy and
  * allocates nothing on the Java heap.
+ *
+ * <p>Data-parallel (a {@link DataParallel} over more than one process): each process trains on its shard of every
+ * global batch, the gradients are averaged before the optimizer step, so every process takes the same step; the
+ * test set is split by batches over the processes. The epoch's loss, accuracy and image count are summed over the
+ * processes at the end of the epoch (the progress line shows this process's running figures, its images/s times
+ * the number of processes).
  */
 public final class EpochRunner {
     /** Mean loss, accuracy (a fraction) and images seen. */
@@ -27,12 +35,29 @@ public final class EpochRunner {
     private final CrossEntropyLoss loss;
     private final Optimizer optimizer;
     private final PrintWriter out;
+    private final DataParallel dataParallel;
+    private final Communicator communicator;
+    /** Three floats off-heap (loss sum, correct, images) for the end-of-epoch sum over the processes. */
+    private final Tensor totals;
 
+    /** One process. */
     public EpochRunner(ConvNeXtDcls model, CrossEntropyLoss loss, Optimizer optimizer, PrintWriter out) {
+        this(model, loss, optimizer, out, null);
+    }
+
+    /**
+     * @param dataParallel averages the gradients over its communicator's processes after every backward; null for
+     *                     one process
+     */
+    public EpochRunner(ConvNeXtDcls model, CrossEntropyLoss loss, Optimizer optimizer, PrintWriter out,
+                       DataParallel dataParallel) {
         this.model = model;
         this.loss = loss;
         this.optimizer = optimizer;
         this.out = out;
+        this.dataParallel = dataParallel;
+        this.communicator = dataParallel == null ? Communicator.single() : dataParallel.communicator();
+        this.totals = Tensor.allocate(Arena.ofAuto(), 3);
     }
 
     /** Trains {@code steps} batches from {@code loader} (the epoch's first ones). */
@@ -49,15 +74,33 @@ public final class EpochRunner {
             Tensor logits = model.forward(batch.images());
             float l = loss.forward(logits, batch.labels());
             model.backward(loss.backward());
+            if (dataParallel != null) {
+                dataParallel.finish();
+            }
             optimizer.step();
             model.clampPositions();
             lossSum += l * batch.size();
             correct += correct(logits, batch.labels(), batch.size());
             images += batch.size();
             double seconds = (System.nanoTime() - start) / 1e9;
-            progress.update(step, lossSum / images, (double) correct / images, images / seconds);
+            progress.update(step, lossSum / images, (double) correct / images,
+                    communicator.size() * images / seconds);
         }
         progress.finish();
+        return sumOverProcesses(lossSum, correct, images);
+    }
+
+    /** The epoch's figures over every process (this process's alone when it is the only one). */
+    private Result sumOverProcesses(double lossSum, long correct, long images) {
+        if (communicator.size() > 1) {
+            totals.set(0, (float) lossSum);
+            totals.set(1, correct);
+            totals.set(2, images);
+            communicator.allReduceSum(totals);
+            lossSum = totals.get(0);
+            correct = Math.round(totals.get(1));
+            images = Math.round(totals.get(2));
+        }
         return new Result(lossSum / images, (double) correct / images, images);
     }
 
@@ -72,7 +115,7 @@ public final class EpochRunner {
         try (Arena arena = Arena.ofConfined()) {
             Batch batch = assembler.newBatch(arena);
             int[] tail = null;
-            for (int b = 0; b < assembler.batchesPerEpoch(); b++) {
+            for (int b = communicator.rank(); b < assembler.batchesPerEpoch(); b += communicator.size()) {
                 assembler.fill(0, b, batch);
                 Tensor logits = model.forward(batch.images());
                 int[] labels = batch.labels();
@@ -89,7 +132,7 @@ public final class EpochRunner {
             }
         }
         model.train();
-        return new Result(lossSum / images, (double) correct / images, images);
+        return sumOverProcesses(lossSum, correct, images);
     }
 
     /** How many rows of {@code logits} (n, classes) have their largest value at the label. */
