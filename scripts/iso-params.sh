@@ -2,12 +2,12 @@
 # The DCLS paper's claim in miniature (issue 12): `dcls4j train` with each depthwise convolution (dcls, dense 7x7,
 # dilated 7x7 spread by 2: DCLS has no more parameters than the others) at 3 seeds, then a markdown table of test
 # accuracy (mean +- sd), parameters and seconds per epoch, from each run's metrics.json.
-# Usage: scripts/iso-params.sh [EPOCHS=8] [OUT=iso-params]   (extra train options after them, e.g. --eval-images)
+# Usage: scripts/iso-params.sh [EPOCHS=7, the train default] [OUT=iso-params]   (extra train options after them, e.g. --eval-images)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 export PATH="$JAVA_HOME/bin:$PATH"
-epochs="${1:-8}"; out="${2:-iso-params}"; shift $(( $# < 2 ? $# : 2 ))
+epochs="${1:-7}"; out="${2:-iso-params}"; shift $(( $# < 2 ? $# : 2 ))
 jar=java/dcls4j-tools/target/dcls4j-tools-0.1.0-all.jar
 [ -f "$jar" ] || mvn -B -q -DskipTests package
 for conv in dcls dense dilated; do

@@ -174,8 +174,9 @@ public final class BenchCommand implements Callable<Integer> {
         settle();
         List<Result> rows = new ArrayList<>();
         ModelBench.Measurement m = ModelBench.run(warmup, reps);
-        out.printf(Locale.ROOT, "  dcls4j: step %.1f ms, Java heap allocated per step %.0f bytes, peak RSS %.0f MiB%n",
-                m.stepMs(), m.heapBytesPerStep(), m.peakRssMiB());
+        out.printf(Locale.ROOT, "  dcls4j: step %.1f ms, Java heap allocated per step %.0f bytes (median of %d steps;"
+                        + " largest %.0f), peak RSS %.0f MiB%n",
+                m.stepMs(), m.heapBytesPerStep(), ModelBench.ALLOCATION_STEPS, m.heapBytesMaxStep(), m.peakRssMiB());
         rows.add(new Result(ModelBench.NAME, "dcls4j (io.dcls4j.nn)", Double.NaN, m.stepMs()));
         if (peerSource != null && convnextSource != null) {
             ModelBench.Measurement t = ModelBench.peer(python, modelPeerScript, peerSource, convnextSource, warmup, reps,

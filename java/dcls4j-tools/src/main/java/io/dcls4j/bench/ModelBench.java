@@ -28,7 +28,16 @@ final class ModelBench {
 
     private ModelBench() {}
 
-    record Measurement(double stepMs, double heapBytesPerStep, double peakRssMiB) {}
+    /**
+     * @param heapBytesPerStep the median over {@link #ALLOCATION_STEPS} steps after the timed ones of the Java heap
+     *                         the step allocated (the steady state: the first steps of a JVM allocate while the JIT
+     *                         compilers replace interpreted code; the rare blips later are its recompilations)
+     * @param heapBytesMaxStep the largest of those steps
+     */
+    record Measurement(double stepMs, double heapBytesPerStep, double heapBytesMaxStep, double peakRssMiB) {}
+
+    /** Steps counted for the allocation figures. */
+    static final int ALLOCATION_STEPS = 15;
 
     static String describe() {
         return "ConvNeXt-DCLS training step, dims 96/192/384/768, depths 3/3/9/3, DCLS 17x17 K=34 bilinear,"
@@ -56,13 +65,14 @@ final class ModelBench {
             };
             double ms = Timer.medianMs(warmup, reps, step);
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long tid = Thread.currentThread().threadId();
-            long before = threads.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < reps; i++) {
+            long[] allocated = new long[ALLOCATION_STEPS];
+            for (int i = 0; i < allocated.length; i++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
                 step.run();
+                allocated[i] = threads.getCurrentThreadAllocatedBytes() - before;
             }
-            double perStep = (threads.getThreadAllocatedBytes(tid) - before) / (double) reps;
-            return new Measurement(ms, perStep, peakRssMiB());
+            java.util.Arrays.sort(allocated);
+            return new Measurement(ms, allocated[allocated.length / 2], allocated[allocated.length - 1], peakRssMiB());
         }
     }
 
@@ -83,7 +93,7 @@ final class ModelBench {
                 throw new IllegalStateException("unexpected output from the PyTorch model peer: " + out);
             }
             double peak = m.group(2).equals("nan") ? Double.NaN : Double.parseDouble(m.group(2));
-            return new Measurement(Double.parseDouble(m.group(1)), Double.NaN, peak);
+            return new Measurement(Double.parseDouble(m.group(1)), Double.NaN, Double.NaN, peak);
         } catch (IOException e) {
             throw new IllegalStateException("cannot run the PyTorch model peer: " + e.getMessage(), e);
         } catch (InterruptedException e) {

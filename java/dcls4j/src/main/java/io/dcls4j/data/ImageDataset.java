@@ -93,6 +93,19 @@ public final class ImageDataset {
         return -1;
     }
 
+    /** The first {@code n} samples, in order (a quick evaluation, a small check); this dataset when n >= size. */
+    public ImageDataset first(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("first(" + n + "): a dataset needs at least one sample");
+        }
+        if (n >= size) {
+            return this;
+        }
+        int pixelsPerImage = rows * columns;
+        return new ImageDataset(name + " (first " + n + ")", n, rows, columns, classes,
+                java.util.Arrays.copyOf(pixels, n * pixelsPerImage), java.util.Arrays.copyOf(labels, n));
+    }
+
     /** Where the data came from (the images file's name), for messages. */
     public String name() {
         return name;

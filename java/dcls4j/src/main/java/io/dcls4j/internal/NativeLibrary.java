@@ -107,7 +107,7 @@ public final class NativeLibrary {
         String override = setting("dcls4j.library.path", "DCLS4J_LIBRARY_PATH");
         if (override != null) {
             Path dir = Path.of(override);
-            loadAll(dir, " (dcls4j.library.path=" + override + ")");
+            loadAll(dir, " (dcls4j.library.path=" + override + ")", false);
             LOG.log(DEBUG, "dcls4j: native libraries loaded from {0} (dcls4j.library.path)", dir);
             return dir;
         }
@@ -117,7 +117,7 @@ public final class NativeLibrary {
         } else {
             try {
                 Path dir = extract();
-                loadAll(dir, "");
+                loadAll(dir, "", false);
                 LOG.log(DEBUG, "dcls4j: native libraries loaded from {0}", dir);
                 return dir;
             } catch (IOException e) {
@@ -132,16 +132,19 @@ public final class NativeLibrary {
                     null);
         }
         LOG.log(WARNING, "dcls4j: {0}; falling back to {1} from java.library.path", whyNotJar, dir);
-        loadAll(dir, " (from java.library.path)");
+        loadAll(dir, " (from java.library.path)", true);
         return dir;
     }
 
-    /** Loads {@link #LIBRARIES} from {@code dir} in order; libgomp and oneDNN may also come from the system. */
-    private static void loadAll(Path dir, String where) {
+    /**
+     * Loads {@link #LIBRARIES} from {@code dir} in order. With {@code systemInstall} (a folder of java.library.path)
+     * only libdcls.so must be there: libgomp and oneDNN may come from the system, found by the dynamic linker.
+     */
+    private static void loadAll(Path dir, String where, boolean systemInstall) {
         for (String name : LIBRARIES) {
             Path lib = dir.resolve(name).toAbsolutePath();
             if (!Files.isRegularFile(lib)) {
-                if (!name.equals("libdcls.so") && !where.isEmpty() && where.contains("java.library.path")) {
+                if (systemInstall && !name.equals("libdcls.so")) {
                     continue; // a system-wide install: the dynamic linker finds oneDNN and libgomp itself
                 }
                 throw loadFailure("native library " + lib + " not found" + where, null);

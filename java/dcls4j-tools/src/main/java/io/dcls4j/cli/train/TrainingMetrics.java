@@ -6,6 +6,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -102,5 +103,31 @@ public record TrainingMetrics(List<EpochMetrics> epochs, double testAccuracy, lo
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private static final java.util.regex.Pattern EPOCH = java.util.regex.Pattern.compile(
+            "\\{\"epoch\": (\\d+), \"train_loss\": ([^,]+), \"test_loss\": ([^,]+),"
+                    + " \"test_accuracy\": ([^,]+), \"seconds\": ([^}]+)}");
+
+    /** The epochs of a metrics.json that {@link TrainingMetrics#toJson()} wrote (one epoch object per line). */
+    static List<EpochMetrics> readEpochs(Path file) throws IOException {
+        List<EpochMetrics> epochs = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            java.util.regex.Matcher m = EPOCH.matcher(line);
+            if (m.find()) {
+                epochs.add(new EpochMetrics(Integer.parseInt(m.group(1)), number(m.group(2)), number(m.group(3)),
+                        number(m.group(4)), number(m.group(5))));
+            }
+        }
+        for (int i = 0; i < epochs.size(); i++) {
+            if (epochs.get(i).epoch() != i + 1) {
+                throw new IOException(file + ": epochs are not 1, 2, 3...: " + epochs);
+            }
+        }
+        return epochs;
+    }
+
+    private static double number(String s) {
+        return s.trim().equals("null") ? Double.NaN : Double.parseDouble(s.trim());
     }
 }
