@@ -12,26 +12,28 @@ final class CpuBackend implements LayerBackend {
 
     private CpuBackend() {}
 
+    /** Kernel construction on the CPU: the public op, which a CPU plan can also take its kernel cells from. */
+    private record CpuConstruction(KernelConstruction k) implements Construction {
+        @Override
+        public void forward(Tensor weight, Tensor positions, Tensor sigma, Tensor kernel) {
+            k.forward(weight, positions, sigma, kernel);
+        }
+
+        @Override
+        public void backward(Tensor weight, Tensor positions, Tensor sigma, Tensor gradKernel, Tensor gradWeight,
+                             Tensor gradPositions, Tensor gradSigma, boolean accumulate) {
+            k.backward(weight, positions, sigma, gradKernel, gradWeight, gradPositions, gradSigma, accumulate);
+        }
+
+        @Override
+        public void window(Tensor positions, Tensor sigma, KernelWindow window) {
+            k.window(positions, sigma, window);
+        }
+    }
+
     @Override
     public Construction construction(ConstructConfig config) {
-        KernelConstruction k = new KernelConstruction(config);
-        return new Construction() {
-            @Override
-            public void forward(Tensor weight, Tensor positions, Tensor sigma, Tensor kernel) {
-                k.forward(weight, positions, sigma, kernel);
-            }
-
-            @Override
-            public void backward(Tensor weight, Tensor positions, Tensor sigma, Tensor gradKernel, Tensor gradWeight,
-                                 Tensor gradPositions, Tensor gradSigma, boolean accumulate) {
-                k.backward(weight, positions, sigma, gradKernel, gradWeight, gradPositions, gradSigma, accumulate);
-            }
-
-            @Override
-            public void window(Tensor positions, Tensor sigma, KernelWindow window) {
-                k.window(positions, sigma, window);
-            }
-        };
+        return new CpuConstruction(new KernelConstruction(config));
     }
 
     @Override
@@ -46,6 +48,16 @@ final class CpuBackend implements LayerBackend {
             @Override
             public void setKernelWindow(KernelWindow window) {
                 c.setKernelWindow(window);
+            }
+
+            @Override
+            public boolean setKernelCells(Construction construction, Tensor positions, Tensor sigma,
+                                          boolean gradient) {
+                if (!(construction instanceof CpuConstruction cpu)) {
+                    return false;   // a reshaped kind: its construction's kernel is not this plan's kernel
+                }
+                c.setKernelCells(cpu.k(), positions, sigma, gradient);
+                return true;
             }
 
             @Override

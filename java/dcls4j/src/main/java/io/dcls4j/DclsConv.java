@@ -9,11 +9,9 @@ import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -95,16 +93,16 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final Tensor gradKernel;
     /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */
     private final KernelWindow window;
-    private final Map<ShapeKey, ShapeState> states = new LinkedHashMap<>(16, 0.75f, true);
-    private ShapeState current;
+    /** Counts the kernels built, so that a plan is told a kernel's cells once (see {@link #hintKernel}). */
+    private long kernelVersion;
+    /** The plans and results of the most recently used input shapes, and the last forward's. */
+    private final ShapeCache shapes;
     private Tensor lastInput;
     private boolean closed;
     private boolean sigmaFrozen;
     private boolean inference;
-    private boolean inferenceRounds;
-    private LayerBackend.Construction inferenceConstruction;
-    private Tensor inferencePositions;
-    private Tensor inferenceSigma;
+    /** Inference mode's construction and kernel inputs, made by the first {@link #inferenceMode} call. */
+    private InferenceKernel inferenceKernel;
     /** Pinned host copy of the positions, for the host-side steps of a GPU layer; made when first needed. */
     private Tensor hostPositions;
 
@@ -116,15 +114,16 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         dilatedKernelSize = b.dilatedKernelSize;
         layout = KernelLayout.of(dilatedKernelSize, b.denseKernelSize, b.flatDim);
         int ndim = layout.convNdim();
-        stride = Builder.perDimension("stride", b.stride, ndim, 1);
-        padding = Builder.perDimension("padding", b.padding, ndim, 0);
+        stride = LayerBuilder.perDimension("stride", b.stride, ndim, 1);
+        padding = LayerBuilder.perDimension("padding", b.padding, ndim, 0);
         paddingMode = b.paddingMode;
         interpolation = b.interpolation;
         device = b.device;
         cudaTf32 = b.cudaTf32;
-        positionOwner = b.positionOwner == null ? null : b.positionOwner.rootPositionOwner();
+        positionOwner = b.positionOwner == null ? null : PositionSharing.owner(b.positionOwner);
         try {
             backend = device.isCuda() ? new CudaBackend(device, cudaTf32) : CpuBackend.INSTANCE;
+            shapes = new ShapeCache(backend, device, this, this::convConfig, MAX_CACHED_SHAPES);
             ConstructConfig constructConfig = layout.constructConfig(interpolation, outChannels, inChannels / groups,
                     kernelCount);
             construction = layout.adapt(backend.construction(constructConfig), constructConfig);
@@ -142,7 +141,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             kernel = Tensor.allocate(arena, device, kernelShape());
             gradKernel = Tensor.allocate(arena, device, kernelShape());
             window = new KernelWindow(layout.convKernelSize());
-            initialise(b.seed == null ? new SplittableRandom() : new SplittableRandom(b.seed));
+            boolean ownPositions = positionOwner == null;
+            new ParameterInit(dilatedKernelSize, layout.uniformPositionInit(), interpolation).initialise(b.random(),
+                    device, weight, bias, ownPositions ? positions : null, ownPositions ? sigma : null);
         } catch (RuntimeException | Error e) {
             arena.close(); // device memory is not the garbage collector's: free what was allocated
             throw e;
@@ -164,11 +165,6 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         return layout.kernelShape(outChannels, inChannels / groups);
     }
 
-    /** The layer that owns the positions this layer uses: itself unless it shares another's. */
-    private DclsConv rootPositionOwner() {
-        return positionOwner == null ? this : positionOwner;
-    }
-
     /** Starts a layer from {@code inChannels} to {@code outChannels}; see {@link Builder} for the defaults. */
     public static Builder builder(int inChannels, int outChannels) {
         return new Builder(inChannels, outChannels);
@@ -176,58 +172,6 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     private Parameter parameter(String name, long[] shape) {
         return new Parameter(name, Tensor.allocate(arena, device, shape), Tensor.allocate(arena, device, shape));
-    }
-
-    /**
-     * The reference's initialisation: Kaiming-uniform weights (a = sqrt 5, so a bound of
-     * 1/sqrt(fan_in)), bias uniform in +-1/sqrt(fan_in), positions N(0, 0.5) clamped to
-     * +-dilatedKernelSize/2, sigma 0.23 (Gaussian) or 0 (learned width). A GPU layer draws the same
-     * values on the host and copies them over, so a seed gives the same layer on every device.
-     */
-    private void initialise(SplittableRandom random) {
-        boolean ownPositions = positionOwner == null;
-        if (!device.isCuda()) {
-            initialise(random, weight.value(), bias == null ? null : bias.value(),
-                    ownPositions ? positions.value() : null, ownPositions && sigma != null ? sigma.value() : null);
-            return;
-        }
-        try (Arena host = Arena.ofConfined()) {
-            List<Parameter> initialised = ownPositions ? parameters : Stream.of(weight, bias)
-                    .filter(Objects::nonNull).toList();
-            Map<Parameter, Tensor> staged = new LinkedHashMap<>();
-            for (Parameter p : initialised) {
-                staged.put(p, Tensor.allocate(host, p.value().shape()));
-            }
-            initialise(random, staged.get(weight), staged.get(bias), staged.get(positions), staged.get(sigma));
-            staged.forEach((p, t) -> p.value().copyFrom(t));
-        }
-    }
-
-    /** Fills host tensors as {@link #initialise(SplittableRandom)} says; p and s null leave the positions alone. */
-    private void initialise(SplittableRandom random, Tensor w, Tensor b, Tensor p, Tensor s) {
-        double fanIn = (double) w.elementCount() / outChannels; // kaiming: Cin/g times all trailing sizes
-        double bound = 1.0 / Math.sqrt(fanIn);
-        for (long i = 0; i < w.elementCount(); i++) {
-            w.set(i, (float) random.nextDouble(-bound, bound));
-        }
-        if (b != null) {
-            for (long i = 0; i < outChannels; i++) {
-                b.set(i, (float) random.nextDouble(-bound, bound));
-            }
-        }
-        if (p == null) {
-            return; // the owner's positions and sigma are used as they are
-        }
-        double lim = dilatedKernelSize[0] / 2;
-        for (long i = 0; i < p.elementCount(); i++) {
-            // Dcls2_1d, Dcls3_1d: uniform in +-L/2, as the reference (lim 0 leaves 0)
-            p.set(i, (float) (layout.uniformPositionInit() ? (lim > 0 ? random.nextDouble(-lim, lim) : 0.0)
-                    : 0.5 * random.nextGaussian()));
-        }
-        clamp(p, dilatedKernelSize);
-        if (s != null) {
-            s.fill(interpolation == Interpolation.GAUSSIAN ? 0.23f : 0f);
-        }
     }
 
     /** Weight of each element, (Cout, Cin/groups, K). */
@@ -341,14 +285,11 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     private DclsConv inferenceModeInUse(boolean roundPositions) {
         ensureOpen();
-        if (inferenceConstruction == null) {
-            ConstructConfig config = layout.constructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH, outChannels,
-                    inChannels / groups, kernelCount);
-            inferenceConstruction = layout.adapt(backend.construction(config), config);
-            inferencePositions = Tensor.allocate(arena, device, positionShape());
-            inferenceSigma = Tensor.allocate(arena, device, positionShape()); // zeros, never written
+        if (inferenceKernel == null) {
+            inferenceKernel = new InferenceKernel(backend, layout, outChannels, inChannels / groups, kernelCount, arena,
+                    device);
         }
-        inferenceRounds = roundPositions;
+        inferenceKernel.roundPositions(roundPositions);
         inference = true;
         buildInferenceKernel();
         return this;
@@ -368,25 +309,33 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     /** Whether inference mode rounds the positions (meaningful only in inference mode). */
     public boolean inferenceRoundsPositions() {
-        return inferenceRounds;
+        return inferenceKernel != null && inferenceKernel.roundsPositions();
     }
 
     private void buildInferenceKernel() {
-        Tensor p = positions.value();
-        inferencePositions.copyFrom(p);
-        if (inferenceRounds && device.isCuda()) {
-            Tensor host = positionsOnHost();
-            for (long i = 0, n = host.elementCount(); i < n; i++) {
-                host.set(i, (float) Math.rint(host.get(i)));
+        // on a GPU the positions are rounded in a host copy
+        Tensor host = inferenceKernel.roundsPositions() && device.isCuda() ? positionsOnHost() : null;
+        inferenceKernel.build(weight.value(), positions.value(), host, kernel, window);
+        kernelVersion++;
+    }
+
+    /**
+     * Tells a plan which kernel cells the kernel now in {@code kernel} can make non-zero (and, training, whose
+     * gradient the construction's backward reads), so that it convolves with those cells only where that pays: the
+     * tap-sparse engine, whose cost follows the taps, not the kernel size. A backend or kernel layout without it (a
+     * GPU; the reshaped kinds) gets the box of those cells instead, a kernel window.
+     */
+    private void hintKernel(LayerBackend.Plan plan) {
+        boolean cells = inference
+                ? plan.setKernelCells(inferenceKernel.construction(), inferenceKernel.positions(),
+                        inferenceKernel.sigma(), false)
+                : plan.setKernelCells(construction, positions.value(), sigma == null ? null : sigma.value(), true);
+        if (!cells) {
+            if (!inference) {   // the inference kernel's window was set when it was built
+                construction.window(positions.value(), sigma == null ? null : sigma.value(), window);
             }
-            inferencePositions.copyFrom(host);
-        } else if (inferenceRounds) {
-            for (long i = 0, n = p.elementCount(); i < n; i++) {
-                inferencePositions.set(i, (float) Math.rint(p.get(i)));
-            }
+            plan.setKernelWindow(window);
         }
-        inferenceConstruction.forward(weight.value(), inferencePositions, inferenceSigma, kernel);
-        inferenceConstruction.window(inferencePositions, inferenceSigma, window);
     }
 
     /**
@@ -404,15 +353,17 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     private Tensor forwardInUse(Tensor x) {
         ensureOpen();
-        ShapeState state = stateFor(x);
+        ShapeCache.Entry state = stateFor(x);
         if (!inference) {
             buildKernel();
-            construction.window(positions.value(), sigma == null ? null : sigma.value(), window);
+            kernelVersion++;
         }
-        // The convolution skips the kernel cells no element reaches (backward reads no gradient there).
-        state.plan.setKernelWindow(window);
+        if (state.hintedKernelVersion != kernelVersion) {
+            hintKernel(state.plan);
+            state.hintedKernelVersion = kernelVersion;
+        }
         state.plan.forward(x, kernel, bias == null ? null : bias.value(), state.y);
-        current = state;
+        shapes.setCurrent(state);
         lastInput = x;
         return state.y;
     }
@@ -437,7 +388,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         if (inference) {
             throw new IllegalStateException("backward called in inference mode; call trainingMode() first");
         }
-        ShapeState state = current;
+        ShapeCache.Entry state = shapes.current();
         if (state == null) {
             throw new IllegalStateException("backward called before forward");
         }
@@ -465,7 +416,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
      */
     public String engineInfo() {
         ensureOpen();
-        ShapeState state = current;
+        ShapeCache.Entry state = shapes.current();
         if (state == null) {
             throw new IllegalStateException("engineInfo called before forward");
         }
@@ -508,11 +459,11 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         Tensor p = positions.value();
         if (device.isCuda()) {
             Tensor host = positionsOnHost();
-            clamp(host, dilatedKernelSize);
+            ParameterInit.clamp(host, dilatedKernelSize);
             p.copyFrom(host); // asynchronous; the host copy is not touched again before the next synchronize
             return;
         }
-        clamp(p, dilatedKernelSize);
+        ParameterInit.clamp(p, dilatedKernelSize);
     }
 
     /** The positions, copied into pinned host memory (allocated once) and waited for. */
@@ -523,17 +474,6 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         hostPositions.copyFrom(positions.value());
         device.synchronize();
         return hostPositions;
-    }
-
-    private static void clamp(Tensor p, int[] dilatedKernelSize) {
-        long perComponent = p.elementCount() / dilatedKernelSize.length;
-        for (int d = 0; d < dilatedKernelSize.length; d++) {
-            float lim = dilatedKernelSize[d] / 2;
-            for (long i = d * perComponent, end = i + perComponent; i < end; i++) {
-                float v = p.get(i);
-                p.set(i, Math.max(-lim, Math.min(lim, v)));
-            }
-        }
     }
 
     /**
@@ -555,40 +495,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private void loadReferenceParametersInUse(float[] weightValues, float[] referenceP, float[] referenceSig,
                                               float[] biasValues) {
         ensureOpen();
-        if ((referenceSig == null) != (sigma == null)) {
-            throw new IllegalArgumentException(sigma == null ? "SIG given, but " + interpolation + " has no sigma"
-                    : "SIG missing: " + interpolation + " needs it");
-        }
-        if ((biasValues == null) != (bias == null)) {
-            throw new IllegalArgumentException(bias == null ? "bias given, but the layer has none"
-                    : "bias missing: the layer has one");
-        }
-        checkLength("weight", weightValues, weight.value());
-        checkLength("P", referenceP, positions.value());
-        if (sigma != null) {
-            checkLength("SIG", referenceSig, sigma.value());
-        }
-        if (bias != null) {
-            checkLength("bias", biasValues, bias.value());
-        }
-        weight.value().copyFrom(weightValues);
-        positions.value().copyFrom(PyTorchLayout.positionsFromReference(interpolation, dilatedKernelSize, referenceP));
-        if (sigma != null) {
-            sigma.value().copyFrom(PyTorchLayout.sigmaFromReference(interpolation, dilatedKernelSize, referenceSig));
-        }
-        if (bias != null) {
-            bias.value().copyFrom(biasValues);
-        }
-    }
-
-    private static void checkLength(String name, float[] values, Tensor target) {
-        if (values == null) {
-            throw new IllegalArgumentException(name + " is null");
-        }
-        if (values.length != target.elementCount()) {
-            throw new IllegalArgumentException(name + " has " + values.length + " values, expected "
-                    + target.elementCount() + " for shape " + Arrays.toString(target.shape()));
-        }
+        ReferenceImport.load(interpolation, dilatedKernelSize, weight, positions, sigma, bias, weightValues, referenceP,
+                referenceSig, biasValues);
     }
 
     public int inChannels() {
@@ -688,32 +596,13 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
                 layout.convKernelSize(), stride, padding, paddingMode);
     }
 
-    private ShapeState stateFor(Tensor x) {
+    private ShapeCache.Entry stateFor(Tensor x) {
         if (x == null) {
             throw new IllegalArgumentException("x is null");
         }
         x.requireAlive("x");
         requireOnDevice("x", x);
-        ShapeState c = current;
-        if (c != null && x.hasShape(c.key.shape)) {
-            return c;
-        }
-        ShapeKey key = new ShapeKey(x.shape());
-        ShapeState state = states.get(key);
-        if (state == null) {
-            ConvConfig config = convConfig(key.shape); // validates before any native call
-            MemoryBudget.require("the plan and results of " + this + " for input shape " + Arrays.toString(key.shape),
-                    MemoryBudget.convolutionBytes(config));
-            if (states.size() >= MAX_CACHED_SHAPES) {
-                var eldest = states.entrySet().iterator().next();
-                eldest.getValue().close("evicted: the layer keeps the plans and results of its " + MAX_CACHED_SHAPES
-                        + " most recently used input shapes, and a new shape came; copy results you need longer");
-                states.remove(eldest.getKey());
-            }
-            state = new ShapeState(key, config);
-            states.put(key, state);
-        }
-        return state;
+        return shapes.entryFor(x);
     }
 
     private void requireOnDevice(String name, Tensor t) {
@@ -750,11 +639,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         }
         boolean entered = guard.enter(this);
         closed = true;
-        for (ShapeState s : states.values()) {
-            s.close("freed: the layer was closed");
-        }
-        states.clear();
-        current = null;
+        shapes.close("freed: the layer was closed");
         lastInput = null;
         try {
             arena.close();
@@ -779,91 +664,22 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
                 + (device.isCuda() ? ", device=" + device : "") + ")";
     }
 
-    private record ShapeKey(long[] shape) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ShapeKey k && Arrays.equals(shape, k.shape);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(shape);
-        }
-    }
-
-    /** The plan and buffers of one input shape. */
-    private final class ShapeState implements AutoCloseable {
-        final ShapeKey key;
-        final LayerBackend.Plan plan;
-        final Tensor y;
-        final Tensor gradX;
-        private final Arena buffers = Arena.ofShared();
-
-        ShapeState(ShapeKey key, ConvConfig config) {
-            this.key = key;
-            this.plan = backend.plan(config);
-            try {
-                this.y = Tensor.allocate(buffers, device, plan.outputShape());
-                this.gradX = Tensor.allocate(buffers, device, key.shape);
-            } catch (RuntimeException e) { // out of device memory: give back what this shape took
-                plan.close();
-                buffers.close();
-                throw e;
-            }
-        }
-
-        /** Frees the plan and the results; reading a result then says {@code why}. */
-        void close(String why) {
-            String note = "a result of " + DclsConv.this + " for input shape " + Arrays.toString(key.shape) + ", "
-                    + why;
-            y.freedBecause(note);
-            gradX.freedBecause(note);
-            close();
-        }
-
-        @Override
-        public void close() {
-            if (current == this) {
-                current = null;
-            }
-            plan.close();
-            buffers.close();
-        }
-    }
-
-    /** Configures a {@link DclsConv}. Defaults as in the reference: stride 1, padding 0, groups 1, bias, zero padding, Gaussian. */
-    public static final class Builder {
-        private final int inChannels;
-        private final int outChannels;
-        private int kernelCount = -1;
-        private int[] dilatedKernelSize;
+    /**
+     * Configures a {@link DclsConv}. Defaults as in the reference: stride 1, padding 0, groups 1, bias, zero padding,
+     * Gaussian. The settings a transposed layer has too are {@link LayerBuilder}'s; these are the convolution's own.
+     */
+    public static final class Builder extends LayerBuilder<Builder> {
         private int[] denseKernelSize;
         private Integer flatDim;
-        private int[] stride = {1};
-        private int[] padding = {0};
-        private int groups = 1;
-        private boolean bias = true;
-        private Interpolation interpolation = Interpolation.GAUSSIAN;
         private PaddingMode paddingMode = PaddingMode.ZEROS;
-        private Long seed;
         private DclsConv positionOwner;
-        private Device device = Device.cpu();
-        private boolean cudaTf32;
 
         private Builder(int inChannels, int outChannels) {
-            this.inChannels = inChannels;
-            this.outChannels = outChannels;
+            super(inChannels, outChannels);
         }
 
-        /** Number of non-zero elements per (out, in/groups) pair, at least 1. Required. */
-        public Builder kernelCount(int kernelCount) {
-            this.kernelCount = kernelCount;
-            return this;
-        }
-
-        /** Size of the dilated kernel per spatial axis; its length (1 to 3) sets the dimensionality. Required. */
-        public Builder dilatedKernelSize(int... sizes) {
-            this.dilatedKernelSize = sizes == null ? null : sizes.clone();
+        @Override
+        Builder self() {
             return this;
         }
 
@@ -887,45 +703,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             return this;
         }
 
-        /** Stride per axis, or one value for all. Default 1. */
-        public Builder stride(int... stride) {
-            this.stride = stride == null ? null : stride.clone();
-            return this;
-        }
-
-        /** Padding per axis (both sides), or one value for all. Default 0. */
-        public Builder padding(int... padding) {
-            this.padding = padding == null ? null : padding.clone();
-            return this;
-        }
-
-        /** Number of groups; must divide both channel counts. Default 1. */
-        public Builder groups(int groups) {
-            this.groups = groups;
-            return this;
-        }
-
-        /** Whether the layer has a bias. Default true. */
-        public Builder bias(boolean bias) {
-            this.bias = bias;
-            return this;
-        }
-
-        /** Default {@link Interpolation#GAUSSIAN}. */
-        public Builder interpolation(Interpolation interpolation) {
-            this.interpolation = interpolation;
-            return this;
-        }
-
         /** Default {@link PaddingMode#ZEROS}. */
         public Builder paddingMode(PaddingMode paddingMode) {
             this.paddingMode = paddingMode;
-            return this;
-        }
-
-        /** Seed of the initialisation; without one every build draws fresh values. */
-        public Builder seed(long seed) {
-            this.seed = seed;
             return this;
         }
 
@@ -947,32 +727,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             return this;
         }
 
-        /**
-         * Where the layer's tensors live and its passes run: {@link Device#cpu()} (the default) or a CUDA
-         * device. Building on a CUDA device throws {@link DclsException} when CUDA is missing (dcls4j
-         * built without it, no driver, no GPU); every configuration check comes first.
-         */
-        public Builder device(Device device) {
-            this.device = device;
-            return this;
-        }
-
-        /**
-         * Lets cuDNN use TF32 tensor cores for this layer's float32 convolutions on a GPU: faster, with
-         * about 1e-3 relative error instead of float32's 1e-7. Off by default (PyTorch's cuDNN default is
-         * on): results match the CPU's unless asked otherwise. No effect on the CPU.
-         */
-        public Builder cudaTf32(boolean enabled) {
-            this.cudaTf32 = enabled;
-            return this;
-        }
-
         /** Validates the configuration and builds the layer. */
         public DclsConv build() {
-            if (inChannels < 1 || outChannels < 1) {
-                throw new IllegalArgumentException("channel counts must be >= 1, got in=" + inChannels + ", out="
-                        + outChannels);
-            }
+            checkChannels();
             if (groups < 1) {
                 throw new IllegalArgumentException("groups must be >= 1, got " + groups);
             }
@@ -980,78 +737,25 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
                 throw new IllegalArgumentException("groups (" + groups + ") must divide in_channels (" + inChannels
                         + ") and out_channels (" + outChannels + ")");
             }
-            if (kernelCount < 1) {
-                throw new IllegalArgumentException(kernelCount == -1 ? "kernelCount is required"
-                        : "kernelCount must be >= 1, got " + kernelCount);
-            }
-            if (dilatedKernelSize == null || dilatedKernelSize.length < 1 || dilatedKernelSize.length > 3) {
-                throw new IllegalArgumentException("dilatedKernelSize is required, with 1 to 3 sizes (one per spatial"
-                        + " axis)");
-            }
-            for (int d = 0; d < dilatedKernelSize.length; d++) {
-                if (dilatedKernelSize[d] < 1) {
-                    throw new IllegalArgumentException("dilatedKernelSize[" + d + "] must be >= 1, got "
-                            + dilatedKernelSize[d]);
-                }
-            }
+            checkKernelCount();
+            checkDilatedKernelSize("dilatedKernelSize is required, with 1 to 3 sizes (one per spatial axis)");
             if (interpolation == null || paddingMode == null) {
                 throw new IllegalArgumentException("interpolation and paddingMode must not be null");
             }
             if (device == null) {
                 throw new IllegalArgumentException("device must not be null");
             }
-            int convNdim = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim).convNdim(); // validates
+            KernelLayout layout = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim); // validates
             // sizes that depend on the input (padding against the input size) are checked per input shape
-            perDimension("stride", stride, convNdim, 1);
-            perDimension("padding", padding, convNdim, 0);
+            perDimension("stride", stride, layout.convNdim(), 1);
+            perDimension("padding", padding, layout.convNdim(), 0);
             if (positionOwner != null) {
-                checkShareable();
+                PositionSharing.check(positionOwner, layout.positionShape(outChannels, inChannels / groups,
+                        kernelCount), dilatedKernelSize, device, interpolation);
             }
             MemoryBudget.requireLayer(inChannels, outChannels, groups, kernelCount, dilatedKernelSize,
                     interpolation.learnsSigma(), bias, positionOwner == null);
             return new DclsConv(this);
-        }
-
-        private void checkShareable() {
-            DclsConv owner = positionOwner.rootPositionOwner();
-            if (positionOwner.closed || owner.closed) {
-                throw new IllegalStateException("cannot share the positions of a closed DclsConv");
-            }
-            long[] mine = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim)
-                    .positionShape(outChannels, inChannels / groups, kernelCount);
-            long[] theirs = owner.positions.value().shape();
-            if (!Arrays.equals(mine, theirs)) {
-                throw new IllegalArgumentException("cannot share positions: this layer's positions have shape "
-                        + Arrays.toString(mine) + ", the owner's " + Arrays.toString(theirs));
-            }
-            if (!Arrays.equals(dilatedKernelSize, owner.dilatedKernelSize)) {
-                throw new IllegalArgumentException("cannot share positions: dilated kernel size "
-                        + Arrays.toString(dilatedKernelSize) + " differs from the owner's "
-                        + Arrays.toString(owner.dilatedKernelSize));
-            }
-            if (!owner.device.equals(device)) {
-                throw new IllegalArgumentException("cannot share positions: the owner is on " + owner.device
-                        + ", this layer on " + device);
-            }
-            if (interpolation != null && interpolation.learnsSigma() && owner.sigma == null) {
-                throw new IllegalArgumentException("cannot share positions: " + interpolation
-                        + " needs a sigma, but the owner (" + owner.interpolation + ") has none");
-            }
-        }
-
-        static int[] perDimension(String name, int[] values, int ndim, int min) {
-            if (values == null || (values.length != 1 && values.length != ndim)) {
-                throw new IllegalArgumentException(name + " needs 1 or " + ndim + " values, got "
-                        + (values == null ? "null" : Arrays.toString(values)));
-            }
-            int[] out = new int[ndim];
-            for (int d = 0; d < ndim; d++) {
-                out[d] = values.length == 1 ? values[0] : values[d];
-                if (out[d] < min) {
-                    throw new IllegalArgumentException(name + "[" + d + "] must be >= " + min + ", got " + out[d]);
-                }
-            }
-            return out;
         }
     }
 }

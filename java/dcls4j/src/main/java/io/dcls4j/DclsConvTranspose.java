@@ -64,9 +64,9 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
         kernelCount = b.kernelCount;
         dilatedKernelSize = b.dilatedKernelSize.clone();
         int ndim = dilatedKernelSize.length;
-        stride = DclsConv.Builder.perDimension("stride", b.stride, ndim, 1);
-        padding = DclsConv.Builder.perDimension("padding", b.padding, ndim, 0);
-        outputPadding = DclsConv.Builder.perDimension("outputPadding", b.outputPadding, ndim, 0);
+        stride = LayerBuilder.perDimension("stride", b.stride, ndim, 1);
+        padding = LayerBuilder.perDimension("padding", b.padding, ndim, 0);
+        outputPadding = LayerBuilder.perDimension("outputPadding", b.outputPadding, ndim, 0);
         interpolation = b.interpolation;
         device = b.device;
         try {
@@ -91,7 +91,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
             kernel = Tensor.allocate(arena, device, kernelShape);
             gradKernel = Tensor.allocate(arena, device, kernelShape);
             window = new KernelWindow(dilatedKernelSize);
-            initialise(b.seed == null ? new SplittableRandom() : new SplittableRandom(b.seed));
+            initialise(b.random());
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -109,44 +109,25 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
 
     /**
      * PyTorch's initialisation of a transposed layer's weight (Kaiming-uniform over fan_in = weight.size(1) * K,
-     * i.e. Cout/groups * K) and bias (uniform in +-1/sqrt(fan_in)), and the reference's positions (N(0, 0.5)
-     * clamped to +-dilatedKernelSize/2) and sigma (0.23 Gaussian, 0 learned width). Drawn on the host.
+     * i.e. Cout/groups * K) and bias, and the reference's positions and sigma (see {@link ParameterInit}), drawn
+     * into host tensors and copied over.
      */
     private void initialise(SplittableRandom random) {
+        ParameterInit init = new ParameterInit(dilatedKernelSize, false, interpolation);
         try (Arena host = Arena.ofConfined()) {
             Tensor w = Tensor.allocate(host, weight.value().shape());
+            Tensor bv = bias == null ? null : Tensor.allocate(host, outChannels);
             Tensor p = Tensor.allocate(host, positions.value().shape());
-            double bound = 1.0 / Math.sqrt((double) (outChannels / groups) * kernelCount);
-            for (long i = 0; i < w.elementCount(); i++) {
-                w.set(i, (float) random.nextDouble(-bound, bound));
-            }
+            init.fill(random, w, bv, p, null);
             weight.value().copyFrom(w);
             if (bias != null) {
-                Tensor bv = Tensor.allocate(host, outChannels);
-                for (long i = 0; i < outChannels; i++) {
-                    bv.set(i, (float) random.nextDouble(-bound, bound));
-                }
                 bias.value().copyFrom(bv);
             }
-            for (long i = 0; i < p.elementCount(); i++) {
-                p.set(i, (float) (0.5 * random.nextGaussian()));
-            }
-            clamp(p);
             positions.value().copyFrom(p);
             if (sigma != null) {
-                sigma.value().fill(interpolation == Interpolation.GAUSSIAN ? 0.23f : 0f);
+                sigma.value().fill(init.initialSigma());
             }
             device.synchronize(); // the host staging memory is freed when this block ends
-        }
-    }
-
-    private void clamp(Tensor p) {
-        long perComponent = p.elementCount() / dilatedKernelSize.length;
-        for (int d = 0; d < dilatedKernelSize.length; d++) {
-            float lim = dilatedKernelSize[d] / 2;
-            for (long i = d * perComponent, end = i + perComponent; i < end; i++) {
-                p.set(i, Math.max(-lim, Math.min(lim, p.get(i))));
-            }
         }
     }
 
@@ -154,13 +135,13 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
     public void clampPositions() {
         ensureOpen();
         if (!device.isCuda()) {
-            clamp(positions.value());
+            ParameterInit.clamp(positions.value(), dilatedKernelSize);
             return;
         }
         try (Arena host = Arena.ofConfined()) {
             Tensor p = Tensor.allocate(host, positions.value().shape()).copyFrom(positions.value());
             device.synchronize();
-            clamp(p);
+            ParameterInit.clamp(p, dilatedKernelSize);
             positions.value().copyFrom(p);
             device.synchronize();
         }
@@ -274,35 +255,19 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
     public void loadReferenceParameters(float[] weightValues, float[] referenceP, float[] referenceSig,
                                         float[] biasValues) {
         ensureOpen();
-        if ((referenceSig == null) != (sigma == null)) {
-            throw new IllegalArgumentException(sigma == null ? "SIG given, but " + interpolation + " has no sigma"
-                    : "SIG missing: " + interpolation + " needs it");
-        }
-        if ((biasValues == null) != (bias == null)) {
-            throw new IllegalArgumentException(bias == null ? "bias given, but the layer has none"
-                    : "bias missing: the layer has one");
-        }
-        checkLength("weight", weightValues, weight.value());
-        checkLength("P", referenceP, positions.value());
+        // the same checks as DclsConv's, but weight and P are written before SIG and bias are checked
+        ReferenceImport.requireSameParameters(interpolation, sigma, referenceSig, bias, biasValues);
+        ReferenceImport.checkLength("weight", weightValues, weight.value());
+        ReferenceImport.checkLength("P", referenceP, positions.value());
         weight.value().copyFrom(weightValues);
         positions.value().copyFrom(PyTorchLayout.positionsFromReference(interpolation, dilatedKernelSize, referenceP));
         if (sigma != null) {
-            checkLength("SIG", referenceSig, sigma.value());
+            ReferenceImport.checkLength("SIG", referenceSig, sigma.value());
             sigma.value().copyFrom(PyTorchLayout.sigmaFromReference(interpolation, dilatedKernelSize, referenceSig));
         }
         if (bias != null) {
-            checkLength("bias", biasValues, bias.value());
+            ReferenceImport.checkLength("bias", biasValues, bias.value());
             bias.value().copyFrom(biasValues);
-        }
-    }
-
-    private static void checkLength(String name, float[] values, Tensor target) {
-        if (values == null) {
-            throw new IllegalArgumentException(name + " is null");
-        }
-        if (values.length != target.elementCount()) {
-            throw new IllegalArgumentException(name + " has " + values.length + " values, expected "
-                    + target.elementCount() + " for shape " + Arrays.toString(target.shape()));
         }
     }
 
@@ -510,48 +475,19 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
         }
     }
 
-    /** Configures a {@link DclsConvTranspose}. Defaults: stride 1, padding 0, output padding 0, groups 1, bias, Gaussian. */
-    public static final class Builder {
-        private final int inChannels;
-        private final int outChannels;
-        private int kernelCount = -1;
-        private int[] dilatedKernelSize;
-        private int[] stride = {1};
-        private int[] padding = {0};
+    /**
+     * Configures a {@link DclsConvTranspose}. Defaults: stride 1, padding 0, output padding 0, groups 1, bias,
+     * Gaussian. The settings a convolution has too are {@link LayerBuilder}'s; the output padding is this one's own.
+     */
+    public static final class Builder extends LayerBuilder<Builder> {
         private int[] outputPadding = {0};
-        private int groups = 1;
-        private boolean bias = true;
-        private Interpolation interpolation = Interpolation.GAUSSIAN;
-        private Long seed;
-        private Device device = Device.cpu();
-        private boolean cudaTf32;
 
         private Builder(int inChannels, int outChannels) {
-            this.inChannels = inChannels;
-            this.outChannels = outChannels;
+            super(inChannels, outChannels);
         }
 
-        /** Number of elements per (in, out/groups) pair, at least 1. Required. */
-        public Builder kernelCount(int kernelCount) {
-            this.kernelCount = kernelCount;
-            return this;
-        }
-
-        /** Size of the dilated kernel per spatial axis; its length (1 to 3) sets the dimensionality. Required. */
-        public Builder dilatedKernelSize(int... sizes) {
-            this.dilatedKernelSize = sizes == null ? null : sizes.clone();
-            return this;
-        }
-
-        /** Stride per axis, or one value for all. Default 1. */
-        public Builder stride(int... stride) {
-            this.stride = stride == null ? null : stride.clone();
-            return this;
-        }
-
-        /** Padding per axis (taken off both sides of the output, as PyTorch's), or one value for all. Default 0. */
-        public Builder padding(int... padding) {
-            this.padding = padding == null ? null : padding.clone();
+        @Override
+        Builder self() {
             return this;
         }
 
@@ -561,72 +497,22 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
             return this;
         }
 
-        /** Number of groups; must divide both channel counts. Default 1. */
-        public Builder groups(int groups) {
-            this.groups = groups;
-            return this;
-        }
-
-        /** Whether the layer has a bias. Default true. */
-        public Builder bias(boolean bias) {
-            this.bias = bias;
-            return this;
-        }
-
-        /** Default {@link Interpolation#GAUSSIAN}. */
-        public Builder interpolation(Interpolation interpolation) {
-            this.interpolation = interpolation;
-            return this;
-        }
-
-        /** Seed of the initialisation; without one every build draws fresh values. */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /** Where the layer's tensors live and its passes run. Default {@link Device#cpu()}. */
-        public Builder device(Device device) {
-            this.device = device;
-            return this;
-        }
-
-        /** Lets cuDNN use TF32 on a GPU (see {@link DclsConv.Builder#cudaTf32}). Off by default. */
-        public Builder cudaTf32(boolean enabled) {
-            this.cudaTf32 = enabled;
-            return this;
-        }
-
         /** Validates the configuration and builds the layer. */
         public DclsConvTranspose build() {
-            if (inChannels < 1 || outChannels < 1) {
-                throw new IllegalArgumentException("channel counts must be >= 1, got in=" + inChannels + ", out="
-                        + outChannels);
-            }
+            checkChannels();
             if (groups < 1 || inChannels % groups != 0 || outChannels % groups != 0) {
                 throw new IllegalArgumentException("groups (" + groups + ") must be >= 1 and divide in_channels ("
                         + inChannels + ") and out_channels (" + outChannels + ")");
             }
-            if (kernelCount < 1) {
-                throw new IllegalArgumentException(kernelCount == -1 ? "kernelCount is required"
-                        : "kernelCount must be >= 1, got " + kernelCount);
-            }
-            if (dilatedKernelSize == null || dilatedKernelSize.length < 1 || dilatedKernelSize.length > 3) {
-                throw new IllegalArgumentException("dilatedKernelSize is required, with 1 to 3 sizes");
-            }
-            for (int d = 0; d < dilatedKernelSize.length; d++) {
-                if (dilatedKernelSize[d] < 1) {
-                    throw new IllegalArgumentException("dilatedKernelSize[" + d + "] must be >= 1, got "
-                            + dilatedKernelSize[d]);
-                }
-            }
+            checkKernelCount();
+            checkDilatedKernelSize("dilatedKernelSize is required, with 1 to 3 sizes");
             if (interpolation == null || device == null) {
                 throw new IllegalArgumentException("interpolation and device must not be null");
             }
             int ndim = dilatedKernelSize.length;
-            int[] s = DclsConv.Builder.perDimension("stride", stride, ndim, 1);
-            DclsConv.Builder.perDimension("padding", padding, ndim, 0);
-            int[] op = DclsConv.Builder.perDimension("outputPadding", outputPadding, ndim, 0);
+            int[] s = perDimension("stride", stride, ndim, 1);
+            perDimension("padding", padding, ndim, 0);
+            int[] op = perDimension("outputPadding", outputPadding, ndim, 0);
             for (int d = 0; d < ndim; d++) {
                 if (op[d] >= s[d]) {
                     throw new IllegalArgumentException("outputPadding[" + d + "] (" + op[d]

@@ -38,6 +38,16 @@ sealed interface LayerBackend permits CpuBackend, CudaBackend {
         /** Lets the plan skip the kernel cells outside {@code window}, or ignores it (a backend without windows). */
         void setKernelWindow(KernelWindow window);
 
+        /**
+         * Tells the plan that its kernels are made by {@code construction} (of this backend, its kernel this plan's
+         * kernel) from these positions and sigma, so that it can convolve with just their cells (see
+         * {@link io.dcls4j.ops.Convolution#setKernelCells}). Returns false, having done nothing, on a backend
+         * without that engine: the caller then sets a kernel window instead.
+         */
+        default boolean setKernelCells(Construction construction, Tensor positions, Tensor sigma, boolean gradient) {
+            return false;
+        }
+
         void forward(Tensor x, Tensor kernel, Tensor bias, Tensor y);
 
         void backwardData(Tensor gradY, Tensor kernel, Tensor gradX);

@@ -159,6 +159,47 @@ public final class Convolution implements AutoCloseable {
     }
 
     /**
+     * Declares that the kernels given from now on are made by {@code construction} from these positions (and
+     * sigma), for any weight: the plan takes, per (out, in/groups) pair, the kernel cells the construction can make
+     * non-zero (with {@code gradient}, also those whose gradient its backward reads), uses their box as
+     * {@link #setKernelWindow} would, and runs the tap-sparse convolution on just those cells for each pass where its
+     * cost model expects that to be faster (engine option {@code sparse_conv}; {@link #engineInfo()} says which).
+     * {@link #backwardWeights} is then exact at those cells (outside them, as with a window). Call it whenever the
+     * positions or sigma change. The construction's kernel must be this plan's kernel (Cout, Cin/groups, kernel
+     * size). Allocates nothing after the first call with a given construction.
+     */
+    public void setKernelCells(KernelConstruction construction, Tensor positions, Tensor sigma, boolean gradient) {
+        boolean entered = guard.enter(this);
+        try {
+            MemorySegment p = plan();
+            if (construction != cellsConstruction) {
+                requireSameKernel(construction);
+                cellsConstruction = construction;
+            }
+            construction.checkPositions(positions, sigma);
+            Native.check(dcls_h.dcls_conv_plan_set_kernel_cells(p, construction.descriptor(), positions.segment(),
+                    Native.segmentOrNull(sigma), gradient ? 1 : 0));
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    /** The last construction {@link #setKernelCells} checked against this plan's kernel. */
+    private KernelConstruction cellsConstruction;
+
+    private void requireSameKernel(KernelConstruction construction) {
+        if (construction == null) {
+            throw new IllegalArgumentException("construction is null");
+        }
+        long[] made = construction.kernelShape();
+        if (!java.util.Arrays.equals(made, kernelShape)) {
+            throw new IllegalArgumentException("the construction makes kernels of shape "
+                    + java.util.Arrays.toString(made) + ", this plan convolves with "
+                    + java.util.Arrays.toString(kernelShape));
+        }
+    }
+
+    /**
      * Which engine runs each pass now: {@code "forward=E backward_data=E backward_weights=E"}, where E is
      * {@code onednn:} and oneDNN's implementation name, or {@code dcls:} and one of dcls4j's engines
      * ({@code dcls:window(5x5)>} and the box's engine when a kernel window is in force). For tests, logs and

@@ -101,12 +101,17 @@ public final class KernelConstruction {
                 window.lowerBounds(), window.upperBounds()));
     }
 
+    /** The native construction descriptor, for {@link Convolution#setKernelCells}. */
+    MemorySegment descriptor() {
+        return desc;
+    }
+
     private void checkInputs(Tensor weight, Tensor positions, Tensor sigma) {
         Shapes.require("weight", weight, weightShape);
         checkPositions(positions, sigma);
     }
 
-    private void checkPositions(Tensor positions, Tensor sigma) {
+    void checkPositions(Tensor positions, Tensor sigma) {
         Shapes.require("positions", positions, positionShape);
         if (config.interpolation().learnsSigma()) {
             Shapes.require("sigma", sigma, positionShape);
