@@ -2,7 +2,8 @@
 """The peer of `dcls4j train --conv dense`: the same small ConvNeXt (stem 2x2/2 + LayerNorm, one block per stage of
 dims 32/64/128 with a dense 7x7 depthwise convolution, LayerNorm, Linear 4x, GELU, Linear, layer scale), the same
 recipe (AdamW lr 4e-3, weight decay 0.05 on weights only, 200 warm-up steps then cosine to 1e-3 of the peak,
-batch 128, crop with 2 px padding and flip, the dataset's normalization) on Fashion-MNIST in PyTorch, 2 threads.
+batch 128, random flips (and with CROP=1 in the environment a random crop with 2 px padding, as `dcls4j train
+--crop-padding 2`), the dataset's normalization) on Fashion-MNIST in PyTorch, 2 threads.
 Prints train loss, test accuracy and images/s per epoch.
 
 With CONV=dcls the depthwise convolution is the DCLS reference's Dcls2d (gauss, 7x7, K=9, as `dcls4j train`'s
@@ -12,7 +13,7 @@ an epoch early, to time the throughput without waiting for a whole epoch.
 Usage: /usr/bin/python3 tests/pytorch/convnext_fmnist_torch.py [LAYER_SCALE_INIT=1.0] [EPOCHS=1] [CONV=dense|dcls]
            [DCLS_SRC] [MAX_STEPS]
 """
-import gzip, numpy as np, torch, torch.nn as nn, torch.nn.functional as F, time, math, sys
+import gzip, numpy as np, os, torch, torch.nn as nn, torch.nn.functional as F, time, math, sys
 torch.set_num_threads(2); torch.manual_seed(1)
 def idx(p, off): return np.frombuffer(gzip.open(p).read(), np.uint8, offset=off)
 d='/usr/share/datasets/fashion-mnist/'
@@ -55,7 +56,8 @@ for ep in range(epochs):
         if MAX_STEPS and b==MAX_STEPS: break
         n+=B
         i=perm[b*B:(b+1)*B]; x=Xtr[i]
-        x=F.pad(x,(2,2,2,2),value=float(Xtr.min())); dy,dx=np.random.randint(0,5,2); x=x[:,:,dy:dy+28,dx:dx+28]
+        if os.environ.get('CROP','0')=='1':
+            x=F.pad(x,(2,2,2,2),value=float(Xtr.min())); dy,dx=np.random.randint(0,5,2); x=x[:,:,dy:dy+28,dx:dx+28]
         if np.random.rand()<.5: x=x.flip(3)
         loss=F.cross_entropy(m(x),Ytr[i]); opt.zero_grad(); loss.backward(); opt.step(); sched.step(); tl+=loss.item()
     train_s=time.time()-t
