@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv_geometry.h"
 #include "cpu_kernels_common.h"
 #include "dft_conv.h"
 #include "error.h"
@@ -31,7 +32,7 @@ dcls_conv_desc block_desc(const dcls_conv_desc &d, int64_t block, int64_t blocks
 }
 
 int64_t output_length(const dcls_conv_desc &d) {
-    return d.input_size[0] + 2 * d.padding[0] - d.kernel_size[0] + 1;
+    return conv_positions(d.input_size[0], d.padding[0], d.kernel_size[0]);
 }
 
 // The block size (outputs per block) the cost model likes best, or 0 when none beats the direct

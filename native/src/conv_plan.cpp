@@ -18,6 +18,7 @@
 
 #include "conv_engine.h"
 #include "conv_engine_list.h"
+#include "conv_geometry.h"
 #include "kernel_cells.h"
 #include "sparse_conv.h"
 #include "windowed_conv.h"
@@ -39,8 +40,7 @@ struct ConvPlan::Impl {
     std::string info;
 
     explicit Impl(const dcls_conv_desc &desc) : d(desc), whole(select_engines(desc)) {
-        for (int i = 0; i < d.ndim; ++i)
-            out[i] = (d.input_size[i] + 2 * d.padding[i] - d.kernel_size[i]) / d.stride[i] + 1;
+        conv_output_size(d, out);
         update();
     }
 

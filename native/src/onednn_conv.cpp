@@ -9,6 +9,7 @@
 
 #include "dnnl.hpp"
 
+#include "conv_geometry.h"
 #include "error.h"
 #include "onednn_engine.h"
 #include "padding.h"
@@ -115,7 +116,7 @@ struct Shape {
         if (grouped) weights_dims = {d.groups, d.out_channels / d.groups, d.in_channels / d.groups};
         else weights_dims = {d.out_channels, d.in_channels};
         for (int i = 0; i < nd; ++i) {
-            const int64_t out = (d.input_size[i] + 2 * d.padding[i] - d.kernel_size[i]) / d.stride[i] + 1;
+            const int64_t out = conv_output_length(d.input_size[i], d.padding[i], d.kernel_size[i], d.stride[i]);
             prim_in_dims.push_back(explicit_padding ? d.input_size[i] + 2 * d.padding[i] : d.input_size[i]);
             out_dims.push_back(out);
             weights_dims.push_back(d.kernel_size[i]);

@@ -55,7 +55,21 @@ struct SparseConv::Impl {
     // ((w % s2) Jq + w / s2 N) for grad_x: no division in the packing loops.
     std::vector<int64_t> col_x, col_gx;
 
-    AlignedArray<float> xp, yp, gyp, gxp, plain;  // packed x / y and grad_y / margined grad_y / grad_x / padded grad_x
+    // Packed x / y and grad_y / margined grad_y / grad_x / padded grad_x: the activations about four times over,
+    // so they are allocated when the engine is first given cells (the cost model may never pick it for a plan).
+    AlignedArray<float> xp, yp, gyp, gxp, plain;
+    bool buffers = false;
+    int64_t slack = 0;  // each buffer is read up to a tile past its end
+
+    void allocate_buffers() {
+        if (buffers) return;
+        xp.allocate(size_t(Cin * x_chan + slack));
+        yp.allocate(size_t(Cout * rows * Jp + slack));
+        gyp.allocate(size_t(Cout * rows * gy_row + slack));
+        gxp.allocate(size_t(Cin * P[0] * P[1] * s[2] * Jq + slack));
+        if (d.padding_mode != DCLS_PADDING_ZEROS) plain.allocate(size_t(N * Cin * P[0] * P[1] * P[2]));
+        buffers = true;
+    }
     // Current cells: forward order (pairs, cells; KernelCells's own order) and backward-data
     // order (input channel, phase, output-channel block, o).
     bool have_cells = false, have_data = false, gradient = false;
@@ -108,13 +122,7 @@ struct SparseConv::Impl {
         w_block = std::clamp<int64_t>(kRowBlockBytes / (4 * (Jp + k[2] / s[2] * N) * k[0] * k[1]), 1, Cig);
         w_blocks = ceil_div(Cig, w_block);
 
-        // The buffers; each is read up to a tile past its end.
-        const int64_t slack = tile + V;
-        xp.allocate(size_t(Cin * x_chan + slack));
-        yp.allocate(size_t(Cout * rows * Jp + slack));
-        gyp.allocate(size_t(Cout * rows * gy_row + slack));
-        gxp.allocate(size_t(Cin * P[0] * P[1] * s[2] * Jq + slack));
-        if (d.padding_mode != DCLS_PADDING_ZEROS) plain.allocate(size_t(N * Cin * P[0] * P[1] * P[2]));
+        slack = tile + V;
         fwd_start.resize(size_t(Cout * (in_blocks + 1)));
         w_start.resize(size_t(Cout * (w_blocks + 1)));
         for (int64_t w = 0; w < P[2]; ++w) {
@@ -184,6 +192,7 @@ struct SparseConv::Impl {
 void SparseConv::Impl::set_cells(const KernelCells &cells, bool data) {
     if (cells.pairs != Cout * Cig || cells.size[0] != k[0] || cells.size[1] != k[1] || cells.size[2] != k[2])
         throw Error(DCLS_ERROR_INVALID_ARGUMENT, "kernel cells of another shape than the plan's kernel");
+    allocate_buffers();
     nnz = cells.count();
     gradient = cells.gradient;
     fwd_src.resize(size_t(nnz));
@@ -339,6 +348,7 @@ std::string SparseConv::info(Pass) const {
 
 void SparseConv::forward(const float *x, const float *kernel, const float *bias, float *y) {
     Impl &p = *impl_;
+    p.allocate_buffers();
     p.pack_x(x);
     float *w = p.fwd_w.data();
     const int64_t *kidx = p.fwd_kidx.data();
@@ -363,6 +373,7 @@ void SparseConv::forward(const float *x, const float *kernel, const float *bias,
 
 void SparseConv::backward_data(const float *grad_y, const float *kernel, float *grad_x) {
     Impl &p = *impl_;
+    p.allocate_buffers();
     p.pack_y(grad_y, p.gyp.get(), p.gy_row, p.Lw);
     float *w = p.bwd_w.data();
     const int64_t *kidx = p.bwd_kidx.data();
@@ -406,6 +417,7 @@ void SparseConv::backward_data(const float *grad_y, const float *kernel, float *
 void SparseConv::backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
                                   bool accumulate) {
     Impl &p = *impl_;
+    p.allocate_buffers();
     p.pack_x(x);
     p.pack_y(grad_y, p.yp.get(), p.Jp, 0);
     SparseWeightsJob j{};

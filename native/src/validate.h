@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "conv_geometry.h"
 #include "dcls.h"
 #include "error.h"
 
@@ -117,7 +118,7 @@ inline void validate(const dcls_conv_desc *d) {
 inline dcls_conv_desc normalised(const dcls_conv_desc &d) {
     dcls_conv_desc n = d;
     for (int i = 0; i < d.ndim; ++i) {
-        const int64_t positions = d.input_size[i] + 2 * d.padding[i] - d.kernel_size[i] + 1;
+        const int64_t positions = conv_positions(d.input_size[i], d.padding[i], d.kernel_size[i]);
         if (n.stride[i] > positions) n.stride[i] = positions;
     }
     return n;

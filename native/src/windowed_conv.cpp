@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv_geometry.h"
 #include "conv_plan.h"
 #include "padding.h"
 
@@ -99,9 +100,8 @@ WindowedConv::Inner &WindowedConv::inner() {
         std::rotate(it, it + 1, plans_.end());
     } else {
         if (plans_.size() == kMaxPlans) plans_.erase(plans_.begin());
-        int64_t out[3] = {1, 1, 1};
-        for (int i = 0; i < full_.ndim; ++i)
-            out[i] = (full_.input_size[i] + 2 * full_.padding[i] - full_.kernel_size[i]) / full_.stride[i] + 1;
+        int64_t out[3];
+        conv_output_size(full_, out);
         plans_.push_back(std::make_unique<Inner>(len_, inner_desc(full_, out, len_)));
     }
     Inner &in = *plans_.back();

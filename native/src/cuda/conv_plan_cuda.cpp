@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <string>
 
+#include "../conv_geometry.h"
 #include "cudnn_conv.h"
 #include "depthwise_cuda.h"
 #include "padding_cuda.h"
@@ -75,7 +76,7 @@ ConvPlanCuda::ConvPlanCuda(dcls_cuda_context &ctx, const dcls_conv_desc &desc) :
     pad_shape_.ndim = d_.ndim;
     pad_shape_.planes = d_.batch * d_.in_channels;
     for (int i = 0; i < d_.ndim; ++i) {
-        out_[i] = (d_.input_size[i] + 2 * d_.padding[i] - d_.kernel_size[i]) / d_.stride[i] + 1;
+        out_[i] = conv_output_length(d_.input_size[i], d_.padding[i], d_.kernel_size[i], d_.stride[i]);
         const int a = lead + i;
         g_.in[a] = explicit_padding_ ? d_.input_size[i] + 2 * d_.padding[i] : d_.input_size[i];
         g_.out[a] = out_[i];

@@ -2,6 +2,8 @@
 // Max pooling's forward keeps oneDNN's workspace (where each maximum was) for the backward pass.
 #include "nn_ops.h"
 
+#include "../conv_geometry.h"
+
 namespace dcls::nn {
 
 namespace {
@@ -17,7 +19,7 @@ dnnl::algorithm algorithm_of(int32_t kind) {
 PoolPlan::PoolPlan(const dcls_pool_desc &d) : stream_(cpu_engine()) {
     memory::dims src{d.batch, d.channels}, dst{d.batch, d.channels}, kernel, strides, dilation, pad;
     for (int i = 0; i < d.ndim; ++i) {
-        out_[i] = (d.input_size[i] + 2 * d.padding[i] - d.kernel_size[i]) / d.stride[i] + 1;
+        out_[i] = conv_output_length(d.input_size[i], d.padding[i], d.kernel_size[i], d.stride[i]);
         src.push_back(d.input_size[i]);
         dst.push_back(out_[i]);
         kernel.push_back(d.kernel_size[i]);

@@ -82,21 +82,78 @@ class TrainDistributedTest {
 
     @Test
     void aGlobalBatchThatDoesNotSplitIsAUsageErrorOnEveryRank(@TempDir Path dir) throws Exception {
-        Result r = launch(2, dir.resolve("odd"), "--batch-size", "33");
+        Result r = launch(2, dir.resolve("odd"), "--batch-size", "33", "--steps", "100");
         assertEquals(Main.USAGE, r.exitCode, r.output);
         assertTrue(r.output.contains("--batch-size 33 (the global batch) does not split evenly over 2 processes"),
                 r.output);
     }
 
+    @Test
+    void killingOneRankEndsTheJobAndTheOtherSaysWhichItWas(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("killed");
+        Path log = out.resolveSibling("killed.log");
+        Process job = start(2, out, log, "--batch-size", "32", "--steps", "100000");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(JOB_LIMIT_SECONDS);
+            while (!Files.readString(log).contains("epoch 1/")) {   // both ranks are training
+                assertTrue(job.isAlive(), "the job ended before training:\n" + Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "no progress:\n" + Files.readString(log));
+                Thread.sleep(200);
+            }
+            ProcessHandle rank1 = job.descendants().filter(h -> rankOf(h) == 1).findFirst()
+                    .orElseThrow(() -> new AssertionError("no process of rank 1 among mpirun's children"));
+            long killed = System.nanoTime();
+            rank1.destroyForcibly();   // SIGKILL: no shutdown hook, no MPI_Finalize
+            assertTrue(job.waitFor(60, TimeUnit.SECONDS), "the job still runs 60 s after rank 1 was killed:\n"
+                    + Files.readString(log));
+            double seconds = (System.nanoTime() - killed) / 1e9;
+            String output = Files.readString(log);
+            assertTrue(job.exitValue() != 0, output);
+            assertTrue(output.contains("dcls4j dist: rank 0 of 2:"), "rank 0 does not say who it is:\n" + output);
+            assertTrue(seconds < 60, "took " + seconds + " s");
+            assertTrue(job.descendants().noneMatch(ProcessHandle::isAlive), "a rank is left running");
+        } finally {
+            job.descendants().forEach(ProcessHandle::destroyForcibly);
+            job.destroyForcibly();
+        }
+    }
+
+    /** The MPI rank of a process of this job (OMPI_COMM_WORLD_RANK in its environment), -1 when not a rank. */
+    private static int rankOf(ProcessHandle h) {
+        try {
+            for (String entry : Files.readString(Path.of("/proc", Long.toString(h.pid()), "environ")).split("\0")) {
+                if (entry.startsWith("OMPI_COMM_WORLD_RANK=")) {
+                    return Integer.parseInt(entry.substring("OMPI_COMM_WORLD_RANK=".length()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;   // gone, or not ours to read
+        }
+        return -1;
+    }
+
     private record Result(int exitCode, String output) {}
 
     private static String train(int processes, Path out) throws Exception {
-        Result r = launch(processes, out, "--batch-size", "32");
+        Result r = launch(processes, out, "--batch-size", "32", "--steps", "100");
         assertEquals(0, r.exitCode, r.output);
         return r.output;
     }
 
     private static Result launch(int processes, Path out, String... more) throws IOException, InterruptedException {
+        Path log = out.resolveSibling(out.getFileName() + ".log");
+        Process p = start(processes, out, log, more);
+        if (!p.waitFor(JOB_LIMIT_SECONDS, TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            fail("mpirun -np " + processes + " was still running after " + JOB_LIMIT_SECONDS + " s:\n"
+                    + Files.readString(log));
+        }
+        return new Result(p.exitValue(), Files.readString(log));
+    }
+
+    /** mpirun -np processes ... train --out out [more], its output into log. */
+    private static Process start(int processes, Path out, Path log, String... more) throws IOException {
         // vader's single-copy (CMA) needs ptrace rights that containers often lack; plain shared memory works.
         List<String> cmd = new ArrayList<>(List.of(mpirun, "--allow-run-as-root", "--oversubscribe", "-np",
                 Integer.toString(processes), "--mca", "btl_vader_single_copy_mechanism", "none",
@@ -108,18 +165,10 @@ class TrainDistributedTest {
             }
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "train",
-                "--steps", "100", "--seed", "1", "--threads", "1", "--eval-images", "1000", "--dist-timeout", "60",
+                "--seed", "1", "--threads", "1", "--eval-images", "1000", "--dist-timeout", "60",
                 "--out", out.toString()));
         cmd.addAll(List.of(more));
-        Path log = out.resolveSibling(out.getFileName() + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(JOB_LIMIT_SECONDS, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            fail("mpirun -np " + processes + " was still running after " + JOB_LIMIT_SECONDS + " s:\n"
-                    + Files.readString(log));
-        }
-        return new Result(p.exitValue(), Files.readString(log));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     private static double[] values(NdArray a) {
