@@ -1,6 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.internal.MemoryBudget;
+import io.dcls4j.internal.ShapeKey;
 import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
@@ -24,7 +25,7 @@ final class ShapeCache {
     /** The layer's checked configuration for an input shape; throws for a shape the layer cannot take. */
     private final Function<long[], ConvConfig> configFor;
     private final int capacity;
-    private final Map<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true); // access order: eldest first
+    private final Map<ShapeKey, Entry> entries = new LinkedHashMap<>(16, 0.75f, true); // access order: eldest first
     private Entry current;
 
     ShapeCache(LayerBackend backend, Device device, Object layer, Function<long[], ConvConfig> configFor,
@@ -52,14 +53,15 @@ final class ShapeCache {
      */
     Entry entryFor(Tensor x) {
         Entry c = current;
-        if (c != null && x.hasShape(c.key.shape)) {
+        if (c != null && x.hasShape(c.key.shape())) {
             return c;
         }
-        Key key = new Key(x.shape());
+        ShapeKey key = new ShapeKey(x.shape());
         Entry entry = entries.get(key);
         if (entry == null) {
-            ConvConfig config = configFor.apply(key.shape); // validates before any native call
-            MemoryBudget.require("the plan and results of " + layer + " for input shape " + Arrays.toString(key.shape),
+            ConvConfig config = configFor.apply(key.shape()); // validates before any native call
+            MemoryBudget.require("the plan and results of " + layer + " for input shape "
+                            + Arrays.toString(key.shape()),
                     MemoryBudget.convolutionBytes(config));
             if (entries.size() >= capacity) {
                 var eldest = entries.entrySet().iterator().next();
@@ -82,21 +84,9 @@ final class ShapeCache {
         current = null;
     }
 
-    private record Key(long[] shape) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(shape, k.shape);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(shape);
-        }
-    }
-
     /** The plan and buffers of one input shape. */
     final class Entry implements AutoCloseable {
-        private final Key key;
+        private final ShapeKey key;
         final LayerBackend.Plan plan;
         final Tensor y;
         final Tensor gradX;
@@ -104,12 +94,12 @@ final class ShapeCache {
         long hintedKernelVersion = -1;
         private final Arena buffers = Arena.ofShared();
 
-        private Entry(Key key, ConvConfig config) {
+        private Entry(ShapeKey key, ConvConfig config) {
             this.key = key;
             this.plan = backend.plan(config);
             try {
                 this.y = Tensor.allocate(buffers, device, plan.outputShape());
-                this.gradX = Tensor.allocate(buffers, device, key.shape);
+                this.gradX = Tensor.allocate(buffers, device, key.shape());
             } catch (RuntimeException e) { // out of device memory: give back what this shape took
                 plan.close();
                 buffers.close();
@@ -119,7 +109,7 @@ final class ShapeCache {
 
         /** Frees the plan and the results; reading a result then says {@code why}. */
         void close(String why) {
-            String note = "a result of " + layer + " for input shape " + Arrays.toString(key.shape) + ", " + why;
+            String note = "a result of " + layer + " for input shape " + Arrays.toString(key.shape()) + ", " + why;
             y.freedBecause(note);
             gradX.freedBecause(note);
             close();

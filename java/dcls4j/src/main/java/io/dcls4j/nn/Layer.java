@@ -2,6 +2,7 @@ package io.dcls4j.nn;
 
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
+import io.dcls4j.internal.ShapeKey;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ abstract class Layer<S extends Layer.State> implements Module {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Parameter> parameterView = Collections.unmodifiableMap(parameters);
     private final List<Parameter> parameterList = new ArrayList<>();
-    private final Map<Key, S> states = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<ShapeKey, S> states = new LinkedHashMap<>(16, 0.75f, true);
     private S current;
     private Tensor lastInput;
     boolean training = true;
@@ -60,7 +61,7 @@ abstract class Layer<S extends Layer.State> implements Module {
     }
 
     private S lookup(long[] shape) {
-        Key key = new Key(shape);
+        ShapeKey key = new ShapeKey(shape);
         S s = states.get(key);
         if (s == null) {
             S made = newState(shape);
@@ -161,18 +162,6 @@ abstract class Layer<S extends Layer.State> implements Module {
         current = null;
         lastInput = null;
         arena.close();
-    }
-
-    private record Key(long[] shape) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(shape, k.shape);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(shape);
-        }
     }
 
     /** The plans and buffers of one input shape: y (the output) and gradX, plus what the layer adds. */
