@@ -11,7 +11,7 @@ export PATH="$JAVA_HOME/bin:$PATH"
 mvn -B -q -N install                                       # the parent pom
 mvn -B -q -pl java/dcls4j install -DskipTests >/dev/null
 cd tests/consumer
-mvn -B -q package
+mvn -B -q clean package                                   # clean: classes compiled against an older library jar would link to methods it no longer has
 tree=$(mvn -B dependency:tree -DoutputType=text | sed -n '/dcls4j-consumer/,/BUILD/p')
 echo "$tree" | grep -E '^\[INFO\] [+\\|]' || true
 if echo "$tree" | grep -Eiq 'picocli|jfree|jmh|jopt|commons-math'; then

@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * mode, the downsampling); ResNet-DCLS adds BatchNorm, ReLU, max pooling and the shortcut convolutions.
  */
 class TrainingStepAllocationTest {
-    private static final int WARMUP = 60;
-    private static final int MEASURED = 200;
+    private static final int WARMUP = 300;   // past the JIT's tiers: C2 compiles the step's paths after some hundred steps
+    private static final int MEASURED = 300;
 
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
