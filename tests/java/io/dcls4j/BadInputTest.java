@@ -2,8 +2,8 @@ package io.dcls4j;
 
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 

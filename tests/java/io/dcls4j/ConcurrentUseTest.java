@@ -2,8 +2,8 @@ package io.dcls4j;
 
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.optim.SGD;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
 import io.dcls4j.reference.ReferenceConv;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.optim.AdamW;
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.Convolution;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.reference.ReferenceConv;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

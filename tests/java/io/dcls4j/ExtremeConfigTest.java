@@ -2,7 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.NativeVsReferenceTest.Case;
 import io.dcls4j.internal.MemoryBudget;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

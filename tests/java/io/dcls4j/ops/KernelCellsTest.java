@@ -4,8 +4,6 @@ import io.dcls4j.Dcls;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Tensor;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,8 +3,6 @@ package io.dcls4j.ops;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Tensor;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

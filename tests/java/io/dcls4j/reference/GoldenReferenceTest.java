@@ -1,5 +1,7 @@
 package io.dcls4j.reference;
 
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.GoldenCase;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PyTorchLayout;

@@ -1,5 +1,6 @@
 package io.dcls4j.reference;
 
+import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.Interpolation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,8 +3,8 @@ package io.dcls4j;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 /** The CPU: the public functional ops, {@link KernelConstruction} and {@link Convolution}, unchanged. */
 final class CpuBackend implements LayerBackend {

@@ -4,8 +4,8 @@ import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;

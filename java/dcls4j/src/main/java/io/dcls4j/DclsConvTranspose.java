@@ -1,8 +1,8 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;

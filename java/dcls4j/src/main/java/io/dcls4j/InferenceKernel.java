@@ -1,7 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 
 import java.lang.foreign.Arena;
 

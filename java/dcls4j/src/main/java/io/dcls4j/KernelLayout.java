@@ -1,6 +1,6 @@
 package io.dcls4j;
 
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 
 import java.util.Arrays;
 

@@ -1,8 +1,8 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 /**
  * What a {@link DclsConv} needs from the hardware it runs on: kernel construction and a convolution

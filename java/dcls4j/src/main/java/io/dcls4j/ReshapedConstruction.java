@@ -1,7 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 
 /**
  * A 1D kernel construction presented with the shapes of a Dcls2_1d, Dcls3_1d or Dcls2dK1d layer

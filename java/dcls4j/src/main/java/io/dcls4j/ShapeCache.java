@@ -2,7 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.ShapeKey;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;

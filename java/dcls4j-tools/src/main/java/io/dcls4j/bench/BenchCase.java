@@ -2,8 +2,8 @@ package io.dcls4j.bench;
 
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.util.Arrays;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.dcls4j.bench;
 import io.dcls4j.Interpolation;
 import io.dcls4j.Tensor;
 import io.dcls4j.ops.KernelConstruction;
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -4,8 +4,8 @@ import io.dcls4j.DclsConv;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Tensor;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
 import io.dcls4j.reference.ReferenceConv;
 

@@ -6,8 +6,8 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.KernelWindow;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.reference.ReferenceConstruct;
 import io.dcls4j.reference.ReferenceConv;
 

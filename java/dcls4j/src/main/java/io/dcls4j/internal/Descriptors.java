@@ -2,8 +2,8 @@ package io.dcls4j.internal;
 
 import io.dcls4j.ffi.dcls_construct_desc;
 import io.dcls4j.ffi.dcls_conv_desc;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,6 +1,6 @@
 package io.dcls4j.internal;
 
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import io.dcls4j.PaddingMode;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 import io.dcls4j.ops.Convolution;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

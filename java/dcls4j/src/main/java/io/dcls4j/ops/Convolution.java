@@ -7,7 +7,6 @@ import io.dcls4j.internal.Native;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
-import io.dcls4j.reference.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

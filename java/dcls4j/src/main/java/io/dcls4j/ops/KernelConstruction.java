@@ -5,7 +5,6 @@ import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.Shapes;
-import io.dcls4j.reference.ConstructConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

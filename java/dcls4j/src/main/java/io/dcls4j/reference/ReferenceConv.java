@@ -1,5 +1,6 @@
 package io.dcls4j.reference;
 
+import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.PaddingMode;
 
 import java.util.Objects;

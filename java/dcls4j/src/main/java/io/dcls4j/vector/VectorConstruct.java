@@ -1,7 +1,7 @@
 package io.dcls4j.vector;
 
 import io.dcls4j.Interpolation;
-import io.dcls4j.reference.ConstructConfig;
+import io.dcls4j.ops.ConstructConfig;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;

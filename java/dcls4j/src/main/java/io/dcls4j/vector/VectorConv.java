@@ -1,7 +1,7 @@
 package io.dcls4j.vector;
 
 import io.dcls4j.PaddingMode;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConvConfig;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;

@@ -5,8 +5,8 @@ import io.dcls4j.DclsKind;
 import io.dcls4j.Interpolation;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Tensor;
-import io.dcls4j.reference.ConstructConfig;
-import io.dcls4j.reference.ConvConfig;
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

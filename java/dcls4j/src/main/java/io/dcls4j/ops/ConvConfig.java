@@ -1,4 +1,4 @@
-package io.dcls4j.reference;
+package io.dcls4j.ops;
 
 import io.dcls4j.PaddingMode;
 
