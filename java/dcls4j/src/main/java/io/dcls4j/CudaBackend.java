@@ -64,9 +64,9 @@ final class CudaBackend implements LayerBackend {
         CudaConstruction(ConstructConfig config) {
             hasSigma = config.interpolation().learnsSigma();
             desc = Descriptors.construct(Arena.ofAuto(), config);
-            weightShape = new long[] {config.outChannels(), config.inPerGroup(), config.kernelCount()};
-            positionShape = new long[] {config.ndim(), config.outChannels(), config.inPerGroup(), config.kernelCount()};
-            kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.dilatedKernelSize());
+            weightShape = config.weightShape();
+            positionShape = config.positionShape();
+            kernelShape = config.kernelShape();
         }
 
         @Override
@@ -120,9 +120,9 @@ final class CudaBackend implements LayerBackend {
             try (Arena arena = Arena.ofConfined()) {
                 plan = context.createPlan(Descriptors.conv(arena, config), tf32);
             }
-            inputShape = Shapes.of(config.batch(), config.inChannels(), config.inputSize());
-            outputShape = Shapes.of(config.batch(), config.outChannels(), config.outputSize());
-            kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.kernelSize());
+            inputShape = config.inputShape();
+            outputShape = config.outputShape();
+            kernelShape = config.kernelShape();
             biasShape = new long[] {config.outChannels()};
         }
 

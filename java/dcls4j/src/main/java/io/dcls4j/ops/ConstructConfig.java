@@ -1,6 +1,7 @@
 package io.dcls4j.ops;
 
 import io.dcls4j.Interpolation;
+import io.dcls4j.internal.Shapes;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -121,6 +122,21 @@ public record ConstructConfig(Interpolation interpolation, int outChannels, int 
     /** The length of the positions (and sigma) array: {@code ndim * elementCount()}. */
     public int positionLength() {
         return ndim() * elementCount();
+    }
+
+    /** The weight's shape, (Cout, Cin/groups, K): the one place it is made (the ops and every backend ask here). */
+    public long[] weightShape() {
+        return new long[] {outChannels, inPerGroup, kernelCount};
+    }
+
+    /** The shape of the positions and of sigma, (ndim, Cout, Cin/groups, K). */
+    public long[] positionShape() {
+        return new long[] {ndim(), outChannels, inPerGroup, kernelCount};
+    }
+
+    /** The dense kernel's shape, (Cout, Cin/groups, dilatedKernelSize...). */
+    public long[] kernelShape() {
+        return Shapes.of(outChannels, inPerGroup, dilatedKernelSize);
     }
 
     /** The length of the dense kernel array: {@code pairCount() * kernelVolume()}. */

@@ -1,6 +1,7 @@
 package io.dcls4j.ops;
 
 import io.dcls4j.PaddingMode;
+import io.dcls4j.internal.Shapes;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -118,6 +119,21 @@ public record ConvConfig(int batch, int inChannels, int outChannels, int groups,
             out[d] = (int) ((inputSize[d] + 2L * padding[d] - kernelSize[d]) / stride[d] + 1); // checked: fits
         }
         return out;
+    }
+
+    /** The input's shape, (N, Cin, inputSize...): the one place it is made (the ops and every backend ask here). */
+    public long[] inputShape() {
+        return Shapes.of(batch, inChannels, inputSize);
+    }
+
+    /** The output's shape, (N, Cout, outputSize...). */
+    public long[] outputShape() {
+        return Shapes.of(batch, outChannels, outputSize());
+    }
+
+    /** The kernel's shape, (Cout, Cin/groups, kernelSize...). */
+    public long[] kernelShape() {
+        return Shapes.of(outChannels, inPerGroup(), kernelSize);
     }
 
     /** Input channels per group. */

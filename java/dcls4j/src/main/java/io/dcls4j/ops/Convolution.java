@@ -41,10 +41,9 @@ public final class Convolution implements AutoCloseable {
             Native.check(dcls_h.dcls_conv_plan_create(desc, out));
             plan = out.get(ValueLayout.ADDRESS, 0);
         }
-        int[] outSize = config.outputSize();
-        inputShape = Shapes.of(config.batch(), config.inChannels(), config.inputSize());
-        outputShape = Shapes.of(config.batch(), config.outChannels(), outSize);
-        kernelShape = Shapes.of(config.outChannels(), config.inPerGroup(), config.kernelSize());
+        inputShape = config.inputShape();
+        outputShape = config.outputShape();
+        kernelShape = config.kernelShape();
         biasShape = new long[] {config.outChannels()};
         kernelSize = config.kernelSize();
     }

@@ -27,17 +27,10 @@ public final class KernelConstruction {
     public KernelConstruction(ConstructConfig config) {
         Native.ensureLoaded();
         this.config = config;
-        int ndim = config.ndim();
         desc = Descriptors.construct(Arena.ofAuto(), config);
-        weightShape = new long[] {config.outChannels(), config.inPerGroup(), config.kernelCount()};
-        positionShape = new long[] {ndim, config.outChannels(), config.inPerGroup(), config.kernelCount()};
-        kernelShape = new long[2 + ndim];
-        kernelShape[0] = config.outChannels();
-        kernelShape[1] = config.inPerGroup();
-        int[] dks = config.dilatedKernelSize();
-        for (int d = 0; d < ndim; d++) {
-            kernelShape[2 + d] = dks[d];
-        }
+        weightShape = config.weightShape();
+        positionShape = config.positionShape();
+        kernelShape = config.kernelShape();
     }
 
     public ConstructConfig config() {
