@@ -40,6 +40,7 @@
 #define DCLS_HAVE_MXCSR 0
 #endif
 
+#include "construct_geometry.h"
 #include "construct_math.h"
 
 namespace dcls {
@@ -79,32 +80,9 @@ inline void store(float *out, double v, bool accumulate) {
     *out = flush(accumulate ? *out + float(v) : float(v));
 }
 
-// The construction's shape, as 3D: user axis d is axis d + (3 - ndim).
-struct Geometry {
-    int ndim;
-    int interpolation;    // math::base_interpolation of the descriptor's
-    double gauss_offset;  // math::gauss_sigma_offset of the descriptor's
-    int64_t pairs;         // Cout * Cin/g
-    int64_t count;         // K
-    int64_t param_stride;  // Cout * Cin/g * K: distance between positions[d] and positions[d + 1]
-    int64_t size[3];
-    int64_t area;
-    int first;  // 3 - ndim: the 3D axis of user axis 0
-
-    explicit Geometry(const dcls_construct_desc &d)
-        : ndim(d.ndim),
-          interpolation(math::base_interpolation(d.interpolation)),
-          gauss_offset(math::gauss_sigma_offset(d.interpolation)),
-          pairs(d.out_channels * d.in_per_group),
-          count(d.kernel_count),
-          param_stride(d.out_channels * d.in_per_group * d.kernel_count),
-          area(1),
-          first(3 - d.ndim) {
-        for (int a = 0; a < 3; ++a) {
-            size[a] = a < first ? 1 : d.dilated_kernel_size[a - first];
-            area *= size[a];
-        }
-    }
+// The construction's shape (construct_geometry.h), and the scratch sizes of this file's loops.
+struct Geometry : ConstructGeometry<double> {
+    explicit Geometry(const dcls_construct_desc &d) : ConstructGeometry<double>(construct_geometry<double>(d)) {}
     // Profile arrays are padded to whole vectors of 4 doubles (the Gaussian's are filled so).
     int64_t padded(int a) const { return (size[a] + 3) / 4 * 4; }
     // Three profile arrays per axis, and the contraction's eight vectors along axis 2.

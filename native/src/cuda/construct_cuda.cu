@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "../construct_geometry.h"
 #include "construct_math.h"
 #include "cuda_common.h"
 
@@ -37,35 +38,10 @@ constexpr int kForwardThreads = 256;
 constexpr int kForwardChunk = 256;  // elements per chunk (shared memory: kForwardChunk * sizeof(ElementInfo))
 constexpr int kMaxGrid = 1 << 20;
 
-// The construction's shape, as 3D: user axis d is axis d + first.
-struct Geometry {
-    int ndim;
-    int interpolation;  // math::base_interpolation of the descriptor's
-    Real gauss_offset;  // math::gauss_sigma_offset of the descriptor's
-    int first;          // 3 - ndim
-    int64_t pairs;
-    int64_t count;         // K
-    int64_t param_stride;  // Cout * Cin/g * K
-    int64_t size[3];
-    int64_t area;
-};
+// The construction's shape (construct_geometry.h), the Gaussian's offset in the kernels' Real.
+using Geometry = ConstructGeometry<Real>;
 
-Geometry geometry_of(const dcls_construct_desc &d) {
-    Geometry g{};
-    g.ndim = d.ndim;
-    g.interpolation = math::base_interpolation(d.interpolation);
-    g.gauss_offset = Real(math::gauss_sigma_offset(d.interpolation));
-    g.first = 3 - d.ndim;
-    g.pairs = d.out_channels * d.in_per_group;
-    g.count = d.kernel_count;
-    g.param_stride = g.pairs * d.kernel_count;
-    g.area = 1;
-    for (int a = 0; a < 3; ++a) {
-        g.size[a] = a < g.first ? 1 : d.dilated_kernel_size[a - g.first];
-        g.area *= g.size[a];
-    }
-    return g;
-}
+Geometry geometry_of(const dcls_construct_desc &d) { return construct_geometry<Real>(d); }
 
 // An element's parameters and support along one (real) axis.
 struct AxisInfo {
