@@ -88,7 +88,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final DclsConv positionOwner;
     private final List<Parameter> parameters;
     /** {@link #parameters} by name, made once (namedParameters() is asked every step by containers). */
-    private final java.util.Map<String, Parameter> namedParameters;
+    private final Map<String, Parameter> namedParameters;
     private final Tensor kernel;
     private final Tensor gradKernel;
     /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */

@@ -109,26 +109,12 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
 
     /**
      * PyTorch's initialisation of a transposed layer's weight (Kaiming-uniform over fan_in = weight.size(1) * K,
-     * i.e. Cout/groups * K) and bias, and the reference's positions and sigma (see {@link ParameterInit}), drawn
-     * into host tensors and copied over.
+     * i.e. Cout/groups * K) and bias, and the reference's positions and sigma: {@link ParameterInit}'s, as
+     * {@link DclsConv}'s.
      */
     private void initialise(SplittableRandom random) {
-        ParameterInit init = new ParameterInit(dilatedKernelSize, false, interpolation);
-        try (Arena host = Arena.ofConfined()) {
-            Tensor w = Tensor.allocate(host, weight.value().shape());
-            Tensor bv = bias == null ? null : Tensor.allocate(host, outChannels);
-            Tensor p = Tensor.allocate(host, positions.value().shape());
-            init.fill(random, w, bv, p, null);
-            weight.value().copyFrom(w);
-            if (bias != null) {
-                bias.value().copyFrom(bv);
-            }
-            positions.value().copyFrom(p);
-            if (sigma != null) {
-                sigma.value().fill(init.initialSigma());
-            }
-            device.synchronize(); // the host staging memory is freed when this block ends
-        }
+        new ParameterInit(dilatedKernelSize, false, interpolation).initialise(random, device, weight, bias, positions,
+                sigma);
     }
 
     /** Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters. */

@@ -46,11 +46,12 @@ final class ParameterInit {
             }
             fill(random, staged.get(weight), staged.get(bias), staged.get(positions), staged.get(sigma));
             staged.forEach((p, t) -> p.value().copyFrom(t));
+            device.synchronize(); // the host staging memory is freed when this block ends
         }
     }
 
     /** Fills host tensors; {@code b} null: no bias; {@code p} null leaves the positions (and sigma) alone. */
-    void fill(SplittableRandom random, Tensor w, Tensor b, Tensor p, Tensor s) {
+    private void fill(SplittableRandom random, Tensor w, Tensor b, Tensor p, Tensor s) {
         double fanIn = (double) w.elementCount() / w.shape()[0]; // kaiming: all but the first axis
         double bound = 1.0 / Math.sqrt(fanIn);
         for (long i = 0; i < w.elementCount(); i++) {
@@ -77,7 +78,7 @@ final class ParameterInit {
     }
 
     /** Sigma's initial value: 0.23 for the Gaussian, 0 for the learned-width triangle. */
-    float initialSigma() {
+    private float initialSigma() {
         return interpolation == Interpolation.GAUSSIAN ? 0.23f : 0f;
     }
 
