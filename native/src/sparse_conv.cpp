@@ -56,7 +56,8 @@ struct SparseConv::Impl {
     std::vector<int64_t> col_x, col_gx;
 
     // Packed x / y and grad_y / margined grad_y / grad_x / padded grad_x: the activations about four times over,
-    // so they are allocated when the engine is first given cells (the cost model may never pick it for a plan).
+    // so they are allocated when the engine is first given cells (the cost model may never pick it for a plan;
+    // the plan runs a pass here only after set_cells).
     AlignedArray<float> xp, yp, gyp, gxp, plain;
     bool buffers = false;
     int64_t slack = 0;  // each buffer is read up to a tile past its end
@@ -348,7 +349,6 @@ std::string SparseConv::info(Pass) const {
 
 void SparseConv::forward(const float *x, const float *kernel, const float *bias, float *y) {
     Impl &p = *impl_;
-    p.allocate_buffers();
     p.pack_x(x);
     float *w = p.fwd_w.data();
     const int64_t *kidx = p.fwd_kidx.data();
@@ -373,7 +373,6 @@ void SparseConv::forward(const float *x, const float *kernel, const float *bias,
 
 void SparseConv::backward_data(const float *grad_y, const float *kernel, float *grad_x) {
     Impl &p = *impl_;
-    p.allocate_buffers();
     p.pack_y(grad_y, p.gyp.get(), p.gy_row, p.Lw);
     float *w = p.bwd_w.data();
     const int64_t *kidx = p.bwd_kidx.data();
@@ -417,7 +416,6 @@ void SparseConv::backward_data(const float *grad_y, const float *kernel, float *
 void SparseConv::backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias,
                                   bool accumulate) {
     Impl &p = *impl_;
-    p.allocate_buffers();
     p.pack_x(x);
     p.pack_y(grad_y, p.yp.get(), p.Jp, 0);
     SparseWeightsJob j{};
