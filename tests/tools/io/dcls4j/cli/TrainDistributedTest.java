@@ -2,7 +2,6 @@ package io.dcls4j.cli;
 
 import io.dcls4j.checkpoint.Safetensors;
 import io.dcls4j.data.FashionMnist;
-import io.dcls4j.io.NdArray;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,8 +52,8 @@ class TrainDistributedTest {
         assertEquals(expected.keySet(), actual.keySet());
         int compared = 0;
         for (String name : expected.keySet()) {
-            double[] e = values(expected.get(name).array());
-            double[] a = values(actual.get(name).array());
+            double[] e = expected.get(name).array().data();
+            double[] a = actual.get(name).array().data();
             assertEquals(e.length, a.length, name);
             // Relative to the tensor's norm: ||2 processes - 1 process|| / ||1 process||. The two runs differ only in
             // the order of float sums (a batch of 32 against two of 16 plus MPI's sum), which 100 AdamW steps carry
@@ -76,8 +75,8 @@ class TrainDistributedTest {
         // the optimizer state (AdamW's moments and step count) is the same too: a resumed job goes on identically
         Map<String, Safetensors.Entry> o1 = Safetensors.read(one.resolve("optimizer.safetensors")).tensors();
         Map<String, Safetensors.Entry> o2 = Safetensors.read(two.resolve("optimizer.safetensors")).tensors();
-        assertEquals(100.0, values(o1.get("optimizer.step").array())[0]);
-        assertEquals(100.0, values(o2.get("optimizer.step").array())[0]);
+        assertEquals(100.0, o1.get("optimizer.step").array().data()[0]);
+        assertEquals(100.0, o2.get("optimizer.step").array().data()[0]);
     }
 
     @Test
@@ -169,10 +168,6 @@ class TrainDistributedTest {
                 "--out", out.toString()));
         cmd.addAll(List.of(more));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    private static double[] values(NdArray a) {
-        return a.data();
     }
 
     private static int count(String text, String what) {

@@ -317,7 +317,8 @@ public final class TrainCommand implements Callable<Integer> {
                         java.util.Arrays.toString(dims), java.util.Arrays.toString(depths), depthwiseName(),
                         parameters, Dcls.numThreads(), comm.size() > 1 ? String.format(Locale.ROOT,
                                 " x %d processes (MPI, %d images each per step)", comm.size(), localBatch) : "");
-                PositionSnapshot start = conv == ConvNeXtDcls.Depthwise.DCLS ? PositionSnapshot.of(model) : null;
+                PositionSnapshot start = root && conv == ConvNeXtDcls.Depthwise.DCLS   // only rank 0 charts them
+                        ? PositionSnapshot.of(model) : null;
                 try (DataParallel dp = comm.size() > 1
                         ? DataParallel.of(comm, List.copyOf(model.namedParameters().values()),
                                 List.copyOf(model.namedBuffers().values()), DataParallel.DEFAULT_BUCKET_BYTES)

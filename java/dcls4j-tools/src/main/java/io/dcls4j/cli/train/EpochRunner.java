@@ -40,11 +40,6 @@ public final class EpochRunner {
     /** Three floats off-heap (loss sum, correct, images) for the end-of-epoch sum over the processes. */
     private final Tensor totals;
 
-    /** One process. */
-    public EpochRunner(ConvNeXtDcls model, CrossEntropyLoss loss, Optimizer optimizer, PrintWriter out) {
-        this(model, loss, optimizer, out, null);
-    }
-
     /**
      * @param dataParallel averages the gradients over its communicator's processes after every backward; null for
      *                     one process
