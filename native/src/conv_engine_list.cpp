@@ -16,7 +16,6 @@
 // Entries declare the passes they may take, so that an entry is only created (and, for the dense
 // backward-weights one, oneDNN asked which implementation it would run) when a pass is still
 // open. An engine created for one pass serves the later passes it takes.
-#include <algorithm>
 #include "conv_engine_list.h"
 
 #include <algorithm>

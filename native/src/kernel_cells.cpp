@@ -63,7 +63,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
         axis_cells(interpolation, math::axis_params(interpolation, pos, sig, cells.size[a], gauss_offset), cells.size[a],
                    gradient, lo, hi);
     };
-    // Calls f(cell) once for each distinct cell of pair p (mark, stamp: the thread's table) and
+    // Calls f(n) for each n distinct new cells of pair p (mark, stamp: the thread's table) and
     // keeps each element's ranges; widens [box_lo, box_hi) (3D axes) to every element's cells.
     auto for_each_cell = [&](int64_t p, int64_t *mark, int64_t *box_lo, int64_t *box_hi, auto &&f) {
         const int64_t stamp = p + 1;
@@ -83,13 +83,17 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
                 box_lo[a] = std::min(box_lo[a], lo[a]);
                 box_hi[a] = std::max(box_hi[a], hi[a]);
             }
+            if (count == 1) {  // one element: its cells are distinct, no table needed
+                f((hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]));
+                continue;
+            }
             for (int64_t i = lo[0]; i < hi[0]; ++i)
                 for (int64_t j = lo[1]; j < hi[1]; ++j)
                     for (int64_t l = lo[2]; l < hi[2]; ++l) {
                         const int64_t c = (i * cells.size[1] + j) * cells.size[2] + l;
                         if (mark[c] == stamp) continue;
                         mark[c] = stamp;
-                        f(c);
+                        f(1);
                     }
         }
     };
@@ -104,7 +108,7 @@ void kernel_cells_cpu(const dcls_construct_desc &desc, const float *positions, c
 #pragma omp for schedule(static)
         for (int64_t p = 0; p < pairs; ++p) {
             int64_t n = 0;
-            for_each_cell(p, mark, box_lo, box_hi, [&](int64_t) { ++n; });
+            for_each_cell(p, mark, box_lo, box_hi, [&](int64_t cells_of_element) { n += cells_of_element; });
             cells.start[size_t(p + 1)] = n;
         }
         lo0 = std::min(lo0, box_lo[0]);
@@ -146,6 +150,14 @@ void kernel_cells_fill(KernelCells &cells) {
             int32_t *out = cells.cell.data() + cells.start[size_t(p)];
             int64_t n = 0;
             const int64_t stamp = p + 1;
+            if (count == 1) {  // one element: its cells come distinct and ascending
+                const int32_t *r = ranges + 6 * p;
+                if (r[0] >= r[1] || r[2] >= r[3] || r[4] >= r[5]) continue;
+                for (int64_t i = r[0]; i < r[1]; ++i)
+                    for (int64_t j = r[2]; j < r[3]; ++j)
+                        for (int64_t l = r[4]; l < r[5]; ++l) out[n++] = int32_t((i * cells.size[1] + j) * cells.size[2] + l);
+                continue;
+            }
             for (int64_t k = 0; k < count; ++k) {
                 const int32_t *r = ranges + 6 * (p * count + k);
                 if (r[0] >= r[1] || r[2] >= r[3] || r[4] >= r[5]) continue;

@@ -230,14 +230,22 @@ void SparseConv::Impl::set_cells(const KernelCells &cells, bool data) {
     bwd_w.resize(size_t(nnz));
     const int64_t S2 = s[2], B = out_blocks;
     std::fill(bwd_start.begin(), bwd_start.end(), 0);
+    // Both passes take the input channels in runs of kChannelRun and, per output channel, the run's
+    // pairs, which lie side by side in the cell lists: strided by Cin/g pairs, one per channel, they
+    // would each cost a cache miss.
+    constexpr int64_t kChannelRun = 64;
+    const int64_t channel_runs = ceil_div(Cin, kChannelRun);
 #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < Cin; ++c) {
-        const int64_t g = c / Cig, i = c % Cig;
-        int64_t *count = bwd_start.data() + c * S2 * (B + 1);
+    for (int64_t run = 0; run < channel_runs; ++run) {
+        const int64_t c0 = run * kChannelRun, c1 = std::min(Cin, c0 + kChannelRun);
         for (int64_t oo = 0; oo < Cog; ++oo) {
-            const int64_t p = (g * Cog + oo) * Cig + i, b = oo / out_block;
-            for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z)
-                ++count[cell_phase[size_t(cells.cell[size_t(z)])] * (B + 1) + b + 1];
+            const int64_t b = oo / out_block;
+            for (int64_t c = c0; c < c1; ++c) {
+                const int64_t p = ((c / Cig) * Cog + oo) * Cig + c % Cig;
+                int64_t *count = bwd_start.data() + c * S2 * (B + 1);
+                for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z)
+                    ++count[cell_phase[size_t(cells.cell[size_t(z)])] * (B + 1) + b + 1];
+            }
         }
     }
     // Exclusive prefix over (c, phase, block), in place: entry b of (c, phase) becomes its start.
@@ -250,24 +258,26 @@ void SparseConv::Impl::set_cells(const KernelCells &cells, bool data) {
             e[b] = total;
         }
     }
+    // The next free entry of each (phase, block) of c: its start, advanced as entries are placed
+    // (bwd_next, one row of S2 * (B + 1) per input channel, so no allocation here).
+    std::copy(bwd_start.begin(), bwd_start.end(), bwd_next.begin());
 #pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < Cin; ++c) {
-        const int64_t g = c / Cig, i = c % Cig;
-        // The next free entry of each (phase, block) of c: its start, advanced as entries are placed
-        // (bwd_next, one row of S2 * (B + 1) per input channel, so no allocation here).
-        int64_t *next = bwd_next.data() + c * S2 * (B + 1);
-        std::copy(bwd_start.begin() + c * S2 * (B + 1), bwd_start.begin() + (c + 1) * S2 * (B + 1), next);
-        for (int64_t oo = 0; oo < Cog; ++oo) {
-            const int64_t o = g * Cog + oo, p = o * Cig + i, b = oo / out_block, o_row = o * rows * gy_row;
-            for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z) {
-                const int32_t cell = cells.cell[size_t(z)];
-                const int64_t e = next[cell_phase[size_t(cell)] * (B + 1) + b]++;
-                bwd_src[size_t(e)] = o_row + cell_gy[size_t(cell)];
-                bwd_kidx[size_t(e)] = p * area + cell;
-                bwd_kd[size_t(e)] = cell_kd[size_t(cell)];
-                bwd_kh[size_t(e)] = cell_kh[size_t(cell)];
+    for (int64_t run = 0; run < channel_runs; ++run) {
+        const int64_t c0 = run * kChannelRun, c1 = std::min(Cin, c0 + kChannelRun);
+        for (int64_t oo = 0; oo < Cog; ++oo)
+            for (int64_t c = c0; c < c1; ++c) {
+                int64_t *next = bwd_next.data() + c * S2 * (B + 1);
+                const int64_t o = (c / Cig) * Cog + oo, p = o * Cig + c % Cig, b = oo / out_block;
+                const int64_t o_row = o * rows * gy_row;
+                for (int64_t z = cells.start[size_t(p)]; z < cells.start[size_t(p + 1)]; ++z) {
+                    const int32_t cell = cells.cell[size_t(z)];
+                    const int64_t e = next[cell_phase[size_t(cell)] * (B + 1) + b]++;
+                    bwd_src[size_t(e)] = o_row + cell_gy[size_t(cell)];
+                    bwd_kidx[size_t(e)] = p * area + cell;
+                    bwd_kd[size_t(e)] = cell_kd[size_t(cell)];
+                    bwd_kh[size_t(e)] = cell_kh[size_t(cell)];
+                }
             }
-        }
     }
 }
 
