@@ -5,13 +5,38 @@
 //
 // Rows (forward, backward data): a destination tile of T vectors stays in registers while every
 // non-zero of the unit's source block adds its weight times the shifted source row: one
-// broadcast and T loads and FMAs per non-zero. Tiles narrower than T at a row's end run the
-// kernel for their own width (a table of instances), so nothing is computed twice.
+// broadcast and T loads and FMAs per non-zero. Neighbouring cells of a kernel row (a pair's two
+// bilinear or triangle cells) read the same source shifted by one column: where a column is a
+// whole number D of vectors (the batch a multiple of V), the two go together, T + D loads for 2 T
+// FMAs, since the loads, not the FMAs, bound these kernels (Zen 5: 13.3 -> 10.1 ms for the delay
+// layer's forward rows). Tiles narrower than T at a row's end run the kernel for their own width
+// (a table of instances), so nothing is computed twice.
 //
 // Weights: G non-zeros at a time, each with its own accumulator vector, over the whole row: one
 // load of grad_y serves G FMAs.
 
-template <int W, bool kRows>
+// Whether non-zero z's source row exists for destination row `row` (backward data in 2D and 3D:
+// the grad_y row (od, oh) that row (id, ih) reads through kernel row (kd, kh)); its offset then.
+inline bool source_row(const SparseRowsJob &j, int64_t row, int64_t z, int64_t &offset) {
+    const int64_t id = row / j.P1, ih = row % j.P1;
+    int64_t od = id - j.kd[z], oh = ih - j.kh[z];
+    if (od < 0 || oh < 0) return false;
+    if (j.s0 > 1) {
+        if (od % j.s0 != 0) return false;
+        od /= j.s0;
+    }
+    if (j.s1 > 1) {
+        if (oh % j.s1 != 0) return false;
+        oh /= j.s1;
+    }
+    if (od >= j.OD || oh >= j.OH) return false;
+    offset = (od * j.OH + oh) * j.src_row;
+    return true;
+}
+
+// One destination tile of W vectors. D > 0: the job's runs (SparseRowsJob::run) are taken two
+// non-zeros at a time, their sources D vectors apart: W + D loads for 2 W multiply-adds.
+template <int W, bool kRows, int D>
 void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, const float *base, float *dst,
                float init, bool first) {
     using vec = typename Isa::vec;
@@ -25,32 +50,32 @@ void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, cons
 #pragma GCC unroll 16
         for (int t = 0; t < W; ++t) acc[t] = Isa::loadu(dst + t * V);
     }
-    if (!kRows) {  // forward, or backward data where every destination row reads grad_y row 0 (1D)
-        for (int64_t z = z0; z < z1; ++z) {
-            const vec w = Isa::set1(j.w[z]);
-            const float *p = base + j.src[z];
-#pragma GCC unroll 16
-            for (int t = 0; t < W; ++t) acc[t] = Isa::fma(w, Isa::loadu(p + t * V), acc[t]);
+    for (int64_t z = z0; z < z1; ++z) {
+        int64_t offset = 0;
+        if (kRows && !source_row(j, row, z, offset)) {
+            if (D > 0 && j.run[z]) ++z;  // its partner has the same kernel row
+            continue;
         }
-    } else {
-        const int64_t id = row / j.P1, ih = row % j.P1;
-        for (int64_t z = z0; z < z1; ++z) {
-            int64_t od = id - j.kd[z], oh = ih - j.kh[z];
-            if (od < 0 || oh < 0) continue;
-            if (j.s0 > 1) {
-                if (od % j.s0 != 0) continue;
-                od /= j.s0;
+        if (D > 0 && j.run[z]) {
+            // z and z + 1: the lower source's weight multiplies vectors [0, W), the upper's [D, D + W).
+            const int64_t lower = j.backward ? z + 1 : z, upper = j.backward ? z : z + 1;
+            const vec wl = Isa::set1(j.w[lower]), wu = Isa::set1(j.w[upper]);
+            const float *p = base + j.src[lower] + offset;
+            ++z;
+#pragma GCC unroll 24
+            for (int q = 0; q < W + D; ++q) {
+                vec x = Isa::loadu(p + q * V);
+                // One load for both multiply-adds: without this, GCC folds it into each of them.
+                __asm__("" : "+v"(x));
+                if (q < W) acc[q] = Isa::fma(wl, x, acc[q]);
+                if (q >= D) acc[q - D] = Isa::fma(wu, x, acc[q - D]);
             }
-            if (j.s1 > 1) {
-                if (oh % j.s1 != 0) continue;
-                oh /= j.s1;
-            }
-            if (od >= j.OD || oh >= j.OH) continue;
-            const vec w = Isa::set1(j.w[z]);
-            const float *p = base + j.src[z] + (od * j.OH + oh) * j.src_row;
-#pragma GCC unroll 16
-            for (int t = 0; t < W; ++t) acc[t] = Isa::fma(w, Isa::loadu(p + t * V), acc[t]);
+            continue;
         }
+        const vec w = Isa::set1(j.w[z]);
+        const float *p = base + j.src[z] + offset;
+#pragma GCC unroll 16
+        for (int t = 0; t < W; ++t) acc[t] = Isa::fma(w, Isa::loadu(p + t * V), acc[t]);
     }
 #pragma GCC unroll 16
     for (int t = 0; t < W; ++t) Isa::storeu(dst + t * V, acc[t]);
@@ -58,14 +83,30 @@ void rows_tile(const SparseRowsJob &j, int64_t row, int64_t z0, int64_t z1, cons
 
 using RowsTileFn = void (*)(const SparseRowsJob &, int64_t, int64_t, int64_t, const float *, float *, float, bool);
 
+// rows_tile's instances by [row rule][run distance: 0, 1, 2, 4, 8 vectors][width].
 template <typename Seq>
 struct RowsTable;
 template <int... I>
 struct RowsTable<std::integer_sequence<int, I...>> {
-    static constexpr RowsTileFn table[2][sizeof...(I) + 1] = {{nullptr, &rows_tile<I + 1, false>...},
-                                                              {nullptr, &rows_tile<I + 1, true>...}};
+    template <bool kRows, int D>
+    static constexpr RowsTileFn row[sizeof...(I) + 1] = {nullptr, &rows_tile<I + 1, kRows, D>...};
+    static constexpr const RowsTileFn *table[2][5] = {
+        {row<false, 0>, row<false, 1>, row<false, 2>, row<false, 4>, row<false, 8>},
+        {row<true, 0>, row<true, 1>, row<true, 2>, row<true, 4>, row<true, 8>}};
 };
 using RowsTiles = RowsTable<std::make_integer_sequence<int, Isa::T>>;
+
+// The table column for runs D vectors apart (SparseRowsJob::run_floats), or 0 without runs.
+inline int run_column(const SparseRowsJob &j) {
+    if (j.run == nullptr || j.run_floats % Isa::V != 0) return 0;
+    switch (j.run_floats / Isa::V) {
+        case 1: return 1;
+        case 2: return 2;
+        case 4: return 3;
+        case 8: return 4;
+        default: return 0;
+    }
+}
 
 // The units are split in contiguous ranges, one per thread; each thread walks its tiles, then the
 // source blocks, then its units, so that a block of sources is reused by all of its units while in
@@ -81,7 +122,7 @@ void run_sparse_rows(const SparseRowsJob &j) {
         const bool rows_rule = j.backward && !(j.rows == 1 && j.OD == 1 && j.OH == 1);
         for (int64_t j0 = 0; j0 < j.Jp; j0 += tile) {
             const int W = int(std::min(tile, j.Jp - j0) / V);
-            const RowsTileFn fn = RowsTiles::table[rows_rule ? 1 : 0][W];
+            const RowsTileFn fn = RowsTiles::table[rows_rule ? 1 : 0][run_column(j)][W];
             for (int64_t b = 0; b < j.blocks; ++b)
                 for (int64_t u = u0; u < u1; ++u) {
                     const int64_t ch = u / (j.rows * j.phases), row = u / j.phases % j.rows;

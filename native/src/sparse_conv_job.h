@@ -28,6 +28,11 @@ struct SparseRowsJob {
     const int64_t *src;
     const int32_t *kd, *kh;
     const float *w;
+    // Runs: run[z] != 0 when non-zeros z and z + 1 are neighbouring cells along the last axis (same
+    // pair, same kernel row), so that their sources are run_floats apart (forward: z + 1 above z;
+    // backward data: below). Null, or a distance that is not 1, 2, 4 or 8 vectors: no runs.
+    const uint8_t *run;
+    int64_t run_floats;
     const float *bias;  // per channel, or null (forward only)
     const float *src_base;
     float *dst;

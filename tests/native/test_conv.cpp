@@ -536,6 +536,16 @@ void test_sparse(int configs, std::mt19937_64 &rng) {
         test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 2, 17, {21, 19}, {17, 17}, {1, 1}, {8, 8}), DCLS_INTERPOLATION_BILINEAR, 6, false, rng);
         test_sparse_config(depthwise_desc(3, DCLS_PADDING_REFLECT, 1, 5, {7, 6, 9}, {5, 3, 5}, {2, 1, 3}, {2, 1, 2}), DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, 3, false, rng);
         test_sparse_config(dense_desc(1, DCLS_PADDING_CIRCULAR, 2, 4, 6, {300}, {31}, {2}, {15}), DCLS_INTERPOLATION_BILINEAR, 2, true, rng);
+        // Batches of whole vectors (8 to 128 floats a column): neighbouring cells then run in pairs
+        // (SparseRowsJob::run), 1 to 8 vectors apart, in 1D, 2D and 3D (the row rule), with the
+        // Gaussian's longer rows split into pairs and singles.
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 16, 12, 10, {60}, {25}, {1}, {3}), DCLS_INTERPOLATION_TRIANGLE, 1, false, rng);
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 32, 8, 6, {40}, {9}, {1}, {4}), DCLS_INTERPOLATION_GAUSSIAN, 2, false, rng);
+        test_sparse_config(dense_desc(1, DCLS_PADDING_REFLECT, 128, 3, 4, {20}, {7}, {1}, {3}), DCLS_INTERPOLATION_BILINEAR, 3, false, rng);
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 64, 4, 4, {30}, {11}, {1}, {5}), DCLS_INTERPOLATION_TRIANGLE, 2, false, rng);
+        test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 16, 6, {11, 9}, {7, 7}, {1, 1}, {3, 3}), DCLS_INTERPOLATION_BILINEAR, 4, false, rng);
+        test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 8, 4, {10, 12}, {5, 7}, {2, 1}, {2, 3}), DCLS_INTERPOLATION_TRIANGLE, 3, false, rng);
+        test_sparse_config(depthwise_desc(3, DCLS_PADDING_ZEROS, 8, 3, {5, 6, 7}, {3, 3, 5}, {1, 1, 1}, {1, 1, 2}), DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, 2, false, rng);
         for (int i = 0; i < configs; ++i)
             test_sparse_config(random_sparse_config(rng), int(uniform(rng, 0, 3)), uniform(rng, 1, 4), uniform(rng, 0, 4) == 0, rng);
     }
