@@ -52,6 +52,7 @@ struct SparseConv::Impl {
     int64_t Lw;       // grad_y's left margin, in columns: (k2 - 1) / s2
     int64_t gy_row;   // floats per margined grad_y row
     int64_t Jq;       // floats per grad_x row and phase: Wq * N rounded up
+    int64_t w_row, w_margin;  // backward weights: floats per grad_y row; its columns of zeros before
     int64_t in_blocks, in_block, out_blocks, out_block;  // forward; backward data
     int64_t w_blocks, w_block;                           // backward weights
     std::vector<int64_t> src_d, src_h, src_w;  // padding sources per padded position (-1: zero)
@@ -73,7 +74,7 @@ struct SparseConv::Impl {
     void allocate_buffers() {
         if (buffers) return;
         xp.allocate(size_t(Cin * x_chan + slack));
-        yp.allocate(size_t(Cout * rows * Jp + slack));
+        yp.allocate(size_t(Cout * rows * std::max(Jp, w_row) + slack));
         gyp.allocate(size_t(Cout * rows * gy_row + slack));
         gxp.allocate(size_t(Cin * P[0] * P[1] * s[2] * Jq + slack));
         if (d.padding_mode != DCLS_PADDING_ZEROS) plain.allocate(size_t(N * Cin * P[0] * P[1] * P[2]));
@@ -83,6 +84,7 @@ struct SparseConv::Impl {
     // order (input channel, phase, output-channel block, o).
     bool have_cells = false, have_data = false, gradient = false;
     int64_t nnz = 0;
+    std::vector<int64_t> w_item, w_split, w_end;  // backward weights' items (SparseWeightsJob)
     std::vector<int64_t> fwd_start, w_start, fwd_src, fwd_kidx, bwd_start, bwd_next, bwd_src, bwd_kidx;
     std::vector<int32_t> bwd_kd, bwd_kh;
     std::vector<uint8_t> fwd_run, bwd_run;  // SparseRowsJob::run
@@ -121,6 +123,10 @@ struct SparseConv::Impl {
         rows = out[0] * out[1];
         Lw = (k[2] - 1) / s[2];
         gy_row = round_up((Lw + Wq) * N + V, V);
+        // Backward weights' grad_y rows: a column of zeros either side (and a vector) for the runs
+        // (sparse_conv_job.h) at stride 1.
+        w_margin = s[2] == 1 ? 1 : 0;
+        w_row = round_up(Jp + 2 * w_margin * N + V, V);
         Jq = round_up(Wq * N, V);
         // Blocks: a channel's runs for one row tile (forward) or one row (weights) times the
         // kernel rows it spans; the larger of the two decides.
@@ -135,6 +141,8 @@ struct SparseConv::Impl {
         slack = tile + V;
         fwd_start.resize(size_t(Cout * (in_blocks + 1)));
         w_start.resize(size_t(Cout * (w_blocks + 1)));
+        w_split.resize(w_start.size());
+        w_end.resize(w_start.size());
         for (int64_t w = 0; w < P[2]; ++w) {
             col_x.push_back(((w % s[2]) * Wq + w / s[2]) * N);
             col_gx.push_back((w % s[2]) * Jq + (w / s[2]) * N);
@@ -238,6 +246,22 @@ void SparseConv::Impl::set_cells(const KernelCells &cells, bool data) {
     for (int64_t o = 0; o < Cout; ++o)
         for (int64_t b = 0; b <= w_blocks; ++b)
             w_start[size_t(o * (w_blocks + 1) + b)] = cells.start[size_t(o * Cig + std::min(b * w_block, Cig))];
+    // Backward weights' items per (o, block), in the block's own range of w_item: runs, then singles.
+    w_item.resize(size_t(nnz));
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < Cout; ++o)
+        for (int64_t b = 0; b < w_blocks; ++b) {
+            const int64_t at = o * (w_blocks + 1) + b, z0 = w_start[size_t(at)], z1 = w_start[size_t(at + 1)];
+            int64_t next = z0;
+            for (int64_t z = z0; z < z1; ++z)
+                if (fwd_run[size_t(z)]) w_item[size_t(next++)] = z++;
+            w_split[size_t(at)] = next;
+            for (int64_t z = z0; z < z1; ++z) {
+                if (fwd_run[size_t(z)]) ++z;
+                else w_item[size_t(next++)] = z;
+            }
+            w_end[size_t(at)] = next;
+        }
 
     have_data = data;
     have_cells = true;
@@ -453,7 +477,7 @@ void SparseConv::backward_weights(const float *x, const float *grad_y, float *gr
                                   bool accumulate) {
     Impl &p = *impl_;
     p.pack_x(x);
-    p.pack_y(grad_y, p.yp.get(), p.Jp, 0);
+    p.pack_y(grad_y, p.yp.get(), p.w_row, p.w_margin);
     SparseWeightsJob j{};
     j.channels = p.Cout;
     j.rows = p.rows;
@@ -464,7 +488,13 @@ void SparseConv::backward_weights(const float *x, const float *grad_y, float *gr
     j.s1 = p.s[1];
     j.P1 = p.P[1];
     j.src_row = p.x_row;
+    j.gy_row = p.w_row;
+    j.gy_margin = p.w_margin * p.N;
     j.start = p.w_start.data();
+    j.item = p.w_item.data();
+    j.split = p.w_split.data();
+    j.end = p.w_end.data();
+    j.run_floats = p.N;
     j.src = p.fwd_src.data();
     j.gy = p.yp.get();
     j.x = p.xp.get();
@@ -488,7 +518,7 @@ void SparseConv::backward_weights(const float *x, const float *grad_y, float *gr
 #pragma omp parallel for schedule(static)
         for (int64_t o = 0; o < p.Cout; ++o) {
             double sum = 0.0;
-            for (int64_t i = 0; i < p.rows * p.Jp; ++i) sum += gy[o * p.rows * p.Jp + i];
+            for (int64_t i = 0; i < p.rows * p.w_row; ++i) sum += gy[o * p.rows * p.w_row + i];
             grad_bias[o] = accumulate ? grad_bias[o] + float(sum) : float(sum);
         }
     }

@@ -18,7 +18,7 @@ inline float hsum256(__m256 v) {
 }
 
 struct Isa {
-    static constexpr int V = 8, T = 8, G = 6;
+    static constexpr int V = 8, T = 8, G = 6, GR = 5;
     using vec = __m256;
     static vec zero() { return _mm256_setzero_ps(); }
     static vec set1(float x) { return _mm256_set1_ps(x); }

@@ -14,7 +14,7 @@ namespace {
 
 
 struct Isa {
-    static constexpr int V = 16, T = 16, G = 12;
+    static constexpr int V = 16, T = 16, G = 12, GR = 12;
     using vec = __m512;
     static vec zero() { return _mm512_setzero_ps(); }
     static vec set1(float x) { return _mm512_set1_ps(x); }

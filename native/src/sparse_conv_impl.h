@@ -1,6 +1,7 @@
 // The tap-sparse convolution's kernels, written once over a vector type `Isa` and included inside
 // an anonymous namespace of one translation unit per instruction set (as depthwise_conv_impl.h).
-// Isa provides V, T (vectors per destination tile), G (non-zeros per weight-gradient group), vec,
+// Isa provides V, T (vectors per destination tile), G (non-zeros per weight-gradient group), GR
+// (runs per group), vec,
 // zero(), set1(x), loadu(p), storeu(p, v), fma(a, b, c), hsum(v).
 //
 // Rows (forward, backward data): a destination tile of T vectors stays in registers while every
@@ -139,39 +140,74 @@ void run_sparse_rows(const SparseRowsJob &j) {
     }
 }
 
-template <int NG>
-void weights_group(const SparseWeightsJob &j, int64_t o, int64_t z0) {
+// NG non-zeros, or with kRun NG runs (2 NG non-zeros), of output channel o: zs[e] their first
+// non-zeros.
+template <int NG, bool kRun>
+void weights_group(const SparseWeightsJob &j, int64_t o, const int64_t *zs) {
     using vec = typename Isa::vec;
-    constexpr int V = Isa::V;
-    vec acc[NG];
-#pragma GCC unroll 16
-    for (int e = 0; e < NG; ++e) acc[e] = Isa::zero();
+    constexpr int V = Isa::V, NA = kRun ? 2 * NG : NG;
+    vec acc[NA];
+#pragma GCC unroll 24
+    for (int e = 0; e < NA; ++e) acc[e] = Isa::zero();
+    // A run's second cell reads x run_floats further: over x's vectors q in [0, Jp + run_floats),
+    // it pairs with gy at q - run_floats (zeros before the row, gy_margin) and the first with gy at
+    // q (zeros after).
+    const int64_t span = kRun ? j.Jp + j.run_floats : j.Jp;
     for (int64_t r = 0; r < j.rows; ++r) {
-        const float *g = j.gy + (o * j.rows + r) * j.Jp;
+        const float *g = j.gy + (o * j.rows + r) * j.gy_row + j.gy_margin;
         const int64_t od = r / j.out_h, oh = r % j.out_h;
         const float *xb = j.x + (od * j.s0 * j.P1 + oh * j.s1) * j.src_row;
         const float *xp[NG];
 #pragma GCC unroll 16
-        for (int e = 0; e < NG; ++e) xp[e] = xb + j.src[z0 + e];
-        for (int64_t q = 0; q < j.Jp; q += V) {
+        for (int e = 0; e < NG; ++e) xp[e] = xb + j.src[zs[e]];
+        for (int64_t q = 0; q < span; q += V) {
             const vec gv = Isa::loadu(g + q);
+            if (kRun) {
+                const vec gl = Isa::loadu(g + q - j.run_floats);
 #pragma GCC unroll 16
-            for (int e = 0; e < NG; ++e) acc[e] = Isa::fma(gv, Isa::loadu(xp[e] + q), acc[e]);
+                for (int e = 0; e < NG; ++e) {
+                    vec x = Isa::loadu(xp[e] + q);
+                    __asm__("" : "+v"(x));  // one load for both (as rows_tile)
+                    acc[2 * e] = Isa::fma(gv, x, acc[2 * e]);
+                    acc[2 * e + 1] = Isa::fma(gl, x, acc[2 * e + 1]);
+                }
+            } else {
+#pragma GCC unroll 16
+                for (int e = 0; e < NG; ++e) acc[e] = Isa::fma(gv, Isa::loadu(xp[e] + q), acc[e]);
+            }
         }
     }
 #pragma GCC unroll 16
-    for (int e = 0; e < NG; ++e) j.grad[z0 + e] = Isa::hsum(acc[e]);
+    for (int e = 0; e < NG; ++e) {
+        if (kRun) {
+            j.grad[zs[e]] = Isa::hsum(acc[2 * e]);
+            j.grad[zs[e] + 1] = Isa::hsum(acc[2 * e + 1]);
+        } else {
+            j.grad[zs[e]] = Isa::hsum(acc[e]);
+        }
+    }
 }
 
-using WeightsGroupFn = void (*)(const SparseWeightsJob &, int64_t, int64_t);
+using WeightsGroupFn = void (*)(const SparseWeightsJob &, int64_t, const int64_t *);
 
 template <typename Seq>
 struct WeightsTable;
 template <int... I>
 struct WeightsTable<std::integer_sequence<int, I...>> {
-    static constexpr WeightsGroupFn table[] = {nullptr, &weights_group<I + 1>...};
+    static constexpr WeightsGroupFn singles[] = {nullptr, &weights_group<I + 1, false>...};
+    static constexpr WeightsGroupFn runs[] = {nullptr, &weights_group<I + 1, true>...};
 };
 using WeightsGroups = WeightsTable<std::make_integer_sequence<int, Isa::G>>;
+
+// n items (non-zeros, or runs' first non-zeros) in groups of up to Isa::G (runs: Isa::GR).
+template <bool kRun>
+void weights_items(const SparseWeightsJob &j, int64_t o, const int64_t *items, int64_t n) {
+    constexpr int64_t G = kRun ? Isa::GR : Isa::G;
+    for (int64_t i = 0; i < n; i += G) {
+        const int m = int(std::min<int64_t>(G, n - i));
+        (kRun ? WeightsGroups::runs : WeightsGroups::singles)[m](j, o, items + i);
+    }
+}
 
 // Output channels split in contiguous ranges, one per thread (no barrier: a thread the system
 // deschedules holds up no other); each thread walks the source blocks, then its channels, so that
@@ -183,11 +219,9 @@ void run_sparse_weights(const SparseWeightsJob &j) {
         const int64_t o0 = j.channels * me / nt, o1 = j.channels * (me + 1) / nt;
         for (int64_t b = 0; b < j.blocks; ++b)
             for (int64_t o = o0; o < o1; ++o) {
-                const int64_t *s = j.start + o * (j.blocks + 1) + b;
-                for (int64_t z = s[0]; z < s[1]; z += Isa::G) {
-                    const int n = int(std::min<int64_t>(Isa::G, s[1] - z));
-                    WeightsGroups::table[n](j, o, z);
-                }
+                const int64_t at = o * (j.blocks + 1) + b;
+                weights_items<true>(j, o, j.item + j.start[at], j.split[at] - j.start[at]);
+                weights_items<false>(j, o, j.item + j.split[at], j.end[at] - j.split[at]);
             }
     }
 }

@@ -40,14 +40,23 @@ struct SparseRowsJob {
 };
 
 // Backward weights: for each output channel o and each of its non-zeros z,
-//   grad[z] = sum over rows r and j < Jp of gy[(o * rows + r) * Jp + j] * x[row_offset(r) + src[z] + j]
+//   grad[z] = sum over rows r and j < Jp of gy[(o * rows + r) * gy_row + gy_margin + j] * x[row_offset(r) + src[z] + j]
 // (row_offset as in forward; gy is zero past each row's valid floats). Non-zeros of o in block b:
 // [start[o * (blocks + 1) + b], ... + 1).
+//
+// o's non-zeros in block b are given as items, item[start[at] ...) with at = o * (blocks + 1) + b:
+// first the runs (SparseRowsJob::run: their first non-zero z, z + 1's source run_floats above z's)
+// up to split[at], then the single non-zeros up to end[at]. One load of x serves both of a run's
+// cells: grad[z] takes gy's row at q, grad[z + 1] at q - run_floats, which gy's rows allow with
+// zeros on either side (gy_margin >= run_floats before, run_floats + a vector after).
 struct SparseWeightsJob {
     int64_t channels, rows, blocks, Jp;
     int64_t out_h, s0, s1, P1, src_row;
+    int64_t gy_row, gy_margin;  // floats per gy row, and its zeros before the row's first float
     const int64_t *start;
     const int64_t *src;
+    const int64_t *item, *split, *end;
+    int64_t run_floats;
     const float *gy, *x;
     double *grad;  // per non-zero
     int threads;
