@@ -120,7 +120,7 @@ class DeviceTensorTest {
             KernelConstruction kc = new KernelConstruction(new ConstructConfig(Interpolation.GAUSSIAN, 2, 3, 4,
                     new int[] {5, 5}));
             Tensor p = Tensor.allocate(arena, 2, 2, 3, 4);
-            fails(IllegalArgumentException.class, "weight is on cuda:0, but io.dcls4j.ops runs on the CPU",
+            fails(IllegalArgumentException.class, "positions is on cpu, expected cuda:0",
                     () -> kc.forward(standIn(2, 3, 4), p, p, Tensor.allocate(arena, 2, 3, 5, 5)));
 
             Parameter mixed = new Parameter("weight", standIn(2, 3), Tensor.allocate(arena, 2, 3));

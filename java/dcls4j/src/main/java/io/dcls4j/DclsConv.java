@@ -3,6 +3,7 @@ package io.dcls4j;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
+import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
@@ -122,7 +123,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         cudaTf32 = b.cudaTf32;
         positionOwner = b.positionOwner == null ? null : PositionSharing.owner(b.positionOwner);
         try {
-            backend = device.isCuda() ? new CudaBackend(device, cudaTf32) : CpuBackend.INSTANCE;
+            backend = new LayerBackend(device, cudaTf32);
             shapes = new ShapeCache(backend, device, this, this::convConfig, MAX_CACHED_SHAPES);
             ConstructConfig constructConfig = layout.constructConfig(interpolation, outChannels, inChannels / groups,
                     kernelCount);
@@ -322,14 +323,15 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     /**
      * Tells a plan which kernel cells the kernel now in {@code kernel} can make non-zero (and, training, whose
      * gradient the construction's backward reads), so that it convolves with those cells only where that pays: the
-     * tap-sparse engine, whose cost follows the taps, not the kernel size. A backend or kernel layout without it (a
+     * tap-sparse engine, whose cost follows the taps, not the kernel size. A device or kernel layout without it (a
      * GPU; the reshaped kinds) gets the box of those cells instead, a kernel window.
      */
-    private void hintKernel(LayerBackend.Plan plan) {
+    private void hintKernel(Convolution plan) {
         boolean cells = inference
-                ? plan.setKernelCells(inferenceKernel.construction(), inferenceKernel.positions(),
+                ? LayerBackend.setKernelCells(plan, inferenceKernel.construction(), inferenceKernel.positions(),
                         inferenceKernel.sigma(), false)
-                : plan.setKernelCells(construction, positions.value(), sigma == null ? null : sigma.value(), true);
+                : LayerBackend.setKernelCells(plan, construction, positions.value(),
+                        sigma == null ? null : sigma.value(), true);
         if (!cells) {
             if (!inference) {   // the inference kernel's window was set when it was built
                 construction.window(positions.value(), sigma == null ? null : sigma.value(), window);

@@ -1,5 +1,6 @@
 package io.dcls4j;
 
+import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
@@ -70,7 +71,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
         interpolation = b.interpolation;
         device = b.device;
         try {
-            backend = device.isCuda() ? new CudaBackend(device, b.cudaTf32) : CpuBackend.INSTANCE;
+            backend = new LayerBackend(device, b.cudaTf32);
             // the kernel of a transposed convolution is (Cin, Cout/groups, ...): a construction from Cin to Cout
             construction = backend.construction(new ConstructConfig(interpolation, inChannels, outChannels / groups,
                     kernelCount, dilatedKernelSize));
@@ -389,8 +390,8 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
      */
     private final class ShapeState implements AutoCloseable {
         final long[] inputShape;
-        final LayerBackend.Plan plan;
-        final LayerBackend.Plan biasPlan;
+        final Convolution plan;
+        final Convolution biasPlan;
         final Tensor y;
         final Tensor unbiased;
         final Tensor ones;
@@ -409,8 +410,8 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
                 ones1[d] = 1;
             }
             int batch = Math.toIntExact(inputShape[0]);
-            LayerBackend.Plan main = null;
-            LayerBackend.Plan biasOnly = null;
+            Convolution main = null;
+            Convolution biasOnly = null;
             try {
                 main = backend.plan(new ConvConfig(batch, outChannels, inChannels, groups, outSize, dilatedKernelSize,
                         stride, padding, PaddingMode.ZEROS));

@@ -1,63 +1,79 @@
 package io.dcls4j;
 
-import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.internal.DeviceOps;
+import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
+import io.dcls4j.ops.KernelConstruction;
+import io.dcls4j.ops.KernelWindow;
 
 /**
- * What a {@link DclsConv} needs from the hardware it runs on: kernel construction and a convolution
- * plan per input shape. The layer's logic (parameters, caching, modes, checks) is the same for every
- * device; only these calls differ, {@link CpuBackend} (oneDNN and dcls4j's CPU kernels, through
- * {@code io.dcls4j.ops}) or {@link CudaBackend} (libdcls_cuda.so on one device's stream).
- * Tensors given to a backend are on its device and of the right shapes: the layer allocated them or
- * checked them.
+ * Where a {@link DclsConv} (or {@link DclsConvTranspose}) runs: its device and the options its plans take. The
+ * ops themselves, {@link KernelConstruction} and {@link Convolution}, work on the CPU and on CUDA devices alike;
+ * the layer's logic (parameters, caching, modes, checks) is the same for every device.
  */
-sealed interface LayerBackend permits CpuBackend, CudaBackend {
+final class LayerBackend {
+    private final Device device;
+    private final boolean cudaTf32;
 
-    /** Kernel construction, forward and backward, for one configuration. */
-    Construction construction(ConstructConfig config);
+    /** {@link DclsException} now, not at the first call, when CUDA or the device is missing. */
+    LayerBackend(Device device, boolean cudaTf32) {
+        this.device = device;
+        this.cudaTf32 = cudaTf32;
+        DeviceOps.of(device);
+    }
 
-    /** A convolution plan for one input shape; close it to free its native memory. */
-    Plan plan(ConvConfig config);
+    /** Kernel construction for one configuration. */
+    Construction construction(ConstructConfig config) {
+        return new Ops(new KernelConstruction(config));
+    }
 
-    /** Kernel construction: see {@link io.dcls4j.ops.KernelConstruction} for the semantics. */
+    /** A convolution plan for one input shape, on the layer's device; close it to free its native memory. */
+    Convolution plan(ConvConfig config) {
+        return new Convolution(config, device, cudaTf32);
+    }
+
+    /**
+     * Gives {@code plan} the cells of the kernels {@code construction} makes from these positions and sigma (see
+     * {@link Convolution#setKernelCells}). False, having done nothing, where the plan has no tap-sparse engine (a
+     * CUDA device) or the construction's kernel is not the plan's (a reshaped kind): the caller then sets a kernel
+     * window instead.
+     */
+    static boolean setKernelCells(Convolution plan, Construction construction, Tensor positions, Tensor sigma,
+                                  boolean gradient) {
+        return construction instanceof Ops ops && plan.setKernelCells(ops.k(), positions, sigma, gradient);
+    }
+
+    /**
+     * Kernel construction as a layer sees it: see {@link KernelConstruction} for the semantics. The op itself, or
+     * {@link ReshapedConstruction} over it for the kinds whose kernel is reshaped.
+     */
     interface Construction {
         void forward(Tensor weight, Tensor positions, Tensor sigma, Tensor kernel);
 
         void backward(Tensor weight, Tensor positions, Tensor sigma, Tensor gradKernel, Tensor gradWeight,
                       Tensor gradPositions, Tensor gradSigma, boolean accumulate);
 
-        /** Narrows {@code window} to the cells the kernel can touch, or leaves it (a backend without windows). */
+        /** Narrows {@code window} to the cells the kernel can touch, or leaves it (a device without windows). */
         void window(Tensor positions, Tensor sigma, KernelWindow window);
     }
 
-    /** A convolution plan: see {@link io.dcls4j.ops.Convolution} for the semantics. */
-    interface Plan extends AutoCloseable {
-        long[] outputShape();
-
-        /** Lets the plan skip the kernel cells outside {@code window}, or ignores it (a backend without windows). */
-        void setKernelWindow(KernelWindow window);
-
-        /**
-         * Tells the plan that its kernels are made by {@code construction} (of this backend, its kernel this plan's
-         * kernel) from these positions and sigma, so that it can convolve with just their cells (see
-         * {@link io.dcls4j.ops.Convolution#setKernelCells}). Returns false, having done nothing, on a backend
-         * without that engine: the caller then sets a kernel window instead.
-         */
-        default boolean setKernelCells(Construction construction, Tensor positions, Tensor sigma, boolean gradient) {
-            return false;
+    /** The op, whose kernel a plan of the same kernel shape can take the cells of. */
+    private record Ops(KernelConstruction k) implements Construction {
+        @Override
+        public void forward(Tensor weight, Tensor positions, Tensor sigma, Tensor kernel) {
+            k.forward(weight, positions, sigma, kernel);
         }
 
-        void forward(Tensor x, Tensor kernel, Tensor bias, Tensor y);
-
-        void backwardData(Tensor gradY, Tensor kernel, Tensor gradX);
-
-        void backwardWeights(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate);
-
-        /** Which engine runs each pass now, as the native plan reports it (see {@link io.dcls4j.ops.Convolution#engineInfo()}). */
-        String engineInfo();
+        @Override
+        public void backward(Tensor weight, Tensor positions, Tensor sigma, Tensor gradKernel, Tensor gradWeight,
+                             Tensor gradPositions, Tensor gradSigma, boolean accumulate) {
+            k.backward(weight, positions, sigma, gradKernel, gradWeight, gradPositions, gradSigma, accumulate);
+        }
 
         @Override
-        void close();
+        public void window(Tensor positions, Tensor sigma, KernelWindow window) {
+            k.window(positions, sigma, window);
+        }
     }
 }

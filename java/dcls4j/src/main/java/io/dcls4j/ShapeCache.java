@@ -3,6 +3,7 @@ package io.dcls4j;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.ShapeKey;
 import io.dcls4j.ops.ConvConfig;
+import io.dcls4j.ops.Convolution;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
@@ -87,7 +88,7 @@ final class ShapeCache {
     /** The plan and buffers of one input shape. */
     final class Entry implements AutoCloseable {
         private final ShapeKey key;
-        final LayerBackend.Plan plan;
+        final Convolution plan;
         final Tensor y;
         final Tensor gradX;
         /** The layer's kernel version this plan was last told the kernel's cells (or window) of; -1: none yet. */

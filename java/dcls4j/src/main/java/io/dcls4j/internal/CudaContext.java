@@ -20,7 +20,7 @@ import java.util.Map;
  * of an automatic arena) use the same device. Pointers are raw: callers check shapes, devices and
  * arenas before they get here.
  */
-public final class CudaContext {
+public final class CudaContext implements DeviceOps {
     private static final Map<Integer, CudaContext> CONTEXTS = new HashMap<>();
 
     private final int device;
@@ -155,11 +155,13 @@ public final class CudaContext {
         }
     }
 
+    @Override
     public synchronized void constructForward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
                                               MemorySegment sigma, MemorySegment kernel) {
         Cuda.check(dcls_h.dcls_cuda_construct_forward(ctx, desc, weight, positions, sigma, kernel));
     }
 
+    @Override
     public synchronized void constructBackward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
                                                MemorySegment sigma, MemorySegment gradKernel, MemorySegment gradWeight,
                                                MemorySegment gradPositions, MemorySegment gradSigma,
@@ -172,6 +174,7 @@ public final class CudaContext {
      * A convolution plan for {@code desc}. TF32 is a context setting read when a plan is made, so it is
      * set here, under the lock, for this plan alone: layers on one device may choose differently.
      */
+    @Override
     public synchronized MemorySegment createPlan(MemorySegment desc, boolean tf32) {
         Cuda.check(dcls_h.dcls_cuda_set_tf32(ctx, tf32 ? 1 : 0));
         try (Arena arena = Arena.ofConfined()) {
@@ -181,11 +184,13 @@ public final class CudaContext {
         }
     }
 
+    @Override
     public synchronized void destroyPlan(MemorySegment plan) {
         Cuda.check(dcls_h.dcls_cuda_conv_plan_destroy(plan));
     }
 
     /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */
+    @Override
     public synchronized String planInfo(MemorySegment plan) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
@@ -194,20 +199,42 @@ public final class CudaContext {
         }
     }
 
+    @Override
     public synchronized void convForward(MemorySegment plan, MemorySegment x, MemorySegment kernel,
                                          MemorySegment bias, MemorySegment y) {
         Cuda.check(dcls_h.dcls_cuda_conv_forward(plan, x, kernel, bias, y));
     }
 
+    @Override
     public synchronized void convBackwardData(MemorySegment plan, MemorySegment gradY, MemorySegment kernel,
                                               MemorySegment gradX) {
         Cuda.check(dcls_h.dcls_cuda_conv_backward_data(plan, gradY, kernel, gradX));
     }
 
+    @Override
     public synchronized void convBackwardWeights(MemorySegment plan, MemorySegment x, MemorySegment gradY,
                                                  MemorySegment gradKernel, MemorySegment gradBias,
                                                  boolean accumulate) {
         Cuda.check(dcls_h.dcls_cuda_conv_backward_weights(plan, x, gradY, gradKernel, gradBias, accumulate ? 1 : 0));
+    }
+
+    /** No kernel windows on the GPU: its plans always run on the whole kernel. */
+    @Override
+    public boolean constructWindow(MemorySegment desc, MemorySegment positions, MemorySegment sigma,
+                                   MemorySegment lo, MemorySegment hi) {
+        return false;
+    }
+
+    @Override
+    public boolean setKernelWindow(MemorySegment plan, MemorySegment lo, MemorySegment hi) {
+        return false;
+    }
+
+    /** No tap-sparse engine on the GPU. */
+    @Override
+    public boolean setKernelCells(MemorySegment plan, MemorySegment constructDesc, MemorySegment positions,
+                                  MemorySegment sigma, boolean gradient) {
+        return false;
     }
 
     @Override

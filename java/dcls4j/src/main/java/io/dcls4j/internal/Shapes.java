@@ -5,36 +5,24 @@ import io.dcls4j.Tensor;
 
 import java.util.Arrays;
 
-/**
- * Argument checks shared by the native ops and the layer backends: a named tensor of an exact shape, on
- * the expected device, whose memory is alive. {@code wrongDevice} ends the message when the device is not
- * the expected one (after "NAME is on DEVICE").
- */
+/** Argument checks of the native ops: a named tensor of an exact shape, on the expected device, whose memory is alive. */
 public final class Shapes {
-    private static final String ON_THE_CPU =
-            ", but io.dcls4j.ops runs on the CPU (a DclsConv built with device(...) runs on the GPU)";
 
     private Shapes() {}
 
-    /** A host tensor (the CPU ops). */
-    public static void require(String name, Tensor t, long[] shape) {
-        require(name, t, shape, Device.cpu(), ON_THE_CPU);
-    }
-
-    /** A host tensor, or null. */
-    public static void requireOptional(String name, Tensor t, long[] shape) {
-        requireOptional(name, t, shape, Device.cpu(), ON_THE_CPU);
-    }
-
-    public static void require(String name, Tensor t, long[] shape, Device device, String wrongDevice) {
+    /**
+     * A tensor of {@code shape} on {@code device}, whose memory is alive: the ops, which run where their first
+     * tensor is and take every other tensor of the call from the same device. Messages are built only on failure.
+     */
+    public static void requireOn(String name, Tensor t, long[] shape, Device device) {
         if (t == null) {
             throw new IllegalArgumentException(name + " is null");
         }
-        requireOptional(name, t, shape, device, wrongDevice);
+        requireOptionalOn(name, t, shape, device);
     }
 
-    /** As {@link #require}, but null passes (an optional argument). */
-    public static void requireOptional(String name, Tensor t, long[] shape, Device device, String wrongDevice) {
+    /** As {@link #requireOn}, but null passes (an optional argument). */
+    public static void requireOptionalOn(String name, Tensor t, long[] shape, Device device) {
         if (t == null) {
             return;
         }
@@ -43,7 +31,8 @@ public final class Shapes {
                     + Arrays.toString(shape));
         }
         if (!t.device().equals(device)) {
-            throw new IllegalArgumentException(name + " is on " + t.device() + wrongDevice);
+            throw new IllegalArgumentException(name + " is on " + t.device() + ", expected " + device
+                    + ": every tensor of a call must be on one device");
         }
         t.requireAlive(name);
     }

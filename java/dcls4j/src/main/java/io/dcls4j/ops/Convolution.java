@@ -1,8 +1,9 @@
 package io.dcls4j.ops;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
+import io.dcls4j.internal.DeviceOps;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
@@ -10,19 +11,21 @@ import io.dcls4j.internal.UseGuard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
- * A native convolution plan (oneDNN) for one shape: forward, backward-data, backward-weights and
- * bias. Creating it builds and caches the primitives; every call after that only executes them.
+ * A native convolution plan for one shape on one device: forward, backward-data, backward-weights and
+ * bias. Creating it builds and caches the primitives (oneDNN and dcls4j's engines on the CPU, cuDNN and
+ * dcls4j's kernels on a CUDA device); every call after that only executes them.
  *
  * <p>Shapes (C order, float32): x (N, Cin, in...), kernel (Cout, Cin/g, k...), bias (Cout),
- * y (N, Cout, out...). A plan holds scratch memory: it may be used by one thread at a time, and a
- * call while another thread is inside gets an {@link IllegalStateException} (different plans run in
- * parallel). Close it to free the native memory.
+ * y (N, Cout, out...), every tensor on the plan's device. A plan holds scratch memory: it may be used by
+ * one thread at a time, and a call while another thread is inside gets an {@link IllegalStateException}
+ * (different plans run in parallel). Close it to free the native memory.
  */
 public final class Convolution implements AutoCloseable {
     private final ConvConfig config;
+    private final Device device;
+    private final DeviceOps ops;
     private final long[] inputShape;
     private final long[] kernelShape;
     private final long[] outputShape;
@@ -31,21 +34,36 @@ public final class Convolution implements AutoCloseable {
     private MemorySegment plan;
     private final UseGuard guard = new UseGuard();
 
+    /** A plan on the CPU. */
     public Convolution(ConvConfig config) {
+        this(config, Device.cpu(), false);
+    }
+
+    /**
+     * A plan on {@code device}. {@code cudaTf32}: whether cuDNN may use TF32 tensor cores (faster, about 1e-3
+     * relative); ignored on the CPU. {@link io.dcls4j.DclsException} when CUDA or the device is missing.
+     */
+    public Convolution(ConvConfig config, Device device, boolean cudaTf32) {
         Native.ensureLoaded();
-        MemoryBudget.require("a convolution plan for " + config, MemoryBudget.convolutionBytes(config));
+        if (!device.isCuda()) {
+            MemoryBudget.require("a convolution plan for " + config, MemoryBudget.convolutionBytes(config));
+        }
         this.config = config;
+        this.device = device;
+        this.ops = DeviceOps.of(device);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment desc = Descriptors.conv(arena, config);
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(dcls_h.dcls_conv_plan_create(desc, out));
-            plan = out.get(ValueLayout.ADDRESS, 0);
+            plan = ops.createPlan(Descriptors.conv(arena, config), cudaTf32);
         }
         inputShape = config.inputShape();
         outputShape = config.outputShape();
         kernelShape = config.kernelShape();
         biasShape = new long[] {config.outChannels()};
         kernelSize = config.kernelSize();
+    }
+
+    /** Where the plan runs and its tensors must be. */
+    public Device device() {
+        return device;
     }
 
     public ConvConfig config() {
@@ -76,12 +94,11 @@ public final class Convolution implements AutoCloseable {
 
     private void forwardInUse(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
         MemorySegment p = plan();
-        Shapes.require("x", x, inputShape);
-        Shapes.require("kernel", kernel, kernelShape);
-        Shapes.requireOptional("bias", bias, biasShape);
-        Shapes.require("y", y, outputShape);
-        Native.check(dcls_h.dcls_conv_forward(p, x.segment(), kernel.segment(), Native.segmentOrNull(bias),
-                y.segment()));
+        Shapes.requireOn("x", x, inputShape, device);
+        Shapes.requireOn("kernel", kernel, kernelShape, device);
+        Shapes.requireOptionalOn("bias", bias, biasShape, device);
+        Shapes.requireOn("y", y, outputShape, device);
+        ops.convForward(p, x.nativeAddress(), kernel.nativeAddress(), addressOrNull(bias), y.nativeAddress());
     }
 
     /** gradX = gradient of sum(y * gradY) with respect to x; overwritten. */
@@ -96,10 +113,10 @@ public final class Convolution implements AutoCloseable {
 
     private void backwardDataInUse(Tensor gradY, Tensor kernel, Tensor gradX) {
         MemorySegment p = plan();
-        Shapes.require("gradY", gradY, outputShape);
-        Shapes.require("kernel", kernel, kernelShape);
-        Shapes.require("gradX", gradX, inputShape);
-        Native.check(dcls_h.dcls_conv_backward_data(p, gradY.segment(), kernel.segment(), gradX.segment()));
+        Shapes.requireOn("gradY", gradY, outputShape, device);
+        Shapes.requireOn("kernel", kernel, kernelShape, device);
+        Shapes.requireOn("gradX", gradX, inputShape, device);
+        ops.convBackwardData(p, gradY.nativeAddress(), kernel.nativeAddress(), gradX.nativeAddress());
     }
 
     /**
@@ -117,12 +134,12 @@ public final class Convolution implements AutoCloseable {
 
     private void backwardWeightsInUse(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate) {
         MemorySegment p = plan();
-        Shapes.require("x", x, inputShape);
-        Shapes.require("gradY", gradY, outputShape);
-        Shapes.require("gradKernel", gradKernel, kernelShape);
-        Shapes.requireOptional("gradBias", gradBias, biasShape);
-        Native.check(dcls_h.dcls_conv_backward_weights(p, x.segment(), gradY.segment(), gradKernel.segment(),
-                Native.segmentOrNull(gradBias), accumulate ? 1 : 0));
+        Shapes.requireOn("x", x, inputShape, device);
+        Shapes.requireOn("gradY", gradY, outputShape, device);
+        Shapes.requireOn("gradKernel", gradKernel, kernelShape, device);
+        Shapes.requireOptionalOn("gradBias", gradBias, biasShape, device);
+        ops.convBackwardWeights(p, x.nativeAddress(), gradY.nativeAddress(), gradKernel.nativeAddress(),
+                addressOrNull(gradBias), accumulate);
     }
 
     /**
@@ -130,7 +147,8 @@ public final class Convolution implements AutoCloseable {
      * small enough to pay, every pass then convolves with just that part. {@link #backwardWeights}
      * then computes the kernel gradient inside the box only: cells outside hold 0 or their true
      * gradient (or, accumulating, keep their value or get it added). A window of the whole kernel
-     * restores the default. Checked against the kernel size; allocates nothing.
+     * restores the default. Checked against the kernel size; allocates nothing. A CUDA plan has no kernel
+     * windows: there the call is checked and then has no effect.
      */
     public void setKernelWindow(KernelWindow window) {
         boolean entered = guard.enter(this);
@@ -153,7 +171,7 @@ public final class Convolution implements AutoCloseable {
                         + " is not a non-empty part of [0, " + k[d] + ")");
             }
         }
-        Native.check(dcls_h.dcls_conv_plan_set_kernel_window(p, window.lowerBounds(), window.upperBounds()));
+        ops.setKernelWindow(p, window.lowerBounds(), window.upperBounds());
     }
 
     /**
@@ -165,8 +183,11 @@ public final class Convolution implements AutoCloseable {
      * {@link #backwardWeights} is then exact at those cells (outside them, as with a window). Call it whenever the
      * positions or sigma change. The construction's kernel must be this plan's kernel (Cout, Cin/groups, kernel
      * size). Allocates nothing after the first call with a given construction.
+     *
+     * @return whether the plan takes kernel cells: true on the CPU; false on a CUDA device, which has no
+     *         tap-sparse engine (the call is checked and has no effect; a caller may set a kernel window instead)
      */
-    public void setKernelCells(KernelConstruction construction, Tensor positions, Tensor sigma, boolean gradient) {
+    public boolean setKernelCells(KernelConstruction construction, Tensor positions, Tensor sigma, boolean gradient) {
         boolean entered = guard.enter(this);
         try {
             MemorySegment p = plan();
@@ -174,9 +195,9 @@ public final class Convolution implements AutoCloseable {
                 requireSameKernel(construction);
                 cellsConstruction = construction;
             }
-            construction.checkPositions(positions, sigma);
-            Native.check(dcls_h.dcls_conv_plan_set_kernel_cells(p, construction.descriptor(), positions.segment(),
-                    Native.segmentOrNull(sigma), gradient ? 1 : 0));
+            construction.checkPositions(device, positions, sigma);
+            return ops.setKernelCells(p, construction.descriptor(), positions.nativeAddress(), addressOrNull(sigma),
+                    gradient);
         } finally {
             guard.exit(entered);
         }
@@ -199,17 +220,13 @@ public final class Convolution implements AutoCloseable {
 
     /**
      * Which engine runs each pass now: {@code "forward=E backward_data=E backward_weights=E"}, where E is
-     * {@code onednn:} and oneDNN's implementation name, or {@code dcls:} and one of dcls4j's engines
+     * {@code onednn:} and oneDNN's implementation name ({@code cudnn:} and cuDNN's algorithm on a GPU), or
+     * {@code dcls:} and one of dcls4j's engines
      * ({@code dcls:window(5x5)>} and the box's engine when a kernel window is in force). For tests, logs and
      * benchmarks: which engine applies depends on the shape, the engine options and the kernel window.
      */
     public String engineInfo() {
-        MemorySegment p = plan();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Native.check(dcls_h.dcls_conv_plan_info(p, out));
-            return Native.cString(out.get(ValueLayout.ADDRESS, 0));
-        }
+        return ops.planInfo(plan());
     }
 
     private MemorySegment plan() {
@@ -228,7 +245,7 @@ public final class Convolution implements AutoCloseable {
             MemorySegment p = plan;
             if (p != null) {
                 plan = null;
-                Native.check(dcls_h.dcls_conv_plan_destroy(p));
+                ops.destroyPlan(p);
             }
         } finally {
             guard.exit(entered);
@@ -237,7 +254,11 @@ public final class Convolution implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Convolution" + config;
+        return "Convolution" + config + (device.isCuda() ? " on " + device : "");
+    }
+
+    private static MemorySegment addressOrNull(Tensor t) {
+        return KernelConstruction.addressOrNull(t);
     }
 
 }

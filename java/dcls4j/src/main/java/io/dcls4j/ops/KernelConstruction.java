@@ -1,8 +1,9 @@
 package io.dcls4j.ops;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.internal.Descriptors;
+import io.dcls4j.internal.DeviceOps;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.Shapes;
 
@@ -14,7 +15,8 @@ import java.lang.foreign.MemorySegment;
  * {@code DclsConv}, for users who bring their own autograd.
  *
  * <p>Shapes (C order, float32): weight (Cout, Cin/g, K), positions and sigma (ndim, Cout, Cin/g, K),
- * kernel (Cout, Cin/g, dilatedKernelSize...). Every tensor is checked before the native call.
+ * kernel (Cout, Cin/g, dilatedKernelSize...). A call runs where its tensors are, on the CPU or a CUDA
+ * device (all of them on one). Every tensor is checked before the native call.
  * An instance is immutable and may be shared between threads.
  */
 public final class KernelConstruction {
@@ -54,10 +56,11 @@ public final class KernelConstruction {
 
     /** kernel = construct(weight, positions, sigma); sigma is null for interpolations without one. */
     public void forward(Tensor weight, Tensor positions, Tensor sigma, Tensor kernel) {
-        checkInputs(weight, positions, sigma);
-        Shapes.require("kernel", kernel, kernelShape);
-        Native.check(dcls_h.dcls_construct_forward(desc, weight.segment(), positions.segment(),
-                Native.segmentOrNull(sigma), kernel.segment()));
+        Device device = deviceOf(weight);
+        checkInputs(device, weight, positions, sigma);
+        Shapes.requireOn("kernel", kernel, kernelShape, device);
+        DeviceOps.of(device).constructForward(desc, weight.nativeAddress(), positions.nativeAddress(),
+                addressOrNull(sigma), kernel.nativeAddress());
     }
 
     /**
@@ -67,30 +70,33 @@ public final class KernelConstruction {
      */
     public void backward(Tensor weight, Tensor positions, Tensor sigma, Tensor gradKernel,
                          Tensor gradWeight, Tensor gradPositions, Tensor gradSigma, boolean accumulate) {
-        checkInputs(weight, positions, sigma);
-        Shapes.require("gradKernel", gradKernel, kernelShape);
-        Shapes.requireOptional("gradWeight", gradWeight, weightShape);
-        Shapes.requireOptional("gradPositions", gradPositions, positionShape);
+        Device device = deviceOf(weight);
+        checkInputs(device, weight, positions, sigma);
+        Shapes.requireOn("gradKernel", gradKernel, kernelShape, device);
+        Shapes.requireOptionalOn("gradWeight", gradWeight, weightShape, device);
+        Shapes.requireOptionalOn("gradPositions", gradPositions, positionShape, device);
         if (config.interpolation().learnsSigma()) {
-            Shapes.requireOptional("gradSigma", gradSigma, positionShape);
+            Shapes.requireOptionalOn("gradSigma", gradSigma, positionShape, device);
         } else if (gradSigma != null) {
             throw new IllegalArgumentException("gradSigma must be null: " + config.interpolation() + " has no sigma");
         }
-        Native.check(dcls_h.dcls_construct_backward(desc, weight.segment(), positions.segment(),
-                Native.segmentOrNull(sigma), gradKernel.segment(), Native.segmentOrNull(gradWeight),
-                Native.segmentOrNull(gradPositions), Native.segmentOrNull(gradSigma), accumulate ? 1 : 0));
+        DeviceOps.of(device).constructBackward(desc, weight.nativeAddress(), positions.nativeAddress(),
+                addressOrNull(sigma), gradKernel.nativeAddress(), addressOrNull(gradWeight),
+                addressOrNull(gradPositions), addressOrNull(gradSigma), accumulate);
     }
 
     /**
      * Sets {@code window} to the box of kernel cells the construction can touch with these positions
      * (and sigma): outside it the kernel is 0 and {@link #backward} reads no gradient. For a Gaussian,
-     * cells below 1e-45 of its peak count as 0 (they are flushed to 0 in float). Allocates nothing.
+     * cells below 1e-45 of its peak count as 0 (they are flushed to 0 in float). On a CUDA device, whose
+     * plans have no kernel windows, the window is left as it is. Allocates nothing.
      */
     public void window(Tensor positions, Tensor sigma, KernelWindow window) {
-        checkPositions(positions, sigma);
+        Device device = deviceOf(positions);
+        checkPositions(device, positions, sigma);
         KernelWindow.requireAxes(window, config.ndim());
-        Native.check(dcls_h.dcls_construct_kernel_window(desc, positions.segment(), Native.segmentOrNull(sigma),
-                window.lowerBounds(), window.upperBounds()));
+        DeviceOps.of(device).constructWindow(desc, positions.nativeAddress(), addressOrNull(sigma),
+                window.lowerBounds(), window.upperBounds());
     }
 
     /** The native construction descriptor, for {@link Convolution#setKernelCells}. */
@@ -98,17 +104,26 @@ public final class KernelConstruction {
         return desc;
     }
 
-    private void checkInputs(Tensor weight, Tensor positions, Tensor sigma) {
-        Shapes.require("weight", weight, weightShape);
-        checkPositions(positions, sigma);
+    private void checkInputs(Device device, Tensor weight, Tensor positions, Tensor sigma) {
+        Shapes.requireOn("weight", weight, weightShape, device);
+        checkPositions(device, positions, sigma);
     }
 
-    void checkPositions(Tensor positions, Tensor sigma) {
-        Shapes.require("positions", positions, positionShape);
+    void checkPositions(Device device, Tensor positions, Tensor sigma) {
+        Shapes.requireOn("positions", positions, positionShape, device);
         if (config.interpolation().learnsSigma()) {
-            Shapes.require("sigma", sigma, positionShape);
+            Shapes.requireOn("sigma", sigma, positionShape, device);
         } else if (sigma != null) {
             throw new IllegalArgumentException("sigma must be null: " + config.interpolation() + " has no sigma");
         }
+    }
+
+    /** The device a call runs on: its first tensor's (null is reported by the shape checks). */
+    static Device deviceOf(Tensor first) {
+        return first == null ? Device.cpu() : first.device();
+    }
+
+    static MemorySegment addressOrNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.nativeAddress();
     }
 }

@@ -1,0 +1,162 @@
+package io.dcls4j;
+
+import io.dcls4j.ops.ConstructConfig;
+import io.dcls4j.ops.ConvConfig;
+import io.dcls4j.ops.Convolution;
+import io.dcls4j.ops.KernelConstruction;
+import io.dcls4j.ops.KernelWindow;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+import static io.dcls4j.BadInputTest.fails;
+import static io.dcls4j.Compare.close;
+import static io.dcls4j.Compare.toDouble;
+import static io.dcls4j.GpuSupport.GPU;
+import static io.dcls4j.GpuSupport.assumeConvolutionRuns;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The functional ops, {@link KernelConstruction} and {@link Convolution}, on CUDA tensors against the same ops on
+ * host tensors: every pass of the construction and of a plan, and what a GPU plan does with kernel windows and
+ * cells (nothing: it says so). A depthwise shape, which runs without cuDNN (dcls4j's own CUDA kernels), so that
+ * the build's CUDA emulation runs it too.
+ */
+class GpuOpsTest {
+
+    private static final ConstructConfig CONSTRUCT = new ConstructConfig(Interpolation.GAUSSIAN, 6, 1, 3,
+            new int[] {5, 7});
+    private static final ConvConfig CONV = new ConvConfig(2, 6, 6, 6, new int[] {9, 11}, new int[] {5, 7},
+            new int[] {1, 2}, new int[] {2, 3}, PaddingMode.ZEROS);
+
+    private static float[] random(SplittableRandom r, long n, double scale) {
+        float[] v = new float[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        }
+        return v;
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        return n;
+    }
+
+    /** The same values on the host and on the GPU. */
+    private record Pair(Tensor host, Tensor gpu) {
+        static Pair of(Arena arena, long[] shape, float[] values) {
+            Tensor h = Tensor.allocate(arena, shape);
+            Tensor g = Tensor.allocate(arena, GPU, shape);
+            if (values != null) {
+                h.copyFrom(values);
+                g.copyFrom(values);
+            }
+            return new Pair(h, g);
+        }
+
+        void assertClose(String what) {
+            close(what, toDouble(host.toFloatArray()), gpu.toFloatArray());
+        }
+    }
+
+    @Test
+    void constructionAndEveryPassOnCudaTensorsMatchTheCpu() {
+        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        SplittableRandom r = new SplittableRandom(7);
+        KernelConstruction k = new KernelConstruction(CONSTRUCT);
+        try (Arena arena = Arena.ofConfined();
+             Convolution cpu = new Convolution(CONV);
+             Convolution gpu = new Convolution(CONV, GPU, false)) {
+            assertEquals(GPU, gpu.device());
+            Pair weight = Pair.of(arena, k.weightShape(), random(r, count(k.weightShape()), 1));
+            Pair positions = Pair.of(arena, k.positionShape(), random(r, count(k.positionShape()), 2.5));
+            Pair sigma = Pair.of(arena, k.positionShape(), random(r, count(k.positionShape()), 0.6));
+            Pair kernel = Pair.of(arena, k.kernelShape(), null);
+            k.forward(weight.host(), positions.host(), sigma.host(), kernel.host());
+            k.forward(weight.gpu(), positions.gpu(), sigma.gpu(), kernel.gpu());
+            kernel.assertClose("kernel");
+
+            Pair x = Pair.of(arena, CONV.inputShape(), random(r, count(CONV.inputShape()), 1));
+            Pair bias = Pair.of(arena, new long[] {CONV.outChannels()}, random(r, CONV.outChannels(), 1));
+            Pair y = Pair.of(arena, CONV.outputShape(), null);
+            cpu.forward(x.host(), kernel.host(), bias.host(), y.host());
+            gpu.forward(x.gpu(), kernel.gpu(), bias.gpu(), y.gpu());
+            y.assertClose("y");
+
+            Pair gradY = Pair.of(arena, CONV.outputShape(), random(r, count(CONV.outputShape()), 1));
+            Pair gradX = Pair.of(arena, CONV.inputShape(), null);
+            cpu.backwardData(gradY.host(), kernel.host(), gradX.host());
+            gpu.backwardData(gradY.gpu(), kernel.gpu(), gradX.gpu());
+            gradX.assertClose("gradX");
+
+            Pair gradKernel = Pair.of(arena, k.kernelShape(), null);
+            Pair gradBias = Pair.of(arena, new long[] {CONV.outChannels()}, null);
+            cpu.backwardWeights(x.host(), gradY.host(), gradKernel.host(), gradBias.host(), false);
+            gpu.backwardWeights(x.gpu(), gradY.gpu(), gradKernel.gpu(), gradBias.gpu(), false);
+            gradKernel.assertClose("gradKernel");
+            gradBias.assertClose("gradBias");
+
+            Pair gradWeight = Pair.of(arena, k.weightShape(), null);
+            Pair gradPositions = Pair.of(arena, k.positionShape(), null);
+            Pair gradSigma = Pair.of(arena, k.positionShape(), null);
+            k.backward(weight.host(), positions.host(), sigma.host(), gradKernel.host(), gradWeight.host(),
+                    gradPositions.host(), gradSigma.host(), false);
+            k.backward(weight.gpu(), positions.gpu(), sigma.gpu(), gradKernel.gpu(), gradWeight.gpu(),
+                    gradPositions.gpu(), gradSigma.gpu(), false);
+            gradWeight.assertClose("gradWeight");
+            gradPositions.assertClose("gradPositions");
+            gradSigma.assertClose("gradSigma");
+        }
+    }
+
+    @Test
+    void aGpuPlanHasNoWindowsOrCellsAndSaysSo() {
+        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        KernelConstruction k = new KernelConstruction(CONSTRUCT);
+        try (Arena arena = Arena.ofConfined();
+             Convolution cpu = new Convolution(CONV);
+             Convolution gpu = new Convolution(CONV, GPU, false)) {
+            Tensor positions = Tensor.allocate(arena, GPU, k.positionShape()).fill(0f);
+            Tensor sigma = Tensor.allocate(arena, GPU, k.positionShape()).fill(0.1f);
+            KernelWindow window = new KernelWindow(5, 7).set(0, 1, 3);
+            k.window(positions, sigma, window);   // left as it is on the GPU
+            assertEquals(1, window.lo(0));
+            assertEquals(3, window.hi(0));
+            assertFalse(gpu.setKernelCells(k, positions, sigma, true));
+            gpu.setKernelWindow(window);
+            assertFalse(gpu.engineInfo().contains("window"), gpu.engineInfo());
+
+            // The same calls on the CPU: the box the Gaussian reaches (here the whole kernel), and the cells taken.
+            Tensor hostPositions = Tensor.allocate(arena, k.positionShape()).fill(0f);
+            Tensor hostSigma = Tensor.allocate(arena, k.positionShape()).fill(0.1f);
+            k.window(hostPositions, hostSigma, window);
+            assertEquals(0, window.lo(0));
+            assertEquals(5, window.hi(0));
+            assertTrue(cpu.setKernelCells(k, hostPositions, hostSigma, true));
+        }
+    }
+
+    @Test
+    void everyTensorOfACallIsOnOneDevice() {
+        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        KernelConstruction k = new KernelConstruction(CONSTRUCT);
+        try (Arena arena = Arena.ofConfined();
+             Convolution gpu = new Convolution(CONV, GPU, false)) {
+            Tensor w = Tensor.allocate(arena, GPU, k.weightShape());
+            Tensor p = Tensor.allocate(arena, GPU, k.positionShape());
+            fails(IllegalArgumentException.class, "kernel is on cpu, expected cuda:0",
+                    () -> k.forward(w, p, p, Tensor.allocate(arena, k.kernelShape())));
+            fails(IllegalArgumentException.class, "x is on cpu, expected cuda:0", () -> gpu.forward(
+                    Tensor.allocate(arena, CONV.inputShape()), Tensor.allocate(arena, GPU, k.kernelShape()), null,
+                    Tensor.allocate(arena, GPU, CONV.outputShape())));
+            fails(IllegalArgumentException.class, "positions is on cpu, expected cuda:0",
+                    () -> gpu.setKernelCells(k, Tensor.allocate(arena, k.positionShape()), p, false));
+        }
+    }
+}
