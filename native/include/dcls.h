@@ -123,6 +123,16 @@ DCLS_API dcls_status dcls_construct_kernel_window(const dcls_construct_desc *des
                                                   const float *positions, const float *sigma,
                                                   int64_t lo[3], int64_t hi[3]);
 
+/*
+ * Position upkeep, on the construction's positions (ndim x Cout x Cin/groups x kernel_count):
+ * dcls_positions_clamp clamps each component d in place into [-(L / 2), L / 2], L the axis's
+ * dilated_kernel_size and L / 2 rounded down (the reference's clamp_parameters); NaN stays NaN.
+ * dcls_positions_round writes count values of src, rounded to integers half to even (torch.round),
+ * into dst (the same array allowed).
+ */
+DCLS_API dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions);
+DCLS_API dcls_status dcls_positions_round(const float *src, float *dst, int64_t count);
+
 /* ---- convolution -------------------------------------------------------------------- */
 
 typedef enum dcls_padding_mode {
@@ -347,6 +357,13 @@ DCLS_API dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const 
                                                   const float *sigma, const float *grad_kernel,
                                                   float *grad_weight, float *grad_positions,
                                                   float *grad_sigma, int32_t accumulate);
+
+/* Position upkeep on the device: as dcls_positions_clamp / dcls_positions_round, with device
+ * pointers, enqueued on the context's stream. */
+DCLS_API dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
+                                               float *positions);
+DCLS_API dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst,
+                                               int64_t count);
 
 /* Convolution plans on the device: the same shapes, padding modes and semantics as
  * dcls_conv_plan_* / dcls_conv_* above, with device pointers, enqueued on the plan's context. */

@@ -13,6 +13,7 @@
 #include "dcls.h"
 #include "engine_options.h"
 #include "error.h"
+#include "positions.h"
 #include "validate.h"
 
 struct dcls_conv_plan {
@@ -39,6 +40,7 @@ dcls_status guarded(const char *function, Body &&body) {
 
 using dcls::has_sigma;
 using dcls::require;
+using dcls::require_count;
 using dcls::require_pointer;
 using dcls::validate;
 
@@ -126,6 +128,24 @@ dcls_status dcls_construct_kernel_window(const dcls_construct_desc *desc, const 
         require_pointer(lo, "lo");
         require_pointer(hi, "hi");
         dcls::construct_window_cpu(*desc, positions, has_sigma(desc) ? sigma : nullptr, lo, hi);
+    });
+}
+
+dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions) {
+    return guarded(__func__, [&] {
+        validate(desc);
+        require_pointer(positions, "positions");
+        dcls::clamp_positions_cpu(*desc, positions);
+    });
+}
+
+dcls_status dcls_positions_round(const float *src, float *dst, int64_t count) {
+    return guarded(__func__, [&] {
+        require_count(count);
+        if (count == 0) return;
+        require_pointer(src, "src");
+        require_pointer(dst, "dst");
+        dcls::round_positions_cpu(src, dst, count);
     });
 }
 

@@ -156,6 +156,14 @@ DCLS_HOST_DEVICE inline AxisWeight<T> axis_weight(int interpolation, const AxisP
     }
 }
 
+// A position component clamped into [-(L / 2), L / 2] for an axis of dilated size L (L / 2 rounded
+// down), as the reference's clamp_parameters; NaN stays NaN (dcls_positions_clamp, CPU and CUDA).
+template <typename T>
+DCLS_HOST_DEVICE inline T clamp_position(T v, int64_t dilated_size) {
+    const T lim = T(dilated_size / 2);
+    return v < -lim ? -lim : (v > lim ? lim : v);
+}
+
 // Whether the interpolation divides by S + eps.
 DCLS_HOST_DEVICE inline bool is_normalised(int interpolation) {
     return interpolation != DCLS_INTERPOLATION_BILINEAR;

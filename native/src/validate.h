@@ -15,6 +15,11 @@ inline void require_pointer(const void *p, const char *name) {
     require(p != nullptr, std::string(name) + " is null");
 }
 
+// An element count: at least 0.
+inline void require_count(int64_t count) {
+    require(count >= 0, "count must be >= 0, got " + std::to_string(count));
+}
+
 inline bool has_sigma(const dcls_construct_desc *d) {
     return d->interpolation == DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH ||
            d->interpolation == DCLS_INTERPOLATION_GAUSSIAN ||

@@ -1,4 +1,5 @@
 // Tests of the C ABI's contract itself: statuses, messages, null handling, versions.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -34,6 +35,28 @@ int main() {
     CHECK(dcls_get_num_threads() == 1);
     CHECK(dcls_set_num_threads(0) == DCLS_OK);
     CHECK(dcls_get_num_threads() >= 1);
+
+    // position upkeep: the clamp per axis ([-(L / 2), L / 2], L / 2 rounded down, NaN kept) and
+    // rounding half to even, written out here
+    {
+        dcls_construct_desc pd = {2, DCLS_INTERPOLATION_BILINEAR, 1, 1, 4, {5, 4, 1}};
+        const float nan = std::nanf("");
+        float pos[8] = {-3.5f, 2.5f, 1.25f, nan, -2.5f, 2.5f, -1.5f, 0.5f};
+        CHECK(dcls_positions_clamp(&pd, pos) == DCLS_OK);
+        const float clamped[8] = {-2.f, 2.f, 1.25f, nan, -2.f, 2.f, -1.5f, 0.5f};
+        for (int i = 0; i < 8; ++i) CHECK(std::isnan(clamped[i]) ? std::isnan(pos[i]) : pos[i] == clamped[i]);
+        float r[8];
+        CHECK(dcls_positions_round(pos, r, 8) == DCLS_OK);
+        const float rounded[8] = {-2.f, 2.f, 1.f, nan, -2.f, 2.f, -2.f, 0.f};
+        for (int i = 0; i < 8; ++i) CHECK(std::isnan(rounded[i]) ? std::isnan(r[i]) : r[i] == rounded[i]);
+        const float halves[4] = {0.5f, 1.5f, -0.5f, 3.5f};
+        float h[4];
+        CHECK(dcls_positions_round(halves, h, 4) == DCLS_OK);
+        CHECK(h[0] == 0.f && h[1] == 2.f && h[2] == 0.f && h[3] == 4.f);
+        CHECK(invalid_with_message(dcls_positions_clamp(&pd, nullptr), "positions is null"));
+        CHECK(invalid_with_message(dcls_positions_round(halves, h, -1), "count must be >= 0"));
+        CHECK(dcls_positions_round(nullptr, nullptr, 0) == DCLS_OK);
+    }
 
     // construction: bad descriptors never reach the kernels
     float w[4] = {1, 1, 1, 1}, p[8] = {0}, s[8] = {0}, k[100] = {0};

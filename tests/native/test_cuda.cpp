@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -517,6 +518,60 @@ void test_without_device() {
 
 }  // namespace
 
+// ---- position upkeep ---------------------------------------------------------------------------
+
+// dcls_cuda_positions_clamp and _round against the rule written out here: [-(L / 2), L / 2] per axis
+// (L / 2 rounded down; NaN kept), and rounding half to even; with halves, bounds, NaN and infinities.
+void test_positions(Rng &rng) {
+    dcls_construct_desc d{};
+    d.ndim = 3;
+    d.interpolation = DCLS_INTERPOLATION_GAUSSIAN;
+    d.out_channels = 3;
+    d.in_per_group = 2;
+    d.kernel_count = 50;
+    d.dilated_kernel_size[0] = 7;
+    d.dilated_kernel_size[1] = 4;
+    d.dilated_kernel_size[2] = 1;
+    const int64_t per_axis = 3 * 2 * 50;
+    std::vector<float> p = rng.vec(3 * per_axis, -6.0, 6.0);
+    const float specials[] = {0.5f, 1.5f, 2.5f, -0.5f, -2.5f, 3.0f, -3.0f, 3.5f, 2.0f, -2.0f, 0.0f,
+                              std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity()};
+    for (int a = 0; a < 3; ++a)
+        for (size_t i = 0; i < sizeof specials / sizeof specials[0]; ++i) p[size_t(a * per_axis + int64_t(i))] = specials[i];
+    Device dp(p);
+    check(dcls_cuda_positions_clamp(ctx, &d, dp.get()) == DCLS_OK, "positions_clamp");
+    const std::vector<float> clamped = dp.download();
+    bool ok = true;
+    for (int a = 0; a < 3; ++a) {
+        const float lim = float(d.dilated_kernel_size[a] / 2);
+        for (int64_t e = 0; e < per_axis; ++e) {
+            const float v = p[size_t(a * per_axis + e)], got = clamped[size_t(a * per_axis + e)];
+            const float want = v < -lim ? -lim : v > lim ? lim : v;
+            ok = ok && (std::isnan(v) ? std::isnan(got) : got == want);
+        }
+    }
+    check(ok, "positions_clamp: each axis into [-(L / 2), L / 2], NaN kept");
+
+    Device dr(p.size());
+    check(dcls_cuda_positions_round(ctx, dp.get(), dr.get(), int64_t(p.size())) == DCLS_OK, "positions_round");
+    const std::vector<float> rounded = dr.download();
+    ok = true;
+    for (size_t i = 0; i < p.size(); ++i) {
+        const float v = clamped[i];
+        float want = std::floor(v);
+        const float frac = v - want;
+        if (frac > 0.5f || (frac == 0.5f && std::fmod(want, 2.0f) != 0.0f)) want += 1.0f;
+        ok = ok && (std::isnan(v) ? std::isnan(rounded[i]) : rounded[i] == want);
+    }
+    check(ok, "positions_round: half to even (0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -2.5 -> -2)");
+    check(dcls_cuda_positions_round(ctx, dp.get(), dp.get(), 0) == DCLS_OK, "positions_round: nothing to do");
+    check(dcls_cuda_positions_round(ctx, dp.get(), dp.get(), -1) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "positions_round: a negative count is refused");
+    check(dcls_cuda_positions_clamp(ctx, &d, nullptr) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "positions_clamp: null positions are refused");
+}
+
 int main(int argc, char **argv) {
     const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20240611;
     const int configs = argc > 2 ? std::atoi(argv[2]) : 120;
@@ -553,6 +608,7 @@ int main(int argc, char **argv) {
     dcls_cuda_set_tf32(ctx, 0);
 
     test_memory();
+    test_positions(rng);
     test_construct(rng, configs);
     test_conv(rng, configs, quick);
 

@@ -17,6 +17,7 @@
 #include "cudnn_loader.h"
 #include "dcls.h"
 #include "error.h"
+#include "positions_cuda.h"
 #include "validate.h"
 
 struct dcls_cuda_conv_plan {
@@ -317,6 +318,28 @@ dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_cons
         DeviceGuard guard(c.device);
         dcls::cuda::construct_backward(c.stream, *desc, weight, positions, has_sigma(desc) ? sigma : nullptr,
                                        grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate != 0);
+    });
+}
+
+dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions) {
+    return guarded(__func__, [&] {
+        dcls_cuda_context &c = context_of(ctx);
+        dcls::validate(desc);
+        dcls::require_pointer(positions, "positions");
+        DeviceGuard guard(c.device);
+        dcls::cuda::clamp_positions(c.stream, *desc, positions);
+    });
+}
+
+dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst, int64_t count) {
+    return guarded(__func__, [&] {
+        dcls_cuda_context &c = context_of(ctx);
+        dcls::require_count(count);
+        if (count == 0) return;
+        dcls::require_pointer(src, "src");
+        dcls::require_pointer(dst, "dst");
+        DeviceGuard guard(c.device);
+        dcls::cuda::round_positions(c.stream, src, dst, count);
     });
 }
 

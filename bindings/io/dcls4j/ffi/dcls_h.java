@@ -724,6 +724,129 @@ public class dcls_h extends dcls_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_positions_clamp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_positions_clamp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static FunctionDescriptor dcls_positions_clamp$descriptor() {
+        return dcls_positions_clamp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static MethodHandle dcls_positions_clamp$handle() {
+        return dcls_positions_clamp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static MemorySegment dcls_positions_clamp$address() {
+        return dcls_positions_clamp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_clamp(const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static int dcls_positions_clamp(MemorySegment desc, MemorySegment positions) {
+        var mh$ = dcls_positions_clamp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_positions_clamp", desc, positions);
+            }
+            return (int)mh$.invokeExact(desc, positions);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_positions_round {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_positions_round");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_round(const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static FunctionDescriptor dcls_positions_round$descriptor() {
+        return dcls_positions_round.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_round(const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static MethodHandle dcls_positions_round$handle() {
+        return dcls_positions_round.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_round(const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static MemorySegment dcls_positions_round$address() {
+        return dcls_positions_round.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_positions_round(const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static int dcls_positions_round(MemorySegment src, MemorySegment dst, long count) {
+        var mh$ = dcls_positions_round.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_positions_round", src, dst, count);
+            }
+            return (int)mh$.invokeExact(src, dst, count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int DCLS_PADDING_ZEROS = (int)0L;
     /**
      * {@snippet lang=c :
@@ -2639,6 +2762,131 @@ public class dcls_h extends dcls_h$shared {
                 traceDowncall("dcls_cuda_construct_backward", ctx, desc, weight, positions, sigma, grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate);
             }
             return (int)mh$.invokeExact(ctx, desc, weight, positions, sigma, grad_kernel, grad_weight, grad_positions, grad_sigma, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_positions_clamp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_positions_clamp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_positions_clamp$descriptor() {
+        return dcls_cuda_positions_clamp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static MethodHandle dcls_cuda_positions_clamp$handle() {
+        return dcls_cuda_positions_clamp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static MemorySegment dcls_cuda_positions_clamp$address() {
+        return dcls_cuda_positions_clamp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions)
+     * }
+     */
+    public static int dcls_cuda_positions_clamp(MemorySegment ctx, MemorySegment desc, MemorySegment positions) {
+        var mh$ = dcls_cuda_positions_clamp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_positions_clamp", ctx, desc, positions);
+            }
+            return (int)mh$.invokeExact(ctx, desc, positions);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_positions_round {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_positions_round");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_positions_round$descriptor() {
+        return dcls_cuda_positions_round.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static MethodHandle dcls_cuda_positions_round$handle() {
+        return dcls_cuda_positions_round.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static MemorySegment dcls_cuda_positions_round$address() {
+        return dcls_cuda_positions_round.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst, int64_t count)
+     * }
+     */
+    public static int dcls_cuda_positions_round(MemorySegment ctx, MemorySegment src, MemorySegment dst, long count) {
+        var mh$ = dcls_cuda_positions_round.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_positions_round", ctx, src, dst, count);
+            }
+            return (int)mh$.invokeExact(ctx, src, dst, count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -5,6 +5,7 @@ import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -15,6 +16,7 @@ import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
 import static io.dcls4j.GpuSupport.GPU;
 import static io.dcls4j.GpuSupport.assumeConvolutionRuns;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -139,6 +141,28 @@ class GpuOpsTest {
             assertEquals(0, window.lo(0));
             assertEquals(5, window.hi(0));
             assertTrue(cpu.setKernelCells(k, hostPositions, hostSigma, true));
+        }
+    }
+
+    @Test
+    void positionUpkeepOnCudaTensorsMatchesTheCpu() {
+        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        KernelConstruction k = new KernelConstruction(CONSTRUCT);
+        Positions ops = new Positions(CONSTRUCT.dilatedKernelSize(), k.positionShape());
+        SplittableRandom r = new SplittableRandom(11);
+        float[] values = random(r, count(k.positionShape()), 6);
+        values[0] = 2.5f;
+        values[1] = -0.5f;
+        values[2] = Float.NaN;
+        try (Arena arena = Arena.ofConfined()) {
+            Pair p = Pair.of(arena, k.positionShape(), values);
+            ops.clamp(p.host());
+            ops.clamp(p.gpu());
+            assertArrayEquals(p.host().toFloatArray(), p.gpu().toFloatArray());
+            Pair rounded = Pair.of(arena, k.positionShape(), null);
+            ops.round(p.host(), rounded.host());
+            ops.round(p.gpu(), rounded.gpu());
+            assertArrayEquals(rounded.host().toFloatArray(), rounded.gpu().toFloatArray());
         }
     }
 

@@ -5,6 +5,7 @@ import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
 
@@ -57,8 +58,8 @@ import java.util.stream.Stream;
  * same API and semantics: inputs must be on the layer's device (else {@link IllegalArgumentException}
  * naming the tensor and both devices), and the work is enqueued on the device's stream (see
  * {@link Device}). Reading results goes through copies ({@link Tensor#toFloatArray()},
- * {@link Tensor#copyFrom(Tensor)}). Host-side steps (initialisation, {@link #clampPositions()},
- * rounding in inference mode, {@link #loadReferenceParameters}) copy through host memory.
+ * {@link Tensor#copyFrom(Tensor)}). {@link #clampPositions()} and the rounding of inference mode run on the device;
+ * initialisation and {@link #loadReferenceParameters} copy through host memory.
  */
 public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     /** Input shapes whose plans and results are kept; the least recently used beyond this is freed. */
@@ -105,7 +106,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     /** Inference mode's construction and kernel inputs, made by the first {@link #inferenceMode} call. */
     private InferenceKernel inferenceKernel;
     /** Pinned host copy of the positions, for the host-side steps of a GPU layer; made when first needed. */
-    private Tensor hostPositions;
+    private final Positions positionOps;
 
     private DclsConv(Builder b) {
         inChannels = b.inChannels;
@@ -128,6 +129,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             ConstructConfig constructConfig = layout.constructConfig(interpolation, outChannels, inChannels / groups,
                     kernelCount);
             construction = layout.adapt(backend.construction(constructConfig), constructConfig);
+            positionOps = new Positions(dilatedKernelSize, positionShape());
             weight = parameter("weight", weightShape());
             if (positionOwner == null) {
                 positions = parameter("P", positionShape());
@@ -288,7 +290,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
         ensureOpen();
         if (inferenceKernel == null) {
             inferenceKernel = new InferenceKernel(backend, layout, outChannels, inChannels / groups, kernelCount, arena,
-                    device);
+                    device, positionOps);
         }
         inferenceKernel.roundPositions(roundPositions);
         inference = true;
@@ -314,9 +316,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     }
 
     private void buildInferenceKernel() {
-        // on a GPU the positions are rounded in a host copy
-        Tensor host = inferenceKernel.roundsPositions() && device.isCuda() ? positionsOnHost() : null;
-        inferenceKernel.build(weight.value(), positions.value(), host, kernel, window);
+        inferenceKernel.build(weight.value(), positions.value(), kernel, window);
         kernelVersion++;
     }
 
@@ -444,38 +444,17 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     }
 
     /**
-     * Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters.
-     * On a GPU the positions make a round trip through pinned host memory (the device waits for it).
+     * Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters, on the
+     * layer's device ({@link Positions#clamp}).
      */
     public void clampPositions() {
         boolean entered = guard.enter(this);
         try {
-            clampPositionsInUse();
+            ensureOpen();
+            positionOps.clamp(positions.value());
         } finally {
             guard.exit(entered);
         }
-    }
-
-    private void clampPositionsInUse() {
-        ensureOpen();
-        Tensor p = positions.value();
-        if (device.isCuda()) {
-            Tensor host = positionsOnHost();
-            ParameterInit.clamp(host, dilatedKernelSize);
-            p.copyFrom(host); // asynchronous; the host copy is not touched again before the next synchronize
-            return;
-        }
-        ParameterInit.clamp(p, dilatedKernelSize);
-    }
-
-    /** The positions, copied into pinned host memory (allocated once) and waited for. */
-    private Tensor positionsOnHost() {
-        if (hostPositions == null) {
-            hostPositions = Tensor.allocatePinned(arena, device, positionShape());
-        }
-        hostPositions.copyFrom(positions.value());
-        device.synchronize();
-        return hostPositions;
     }
 
     /**

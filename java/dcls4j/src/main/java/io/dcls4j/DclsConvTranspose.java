@@ -2,6 +2,7 @@ package io.dcls4j;
 
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
 
@@ -46,6 +47,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
     private final LayerBackend.Construction construction;
     private final Parameter weight;
     private final Parameter positions;
+    private final Positions positionOps;
     private final Parameter sigma;
     private final Parameter bias;
     private final List<Parameter> parameters;
@@ -77,6 +79,7 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
                     kernelCount, dilatedKernelSize));
             long[] weightShape = {inChannels, outChannels / groups, kernelCount};
             long[] positionShape = {ndim, inChannels, outChannels / groups, kernelCount};
+            positionOps = new Positions(dilatedKernelSize, positionShape);
             weight = parameter("weight", weightShape);
             positions = parameter("P", positionShape);
             sigma = interpolation.learnsSigma() ? parameter("SIG", positionShape) : null;
@@ -118,20 +121,10 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
                 sigma);
     }
 
-    /** Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters. */
+    /** Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters, on the layer's device. */
     public void clampPositions() {
         ensureOpen();
-        if (!device.isCuda()) {
-            ParameterInit.clamp(positions.value(), dilatedKernelSize);
-            return;
-        }
-        try (Arena host = Arena.ofConfined()) {
-            Tensor p = Tensor.allocate(host, positions.value().shape()).copyFrom(positions.value());
-            device.synchronize();
-            ParameterInit.clamp(p, dilatedKernelSize);
-            positions.value().copyFrom(p);
-            device.synchronize();
-        }
+        positionOps.clamp(positions.value());
     }
 
     /** Weight of each element, (Cin, Cout/groups, K). */

@@ -1,6 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
 import io.dcls4j.ops.ConstructConfig;
 
 import java.lang.foreign.Arena;
@@ -15,10 +16,12 @@ final class InferenceKernel {
     private final LayerBackend.Construction construction;
     private final Tensor positions;
     private final Tensor sigma; // zeros, never written
+    private final Positions positionOps;
     private boolean roundsPositions;
 
     InferenceKernel(LayerBackend backend, KernelLayout layout, int outChannels, int inPerGroup, int kernelCount,
-                    Arena arena, Device device) {
+                    Arena arena, Device device, Positions positionOps) {
+        this.positionOps = positionOps;
         ConstructConfig config = layout.constructConfig(Interpolation.TRIANGLE_LEARNED_WIDTH, outChannels,
                 inPerGroup, kernelCount);
         construction = layout.adapt(backend.construction(config), config);
@@ -51,21 +54,12 @@ final class InferenceKernel {
         return sigma;
     }
 
-    /**
-     * Builds {@code kernel} and narrows {@code window} from the weight and positions, rounded if asked.
-     * {@code hostPositions}: on a GPU when rounding, a host copy of the positions (rounded here in place), else null.
-     */
-    void build(Tensor weight, Tensor layerPositions, Tensor hostPositions, Tensor kernel, KernelWindow window) {
-        positions.copyFrom(layerPositions);
-        if (roundsPositions && hostPositions != null) {
-            for (long i = 0, n = hostPositions.elementCount(); i < n; i++) {
-                hostPositions.set(i, (float) Math.rint(hostPositions.get(i)));
-            }
-            positions.copyFrom(hostPositions);
-        } else if (roundsPositions) {
-            for (long i = 0, n = layerPositions.elementCount(); i < n; i++) {
-                positions.set(i, (float) Math.rint(layerPositions.get(i)));
-            }
+    /** Builds {@code kernel} and narrows {@code window} from the weight and positions, rounded if asked, on their device. */
+    void build(Tensor weight, Tensor layerPositions, Tensor kernel, KernelWindow window) {
+        if (roundsPositions) {
+            positionOps.round(layerPositions, positions);
+        } else {
+            positions.copyFrom(layerPositions);
         }
         construction.forward(weight, positions, sigma, kernel);
         construction.window(positions, sigma, window);

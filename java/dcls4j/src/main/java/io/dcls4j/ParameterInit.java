@@ -1,5 +1,7 @@
 package io.dcls4j;
 
+import io.dcls4j.ops.Positions;
+
 import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,7 +13,7 @@ import java.util.SplittableRandom;
  * +-1/sqrt(fan_in), positions N(0, 0.5) (uniform in +-dilatedKernelSize/2 for Dcls2_1d and Dcls3_1d) clamped to
  * +-dilatedKernelSize/2, sigma 0.23 (Gaussian) or 0 (learned width). The values are drawn on the host from one
  * random stream in a fixed order (weight, bias, positions), so a seed gives the same layer on every device.
- * The clamp is also the layers' {@code clampPositions}.
+ * The clamp is the layers' {@code clampPositions}: {@link Positions#clamp}.
  */
 final class ParameterInit {
     private final int[] dilatedKernelSize;
@@ -71,7 +73,7 @@ final class ParameterInit {
             p.set(i, (float) (uniformPositions ? (lim > 0 ? random.nextDouble(-lim, lim) : 0.0)
                     : 0.5 * random.nextGaussian()));
         }
-        clamp(p, dilatedKernelSize);
+        new Positions(dilatedKernelSize, p.shape()).clamp(p);
         if (s != null) {
             s.fill(initialSigma());
         }
@@ -80,20 +82,5 @@ final class ParameterInit {
     /** Sigma's initial value: 0.23 for the Gaussian, 0 for the learned-width triangle. */
     private float initialSigma() {
         return interpolation == Interpolation.GAUSSIAN ? 0.23f : 0f;
-    }
-
-    /**
-     * Clamps each position component i (in host memory) to +-dilatedKernelSize[i]/2, as the reference's
-     * clamp_parameters.
-     */
-    static void clamp(Tensor p, int[] dilatedKernelSize) {
-        long perComponent = p.elementCount() / dilatedKernelSize.length;
-        for (int d = 0; d < dilatedKernelSize.length; d++) {
-            float lim = dilatedKernelSize[d] / 2;
-            for (long i = d * perComponent, end = i + perComponent; i < end; i++) {
-                float v = p.get(i);
-                p.set(i, Math.max(-lim, Math.min(lim, v)));
-            }
-        }
     }
 }

@@ -34,6 +34,16 @@ public final class CpuOps implements DeviceOps {
     }
 
     @Override
+    public void clampPositions(MemorySegment desc, MemorySegment positions) {
+        Native.check(dcls_h.dcls_positions_clamp(desc, positions));
+    }
+
+    @Override
+    public void roundPositions(MemorySegment src, MemorySegment dst, long count) {
+        Native.check(dcls_h.dcls_positions_round(src, dst, count));
+    }
+
+    @Override
     public MemorySegment createPlan(MemorySegment convDesc, boolean tf32) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);

@@ -170,6 +170,16 @@ public final class CudaContext implements DeviceOps {
                 gradPositions, gradSigma, accumulate ? 1 : 0));
     }
 
+    @Override
+    public synchronized void clampPositions(MemorySegment desc, MemorySegment positions) {
+        Cuda.check(dcls_h.dcls_cuda_positions_clamp(ctx, desc, positions));
+    }
+
+    @Override
+    public synchronized void roundPositions(MemorySegment src, MemorySegment dst, long count) {
+        Cuda.check(dcls_h.dcls_cuda_positions_round(ctx, src, dst, count));
+    }
+
     /**
      * A convolution plan for {@code desc}. TF32 is a context setting read when a plan is made, so it is
      * set here, under the lock, for this plan alone: layers on one device may choose differently.

@@ -32,6 +32,12 @@ public sealed interface DeviceOps permits CpuOps, CudaContext {
     boolean constructWindow(MemorySegment desc, MemorySegment positions, MemorySegment sigma, MemorySegment lo,
                             MemorySegment hi);
 
+    /** Clamps the positions of construction {@code desc} in place (dcls_positions_clamp). */
+    void clampPositions(MemorySegment desc, MemorySegment positions);
+
+    /** dst = src rounded half to even, {@code count} floats (dcls_positions_round). */
+    void roundPositions(MemorySegment src, MemorySegment dst, long count);
+
     /** A convolution plan; {@code tf32}: whether cuDNN may use TF32 (ignored on the CPU). */
     MemorySegment createPlan(MemorySegment convDesc, boolean tf32);
 

@@ -1,0 +1,2 @@
+// positions_cuda.cu compiled as C++ against the CPU emulation of the CUDA runtime (cuda_runtime.h here).
+#include "positions_cuda.cu"
