@@ -167,11 +167,17 @@ __attribute__((target("avx512f"))) double fma_peak_avx512() {
     const __m512 b = _mm512_set1_ps(0.9999f), c = _mm512_set1_ps(1e-4f);
     const long n = 20000000;
     const double t0 = now_ms();
-    for (long k = 0; k < n; ++k)
+    for (long k = 0; k < n; ++k) {
+#pragma GCC unroll 12
         for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], b, c);
+    }
     const double ms = now_ms() - t0;
+    alignas(64) float t[16];
     float sink = 0.f;
-    for (int i = 0; i < 12; ++i) sink += _mm512_reduce_add_ps(acc[i]);
+    for (int i = 0; i < 12; ++i) {
+        _mm512_store_ps(t, acc[i]);
+        for (float e : t) sink += e;
+    }
     if (sink == 12345.f) std::printf(" ");
     return double(n) * 12 * 32 / (ms * 1e6);
 }
@@ -182,8 +188,10 @@ __attribute__((target("avx2,fma"))) double fma_peak_avx2() {
     const __m256 b = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
     const long n = 20000000;
     const double t0 = now_ms();
-    for (long k = 0; k < n; ++k)
+    for (long k = 0; k < n; ++k) {
+#pragma GCC unroll 12
         for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], b, c);
+    }
     const double ms = now_ms() - t0;
     alignas(32) float t[8];
     float sink = 0.f;
