@@ -121,7 +121,10 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
                 sigma);
     }
 
-    /** Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters, on the layer's device. */
+    /**
+     * Clamps each position component i to +-dilatedKernelSize[i]/2, as the reference's clamp_parameters, on the
+     * layer's device.
+     */
     public void clampPositions() {
         ensureOpen();
         positionOps.clamp(positions.value());
