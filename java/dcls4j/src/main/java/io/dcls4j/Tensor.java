@@ -164,11 +164,6 @@ public final class Tensor {
         return segment;
     }
 
-    /** The memory as given to native code: the host segment, or the device address (never read from Java). */
-    MemorySegment address() {
-        return segment;
-    }
-
     /**
      * The memory as other native libraries take it (NCCL, MPI, cuBLAS): the host segment, or for a device tensor
      * its device address as a zero-length segment, which must never be read from Java.

@@ -1,7 +1,6 @@
 package io.dcls4j.internal;
 
 import io.dcls4j.DclsException;
-import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_h;
 
 import java.lang.foreign.MemorySegment;
@@ -44,11 +43,6 @@ public final class Native {
     /** Reads a NUL-terminated C string the native library owns. */
     public static String cString(MemorySegment pointer) {
         return pointer.reinterpret(4096).getString(0);
-    }
-
-    /** The segment of {@code t}, or NULL for a null tensor (an optional argument). */
-    public static MemorySegment segmentOrNull(Tensor t) {
-        return t == null ? MemorySegment.NULL : t.segment();
     }
 
     /** The status in words for messages, e.g. "invalid argument"; the number for an unknown one. */
