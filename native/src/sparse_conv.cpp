@@ -2,6 +2,7 @@
 // instruction set and the folding of results. The kernels are in sparse_conv_impl.h.
 #include "sparse_conv.h"
 
+#include <immintrin.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -19,6 +20,46 @@
 namespace dcls {
 
 namespace {
+
+#include "channels_last_pack_impl.h"  // transpose8x8 (AVX2, the library's baseline)
+
+// The batch goes innermost in the packed rows: dst[i * ld + n] = src[n * stride + i] for n < N and
+// i < count, eight by eight through registers (the scalar scatter, a store per float and N passes
+// over each packed row, took 1.3 ms of dw17's 7 ms forward).
+void batch_in(const float *src, int64_t stride, int64_t N, int64_t count, float *dst, int64_t ld) {
+    int64_t n = 0;
+    for (; n + 8 <= N; n += 8) {
+        int64_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m256 r[8];
+            for (int v = 0; v < 8; ++v) r[v] = _mm256_loadu_ps(src + (n + v) * stride + i);
+            transpose8x8(r);
+            for (int v = 0; v < 8; ++v) _mm256_storeu_ps(dst + (i + v) * ld + n, r[v]);
+        }
+        for (; i < count; ++i)
+            for (int64_t v = n; v < n + 8; ++v) dst[i * ld + v] = src[v * stride + i];
+    }
+    for (; n < N; ++n)
+        for (int64_t i = 0; i < count; ++i) dst[i * ld + n] = src[n * stride + i];
+}
+
+// The inverse: dst[n * stride + i] = src[i * ld + n].
+void batch_out(const float *src, int64_t ld, int64_t N, int64_t count, float *dst, int64_t stride) {
+    int64_t n = 0;
+    for (; n + 8 <= N; n += 8) {
+        int64_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            __m256 r[8];
+            for (int v = 0; v < 8; ++v) r[v] = _mm256_loadu_ps(src + (i + v) * ld + n);
+            transpose8x8(r);
+            for (int v = 0; v < 8; ++v) _mm256_storeu_ps(dst + (n + v) * stride + i, r[v]);
+        }
+        for (; i < count; ++i)
+            for (int64_t v = n; v < n + 8; ++v) dst[v * stride + i] = src[i * ld + v];
+    }
+    for (; n < N; ++n)
+        for (int64_t i = 0; i < count; ++i) dst[n * stride + i] = src[i * ld + n];
+}
 
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
@@ -52,6 +93,11 @@ struct SparseConv::Impl {
     int64_t Lw;       // grad_y's left margin, in columns: (k2 - 1) / s2
     int64_t gy_row;   // floats per margined grad_y row
     int64_t Jq;       // floats per grad_x row and phase: Wq * N rounded up
+    // Backward data computes the grad_x rows gx_lo + [0, gx_ext) and, in each row and phase, the floats
+    // [gx_col0, gx_col0 + Jg): with zero padding the interior only (on dw17, 56 x 56 of 72 x 72 rows and
+    // 56 of 72 columns: the padding's share would be computed and thrown away), else all of it (the
+    // other padding modes fold it back in).
+    int64_t gx_lo[3], gx_ext[3], gx_col0, Jg;
     int64_t w_row, w_margin;  // backward weights: floats per grad_y row; its columns of zeros before
     int64_t in_blocks, in_block, out_blocks, out_block;  // forward; backward data
     int64_t w_blocks, w_block;                           // backward weights
@@ -76,7 +122,7 @@ struct SparseConv::Impl {
         xp.allocate(size_t(Cin * x_chan + slack));
         yp.allocate(size_t(Cout * rows * std::max(Jp, w_row) + slack));
         gyp.allocate(size_t(Cout * rows * gy_row + slack));
-        gxp.allocate(size_t(Cin * P[0] * P[1] * s[2] * Jq + slack));
+        gxp.allocate(size_t(Cin * gx_ext[0] * gx_ext[1] * s[2] * Jq + slack));
         if (d.padding_mode != DCLS_PADDING_ZEROS) plain.allocate(size_t(N * Cin * P[0] * P[1] * P[2]));
         buffers = true;
     }
@@ -128,6 +174,16 @@ struct SparseConv::Impl {
         w_margin = s[2] == 1 ? 1 : 0;
         w_row = round_up(Jp + 2 * w_margin * N + V, V);
         Jq = round_up(Wq * N, V);
+        const bool zeros = d.padding_mode == DCLS_PADDING_ZEROS;
+        for (int i = 0; i < 3; ++i) {
+            gx_lo[i] = zeros ? pad[i] : 0;
+            gx_ext[i] = zeros ? in[i] : P[i];
+        }
+        // The columns only at stride 1 on the last axis (one phase; with more, a phase row's columns
+        // interleave the padding's).
+        const bool columns = zeros && s[2] == 1;
+        gx_col0 = columns ? pad[2] * N : 0;
+        Jg = columns ? round_up(in[2] * N, V) : Jq;
         // Blocks: a channel's runs for one row tile (forward) or one row (weights) times the
         // kernel rows it spans; the larger of the two decides.
         const int64_t tile = (avx512 ? 16 : 8) * V;
@@ -176,10 +232,17 @@ struct SparseConv::Impl {
                         continue;
                     }
                     const int64_t *sws = src_w.data(), *cols = col_x.data();
+                    const float *src0 = x + ((c * in[0] + sd) * in[1] + sh) * in[2];
+                    const int64_t image = Cin * in[0] * in[1] * in[2];
+                    // At stride 1 the interior columns are one transpose; the padding's columns go one by one.
+                    const bool interior = s[2] == 1;
+                    if (interior) batch_in(src0, image, N, in[2], row + pad[2] * N, N);
                     for (int64_t n = 0; n < N; ++n) {
-                        const float *src = x + (((n * Cin + c) * in[0] + sd) * in[1] + sh) * in[2];
+                        const float *src = src0 + n * image;
                         float *dst_n = row + n;
                         for (int64_t w = 0; w < P[2]; ++w) {
+                            if (interior && w == pad[2]) w += in[2];
+                            if (w >= P[2]) break;
                             const int64_t sw = sws[w];
                             dst_n[cols[w]] = sw < 0 ? 0.f : src[sw];
                         }
@@ -196,10 +259,7 @@ struct SparseConv::Impl {
                 float *all = dst + (o * rows + r) * stride, *row = all + margin * N;
                 std::memset(all, 0, sizeof(float) * size_t(margin * N));
                 std::memset(row + out[2] * N, 0, sizeof(float) * size_t(stride - (margin + out[2]) * N));
-                for (int64_t n = 0; n < N; ++n) {
-                    const float *src = gy + ((n * Cout + o) * rows + r) * out[2];
-                    for (int64_t ow = 0; ow < out[2]; ++ow) row[ow * N + n] = src[ow];
-                }
+                batch_in(gy + (o * rows + r) * out[2], Cout * rows * out[2], N, out[2], row, N);
             }
     }
 
@@ -336,12 +396,12 @@ SparseRowsJob SparseConv::Impl::rows_job(bool backward) const {
     j.P1 = P[1];
     j.OD = out[0];
     j.OH = out[1];
-    j.out_h = out[1];
     j.run_floats = N;
     j.threads = threads();
     if (!backward) {
         j.units = Cout * rows;
         j.rows = rows;
+        j.dst_h = out[1];
         j.phases = 1;
         j.blocks = in_blocks;
         j.Jp = Jp;
@@ -354,11 +414,15 @@ SparseRowsJob SparseConv::Impl::rows_job(bool backward) const {
         j.src_base = xp.get();
         j.dst = yp.get();
     } else {
-        j.units = Cin * P[0] * P[1] * s[2];
-        j.rows = P[0] * P[1];
+        j.units = Cin * gx_ext[0] * gx_ext[1] * s[2];
+        j.rows = gx_ext[0] * gx_ext[1];
+        j.dst_h = gx_ext[1];
+        j.lo0 = gx_lo[0];
+        j.lo1 = gx_lo[1];
+        j.col0 = gx_col0;
         j.phases = s[2];
         j.blocks = out_blocks;
-        j.Jp = Jq;
+        j.Jp = Jg;
         j.src_row = gy_row;
         j.dst_unit = Jq;
         j.start = bwd_start.data();
@@ -381,16 +445,21 @@ void SparseConv::set_cells(const KernelCells &cells, bool backward_data) { impl_
 
 double SparseConv::cost(Pass pass, int64_t cells) const {
     const Impl &p = *impl_;
-    // The multiply-adds (rows are computed to whole vectors), at kSpeed of oneDNN's rate (the
+    // The multiply-adds (rows are computed to whole vectors), at `speed` of oneDNN's rate (the
     // sources come from L2 more than L1), plus the packing: each pass moves its activations
-    // through memory two or three times with scattered stores, about a nanosecond per float, 40
-    // multiply-adds' time. Fitted to bench_sparse's shapes (BENCHMARKS.md): on dw17 with 108 of
-    // 289 cells the packing makes the depthwise kernels win.
-    constexpr double kSpeed = 0.7, kPerFloat = 40.0;
+    // through memory two or three times, `per_float` multiply-adds' time per float. Fitted per
+    // instruction set to bench_sparse's shapes (BENCHMARKS.md), against the dense engines' speeds
+    // (the depthwise kernels': 1.6):
+    //   AVX-512 (Zen 5): 0.7 and 40; compute is fast against memory there, and on dw17 (batch 8,
+    //     half a vector per column: no pairs) the packing makes the depthwise kernels win;
+    //   AVX2 (Zen 3): 1.0 and 10; the pairs run dw17's 108 of 289 cells at about the depthwise
+    //     kernels' rate (5 to 7.5 against 14 ms forward), and the packing costs less against compute.
+    const double speed = p.avx512 ? 0.7 : 1.0, per_float = p.avx512 ? 40.0 : 10.0;
     const double x = double(p.N * p.Cin * p.P[0] * p.P[1] * p.P[2]), y = double(p.N * p.Cout * p.rows * p.out[2]);
-    const double runs = pass == Pass::BackwardData ? double(p.P[0] * p.P[1]) * double(p.Jq) / double(p.s[0] * p.s[1])
+    const double runs = pass == Pass::BackwardData
+                            ? double(p.gx_ext[0] * p.gx_ext[1]) * double(p.Jg) / double(p.s[0] * p.s[1])
                                                    : double(p.rows) * double(p.Jp);
-    return double(cells) * runs / kSpeed + kPerFloat * (x + y);
+    return double(cells) * runs / speed + per_float * (x + y);
 }
 
 bool SparseConv::takes(Pass pass) const {
@@ -423,11 +492,8 @@ void SparseConv::forward(const float *x, const float *kernel, const float *bias,
 #pragma omp parallel for schedule(static)
     for (int64_t o = 0; o < p.Cout; ++o)
         for (int64_t r = 0; r < p.rows; ++r) {
-            const float *row = src + (o * p.rows + r) * p.Jp;
-            for (int64_t n = 0; n < p.N; ++n) {
-                float *dst = y + ((n * p.Cout + o) * p.rows + r) * p.out[2];
-                for (int64_t ow = 0; ow < p.out[2]; ++ow) dst[ow] = row[ow * p.N + n];
-            }
+            batch_out(src + (o * p.rows + r) * p.Jp, p.N, p.N, p.out[2], y + (o * p.rows + r) * p.out[2],
+                      p.Cout * p.rows * p.out[2]);
         }
 }
 
@@ -441,20 +507,23 @@ void SparseConv::backward_data(const float *grad_y, const float *kernel, float *
     const SparseRowsJob j = p.rows_job(true);
     if (p.avx512) sparse_rows_avx512(j);
     else sparse_rows_avx2(j);
-    // gxp [Cin][P0][P1][phase][q N + n] -> the padded gradient, then folded through the padding
-    // (zeros: just the interior, straight into grad_x).
+    // gxp [Cin][gx_ext0][gx_ext1][phase][q N + n] -> grad_x (zeros: the interior it holds), or the
+    // padded gradient, then folded through the padding.
     const bool zeros = p.d.padding_mode == DCLS_PADDING_ZEROS;
     const float *gx = p.gxp.get();
-    const int64_t lo[3] = {zeros ? p.pad[0] : 0, zeros ? p.pad[1] : 0, zeros ? p.pad[2] : 0};
-    const int64_t ext[3] = {zeros ? p.in[0] : p.P[0], zeros ? p.in[1] : p.P[1], zeros ? p.in[2] : p.P[2]};
+    const int64_t *ext = p.gx_ext;
     float *dst_all = zeros ? grad_x : p.plain.get();
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < p.Cin; ++c)
         for (int64_t a = 0; a < ext[0]; ++a)
             for (int64_t b = 0; b < ext[1]; ++b) {
-                const int64_t id = a + lo[0], ih = b + lo[1];
-                const float *row = gx + ((c * p.P[0] + id) * p.P[1] + ih) * p.s[2] * p.Jq;
-                const int64_t *cols = p.col_gx.data() + lo[2];
+                const float *row = gx + ((c * ext[0] + a) * ext[1] + b) * p.s[2] * p.Jq;
+                const int64_t *cols = p.col_gx.data() + p.gx_lo[2];
+                if (p.s[2] == 1) {  // one phase: the columns are contiguous
+                    batch_out(row + p.gx_lo[2] * p.N, p.N, p.N, ext[2], dst_all + ((c * ext[0] + a) * ext[1] + b) * ext[2],
+                              p.Cin * ext[0] * ext[1] * ext[2]);
+                    continue;
+                }
                 for (int64_t n = 0; n < p.N; ++n) {
                     float *dst = dst_all + (((n * p.Cin + c) * ext[0] + a) * ext[1] + b) * ext[2];
                     const float *src = row + n;

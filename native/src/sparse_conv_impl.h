@@ -19,7 +19,7 @@
 // Whether non-zero z's source row exists for destination row `row` (backward data in 2D and 3D:
 // the grad_y row (od, oh) that row (id, ih) reads through kernel row (kd, kh)); its offset then.
 inline bool source_row(const SparseRowsJob &j, int64_t row, int64_t z, int64_t &offset) {
-    const int64_t id = row / j.P1, ih = row % j.P1;
+    const int64_t id = j.lo0 + row / j.dst_h, ih = j.lo1 + row % j.dst_h;
     int64_t od = id - j.kd[z], oh = ih - j.kh[z];
     if (od < 0 || oh < 0) return false;
     if (j.s0 > 1) {
@@ -128,13 +128,13 @@ void run_sparse_rows(const SparseRowsJob &j) {
                 for (int64_t u = u0; u < u1; ++u) {
                     const int64_t ch = u / (j.rows * j.phases), row = u / j.phases % j.rows;
                     const int64_t *s = j.start + (ch * j.phases + u % j.phases) * (j.blocks + 1) + b;
-                    const float *base = j.src_base + j0;
+                    const float *base = j.src_base + j.col0 + j0;
                     if (!j.backward) {
-                        const int64_t od = row / j.out_h, oh = row % j.out_h;
+                        const int64_t od = row / j.dst_h, oh = row % j.dst_h;
                         base += (od * j.s0 * j.P1 + oh * j.s1) * j.src_row;
                     }
                     const float init = j.bias ? j.bias[ch] : 0.f;
-                    fn(j, row, s[0], s[1], base, j.dst + u * j.dst_unit + j0, init, b == 0);
+                    fn(j, row, s[0], s[1], base, j.dst + u * j.dst_unit + j.col0 + j0, init, b == 0);
                 }
         }
     }

@@ -20,10 +20,14 @@ namespace dcls {
 struct SparseRowsJob {
     int64_t units, rows, phases, blocks, Jp;
     bool backward;  // backward data (the row rule above), else forward
-    // forward: row r = (od, oh) reads source row offset (od * s0 * P1 + oh * s1) * src_row.
-    // backward data: destination rows are (id, ih) of P0 x P1; source rows (od, oh) of OD x OH.
-    int64_t out_h, s0, s1, P1, OD, OH, src_row;
+    // Destination row r is (r / dst_h, r % dst_h) of its plane.
+    // forward: row (od, oh) reads source row offset (od * s0 * P1 + oh * s1) * src_row.
+    // backward data: row (a, b) is the padded row (id, ih) = (lo0 + a, lo1 + b) of P0 x P1 (with zero
+    // padding only the interior is computed: the rest would be thrown away); source rows (od, oh)
+    // of OD x OH.
+    int64_t dst_h, lo0, lo1, s0, s1, P1, OD, OH, src_row;
     int64_t dst_unit;  // floats between destination units (rows, phases): consecutive
+    int64_t col0;      // each destination row's floats [col0, col0 + Jp) are computed (and read from col0 on)
     const int64_t *start;
     const int64_t *src;
     const int32_t *kd, *kh;

@@ -208,6 +208,7 @@ __attribute__((target("avx2,fma"))) double fma_peak_avx2() {
 int main(int argc, char **argv) {
     const int reps = argc > 1 ? std::atoi(argv[1]) : 7;
     const std::string only = argc > 2 ? argv[2] : "";
+    const std::string only_mode = argc > 3 ? argv[3] : "";
     const Case cases[] = {
         {"delay-v1", conv(1, 32, 700, 256, 1, {124}, {25}, {0}), DCLS_INTERPOLATION_TRIANGLE, 1, 0.f, false},
         {"delay-gauss", conv(1, 32, 700, 256, 1, {124}, {25}, {0}), DCLS_INTERPOLATION_GAUSSIAN, 1, 0.5f, false},
@@ -221,7 +222,8 @@ int main(int argc, char **argv) {
                 avx512 ? "AVX-512" : "AVX2");
     for (const Case &c : cases) {
         if (!only.empty() && only != c.name) continue;
-        for (const char *mode : {"auto", "always", "never"}) run(c, mode, reps);
+        for (const char *mode : {"auto", "always", "never"})
+            if (only_mode.empty() || only_mode == mode) run(c, mode, reps);
     }
     return 0;
 }

@@ -546,6 +546,11 @@ void test_sparse(int configs, std::mt19937_64 &rng) {
         test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 16, 6, {11, 9}, {7, 7}, {1, 1}, {3, 3}), DCLS_INTERPOLATION_BILINEAR, 4, false, rng);
         test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 8, 4, {10, 12}, {5, 7}, {2, 1}, {2, 3}), DCLS_INTERPOLATION_TRIANGLE, 3, false, rng);
         test_sparse_config(depthwise_desc(3, DCLS_PADDING_ZEROS, 8, 3, {5, 6, 7}, {3, 3, 5}, {1, 1, 1}, {1, 1, 2}), DCLS_INTERPOLATION_TRIANGLE_LEARNED_WIDTH, 2, false, rng);
+        // Batches that are not whole groups of 8 (the packing's 8 x 8 transposes and their scalar
+        // remainders), rows not a multiple of 8, with the padding's columns around them.
+        test_sparse_config(dense_desc(1, DCLS_PADDING_ZEROS, 12, 3, 4, {21}, {5}, {1}, {2}), DCLS_INTERPOLATION_TRIANGLE, 2, false, rng);
+        test_sparse_config(dense_desc(2, DCLS_PADDING_REFLECT, 12, 3, 4, {9, 13}, {5, 5}, {1, 1}, {2, 2}), DCLS_INTERPOLATION_BILINEAR, 3, false, rng);
+        test_sparse_config(depthwise_desc(2, DCLS_PADDING_ZEROS, 9, 5, {13, 11}, {7, 9}, {1, 1}, {3, 4}), DCLS_INTERPOLATION_BILINEAR, 4, false, rng);
         for (int i = 0; i < configs; ++i)
             test_sparse_config(random_sparse_config(rng), int(uniform(rng, 0, 3)), uniform(rng, 1, 4), uniform(rng, 0, 4) == 0, rng);
     }
