@@ -184,6 +184,8 @@ struct SparseConv::Impl {
         const bool columns = zeros && s[2] == 1;
         gx_col0 = columns ? pad[2] * N : 0;
         Jg = columns ? round_up(in[2] * N, V) : Jq;
+        // A row's last vector may run up to gx_col0 floats past its unit (Jg <= Jq): into the next
+        // unit's left padding, which nothing computes or reads, or the buffer's slack.
         // Blocks: a channel's runs for one row tile (forward) or one row (weights) times the
         // kernel rows it spans; the larger of the two decides.
         const int64_t tile = (avx512 ? 16 : 8) * V;
