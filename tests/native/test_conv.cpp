@@ -590,6 +590,32 @@ void test_sparse(int configs, std::mt19937_64 &rng) {
               dcls_last_error()[0] != '\0', "sparse: another kernel is refused");
     check(dcls_conv_plan_set_kernel_cells(plan, &k.c, nullptr, nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT, "sparse: null positions");
     dcls_conv_plan_destroy(plan);
+
+    // The cost model with AVX2, on bench_sparse's shapes (BENCHMARKS.md, measured on a Zen 3): dw17 with spread
+    // bilinear positions takes the sparse engine on every pass (its pairs run at the depthwise kernels' rate,
+    // 108 of 289 cells: 5 to 8 ms against 14 forward); the delay layer's Gaussian keeps the DFT (twice as fast
+    // as the sparse engine on its 18.6 of 25 cells).
+    set_isa("avx2");
+    auto picks = [&](const dcls_conv_desc &cd, int interpolation, int64_t count, float sigma, const char *engine,
+                     const char *what) {
+        DclsKernel ck = make_dcls_kernel(cd, interpolation, count, false, rng);
+        for (float &e : ck.sigma) e = sigma;
+        dcls_conv_plan *p = nullptr;
+        const char *pi = nullptr;
+        const bool ok = dcls_conv_plan_create(&cd, &p) == DCLS_OK &&
+                        dcls_conv_plan_set_kernel_cells(p, &ck.c, ck.positions.data(),
+                                                        ck.sigma.empty() ? nullptr : ck.sigma.data(), 1) == DCLS_OK &&
+                        dcls_conv_plan_info(p, &pi) == DCLS_OK;
+        check(ok && runs_on(pi, "forward", engine) && runs_on(pi, "backward_data", engine) &&
+                  runs_on(pi, "backward_weights", engine),
+              std::string("sparse cost model, AVX2: ") + what + " (" + (ok ? pi : dcls_last_error()) + ")");
+        if (p != nullptr) dcls_conv_plan_destroy(p);
+    };
+    picks(depthwise_desc(2, DCLS_PADDING_ZEROS, 8, 96, {56, 56}, {17, 17}, {1, 1}, {8, 8}), DCLS_INTERPOLATION_BILINEAR,
+          34, 0.f, "dcls:sparse(", "dw17 spread takes the sparse engine");
+    picks(dense_desc(1, DCLS_PADDING_ZEROS, 32, 700, 256, {124}, {25}, {1}, {0}), DCLS_INTERPOLATION_GAUSSIAN, 1, 0.5f,
+          "dcls:dft(", "the delay Gaussian keeps the DFT");
+    unsetenv("DCLS_CPU_ISA");
 }
 
 // ---- which engine runs each pass (dcls_conv_plan_info) ---------------------------------------
