@@ -1,19 +1,14 @@
 package io.dcls4j;
 
-import io.dcls4j.internal.MemoryBudget;
-import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
-import io.dcls4j.ops.Convolution;
-import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.ops.Positions;
-import io.dcls4j.ops.ConstructConfig;
-import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
@@ -68,21 +63,9 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final Arena arena = Arena.ofShared();
     /** Refuses a second thread inside the layer (its plans and results are not for concurrent use). */
     private final UseGuard guard = new UseGuard();
-    private final int inChannels;
-    private final int outChannels;
-    private final int groups;
-    private final int kernelCount;
-    private final int[] dilatedKernelSize;
-    /** The kind's shapes: parameters, kernel, and the construction that builds it. */
-    private final KernelLayout layout;
-    private final int[] stride;
-    private final int[] padding;
-    private final PaddingMode paddingMode;
-    private final Interpolation interpolation;
-    private final Device device;
-    private final boolean cudaTf32;
+    /** The settings, checked, and the shapes they give. */
+    private final DclsConvConfig config;
     private final LayerBackend backend;
-    private final LayerBackend.Construction construction;
     private final Parameter weight;
     private final Parameter positions;
     private final Parameter sigma;
@@ -91,81 +74,41 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private final List<Parameter> parameters;
     /** {@link #parameters} by name, made once (namedParameters() is asked every step by containers). */
     private final Map<String, Parameter> namedParameters;
-    private final Tensor kernel;
-    private final Tensor gradKernel;
-    /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */
-    private final KernelWindow window;
-    /** Counts the kernels built, so that a plan is told a kernel's cells once (see {@link #hintKernel}). */
-    private long kernelVersion;
+    /** The kernel, its gradient and inference mode. */
+    private final LayerKernel kernel;
     /** The plans and results of the most recently used input shapes, and the last forward's. */
     private final ShapeCache shapes;
+    /** The upkeep of the positions (clamp, rounding) on the layer's device and backend. */
+    private final Positions positionOps;
     private Tensor lastInput;
     private boolean closed;
     private boolean sigmaFrozen;
-    private boolean inference;
-    /** Inference mode's construction and kernel inputs, made by the first {@link #inferenceMode} call. */
-    private InferenceKernel inferenceKernel;
-    /** Pinned host copy of the positions, for the host-side steps of a GPU layer; made when first needed. */
-    private final Positions positionOps;
 
-    private DclsConv(Builder b) {
-        inChannels = b.inChannels;
-        outChannels = b.outChannels;
-        groups = b.groups;
-        kernelCount = b.kernelCount;
-        dilatedKernelSize = b.dilatedKernelSize;
-        layout = KernelLayout.of(dilatedKernelSize, b.denseKernelSize, b.flatDim);
-        int ndim = layout.convNdim();
-        stride = LayerBuilder.perDimension("stride", b.stride, ndim, 1);
-        padding = LayerBuilder.perDimension("padding", b.padding, ndim, 0);
-        paddingMode = b.paddingMode;
-        interpolation = b.interpolation;
-        device = b.device;
-        cudaTf32 = b.cudaTf32;
-        positionOwner = b.positionOwner == null ? null : PositionSharing.owner(b.positionOwner);
+    private DclsConv(DclsConvConfig config, DclsConv owner, SplittableRandom random) {
+        this.config = config;
+        Device device = config.device();
+        positionOwner = owner == null ? null : PositionSharing.owner(owner);
         try {
-            backend = new LayerBackend(device, cudaTf32);
-            shapes = new ShapeCache(backend, device, this, this::convConfig, MAX_CACHED_SHAPES);
-            ConstructConfig constructConfig = layout.constructConfig(interpolation, outChannels, inChannels / groups,
-                    kernelCount);
-            construction = layout.adapt(backend.construction(constructConfig), constructConfig);
-            positionOps = new Positions(dilatedKernelSize, positionShape());
-            weight = parameter("weight", weightShape());
-            if (positionOwner == null) {
-                positions = parameter("P", positionShape());
-                sigma = interpolation.learnsSigma() ? parameter("SIG", positionShape()) : null;
-            } else {
-                positions = positionOwner.positions;
-                sigma = interpolation.learnsSigma() ? positionOwner.sigma : null;
-            }
-            bias = b.bias ? parameter("bias", new long[] {outChannels}) : null;
+            backend = new LayerBackend(device, config.backend(), config.cudaTf32());
+            shapes = new ShapeCache(backend, device, this, config::convConfig, MAX_CACHED_SHAPES);
+            positionOps = backend.positions(config.dilatedKernelSize(), config.positionShape());
+            boolean learnsSigma = config.interpolation().learnsSigma();
+            weight = parameter("weight", config.weightShape());
+            positions = positionOwner == null ? parameter("P", config.positionShape()) : positionOwner.positions;
+            sigma = !learnsSigma ? null : positionOwner == null ? parameter("SIG", config.positionShape())
+                    : positionOwner.sigma;
+            bias = config.bias() ? parameter("bias", new long[] {config.outChannels()}) : null;
             parameters = Stream.of(weight, positions, sigma, bias).filter(Objects::nonNull).toList();
             namedParameters = Parameter.byName(parameters);
-            kernel = Tensor.allocate(arena, device, kernelShape());
-            gradKernel = Tensor.allocate(arena, device, kernelShape());
-            window = new KernelWindow(layout.convKernelSize());
-            boolean ownPositions = positionOwner == null;
-            new ParameterInit(dilatedKernelSize, layout.uniformPositionInit(), interpolation).initialise(b.random(),
-                    device, weight, bias, ownPositions ? positions : null, ownPositions ? sigma : null);
+            kernel = new LayerKernel(config, backend, arena, positionOps);
+            boolean own = positionOwner == null;
+            new ParameterInit(config.dilatedKernelSize(), config.layout().uniformPositionInit(),
+                    config.interpolation()).initialise(random, device, weight, bias, own ? positions : null,
+                    own ? sigma : null);
         } catch (RuntimeException | Error e) {
             arena.close(); // device memory is not the garbage collector's: free what was allocated
             throw e;
         }
-    }
-
-    /** (Cout, Cin/groups, K); (Cout, Cin/groups, dense..., K) for Dcls2_1d, Dcls3_1d. */
-    private long[] weightShape() {
-        return layout.weightShape(outChannels, inChannels / groups, kernelCount);
-    }
-
-    /** (ndim, weight shape...), of the positions and sigma; ndim is 1 for Dcls2_1d, Dcls3_1d, Dcls2dK1d. */
-    private long[] positionShape() {
-        return layout.positionShape(outChannels, inChannels / groups, kernelCount);
-    }
-
-    /** (Cout, Cin/groups, kernel size...): the dilated kernel size, with the dense and flat axes of the kinds. */
-    private long[] kernelShape() {
-        return layout.kernelShape(outChannels, inChannels / groups);
     }
 
     /** Starts a layer from {@code inChannels} to {@code outChannels}; see {@link Builder} for the defaults. */
@@ -174,7 +117,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     }
 
     private Parameter parameter(String name, long[] shape) {
-        return new Parameter(name, Tensor.allocate(arena, device, shape), Tensor.allocate(arena, device, shape));
+        return new Parameter(name, Tensor.allocate(arena, config.device(), shape),
+                Tensor.allocate(arena, config.device(), shape));
     }
 
     /** Weight of each element, (Cout, Cin/groups, K). */
@@ -219,7 +163,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     /** The dense kernel (Cout, Cin/groups, dilatedKernelSize...), as built by the last forward or {@link #buildKernel()}. */
     public Tensor kernel() {
-        return kernel;
+        return kernel.kernel();
     }
 
     /**
@@ -229,20 +173,12 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     public Tensor buildKernel() {
         boolean entered = guard.enter(this);
         try {
-            return buildKernelInUse();
+            ensureOpen();
+            kernel.build(weight.value(), positions.value(), sigma == null ? null : sigma.value());
+            return kernel.kernel();
         } finally {
             guard.exit(entered);
         }
-    }
-
-    private Tensor buildKernelInUse() {
-        ensureOpen();
-        if (inference) {
-            buildInferenceKernel();
-        } else {
-            construction.forward(weight.value(), positions.value(), sigma == null ? null : sigma.value(), kernel);
-        }
-        return kernel;
     }
 
     /** The owner of this layer's positions and sigma, or null if the layer owns its own. */
@@ -280,64 +216,29 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     public DclsConv inferenceMode(boolean roundPositions) {
         boolean entered = guard.enter(this);
         try {
-            return inferenceModeInUse(roundPositions);
+            ensureOpen();
+            kernel.enterInference(roundPositions, weight.value(), positions.value());
+            return this;
         } finally {
             guard.exit(entered);
         }
     }
 
-    private DclsConv inferenceModeInUse(boolean roundPositions) {
-        ensureOpen();
-        if (inferenceKernel == null) {
-            inferenceKernel = new InferenceKernel(backend, layout, outChannels, inChannels / groups, kernelCount, arena,
-                    device, positionOps);
-        }
-        inferenceKernel.roundPositions(roundPositions);
-        inference = true;
-        buildInferenceKernel();
-        return this;
-    }
-
     /** Leaves inference mode: forward builds the kernel from the parameters again and backward works. */
     public DclsConv trainingMode() {
         ensureOpen();
-        inference = false;
+        kernel.leaveInference();
         return this;
     }
 
     /** Whether the layer is in inference mode. */
     public boolean isInferenceMode() {
-        return inference;
+        return kernel.inInference();
     }
 
     /** Whether inference mode rounds the positions (meaningful only in inference mode). */
     public boolean inferenceRoundsPositions() {
-        return inferenceKernel != null && inferenceKernel.roundsPositions();
-    }
-
-    private void buildInferenceKernel() {
-        inferenceKernel.build(weight.value(), positions.value(), kernel, window);
-        kernelVersion++;
-    }
-
-    /**
-     * Tells a plan which kernel cells the kernel now in {@code kernel} can make non-zero (and, training, whose
-     * gradient the construction's backward reads), so that it convolves with those cells only where that pays: the
-     * tap-sparse engine, whose cost follows the taps, not the kernel size. A device or kernel layout without it (a
-     * GPU; the reshaped kinds) gets the box of those cells instead, a kernel window.
-     */
-    private void hintKernel(Convolution plan) {
-        boolean cells = inference
-                ? LayerBackend.setKernelCells(plan, inferenceKernel.construction(), inferenceKernel.positions(),
-                        inferenceKernel.sigma(), false)
-                : LayerBackend.setKernelCells(plan, construction, positions.value(),
-                        sigma == null ? null : sigma.value(), true);
-        if (!cells) {
-            if (!inference) {   // the inference kernel's window was set when it was built
-                construction.window(positions.value(), sigma == null ? null : sigma.value(), window);
-            }
-            plan.setKernelWindow(window);
-        }
+        return kernel.roundsPositions();
     }
 
     /**
@@ -347,27 +248,20 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     public Tensor forward(Tensor x) {
         boolean entered = guard.enter(this);
         try {
-            return forwardInUse(x);
+            ensureOpen();
+            ShapeCache.Entry state = stateFor(x);
+            if (!kernel.inInference()) {
+                kernel.build(weight.value(), positions.value(), sigma == null ? null : sigma.value());
+            }
+            Tensor s = sigma == null ? null : sigma.value();
+            kernel.hint(state, positions.value(), s);
+            state.plan.forward(x, kernel.kernel(), bias == null ? null : bias.value(), state.y);
+            shapes.setCurrent(state);
+            lastInput = x;
+            return state.y;
         } finally {
             guard.exit(entered);
         }
-    }
-
-    private Tensor forwardInUse(Tensor x) {
-        ensureOpen();
-        ShapeCache.Entry state = stateFor(x);
-        if (!inference) {
-            buildKernel();
-            kernelVersion++;
-        }
-        if (state.hintedKernelVersion != kernelVersion) {
-            hintKernel(state.plan);
-            state.hintedKernelVersion = kernelVersion;
-        }
-        state.plan.forward(x, kernel, bias == null ? null : bias.value(), state.y);
-        shapes.setCurrent(state);
-        lastInput = x;
-        return state.y;
     }
 
     /**
@@ -379,35 +273,30 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     public Tensor backward(Tensor gradY) {
         boolean entered = guard.enter(this);
         try {
-            return backwardInUse(gradY);
+            ensureOpen();
+            if (kernel.inInference()) {
+                throw new IllegalStateException("backward called in inference mode; call trainingMode() first");
+            }
+            ShapeCache.Entry state = shapes.current();
+            if (state == null) {
+                throw new IllegalStateException("backward called before forward");
+            }
+            if (gradY == null) {
+                throw new IllegalArgumentException("gradY is null");
+            }
+            config.requireOnDevice("gradY", gradY);
+            if (!gradY.sameShape(state.y)) {
+                throw new IllegalArgumentException("gradY has shape " + Arrays.toString(gradY.shape())
+                        + ", expected the last forward's output shape " + Arrays.toString(state.y.shape()));
+            }
+            kernel.backward(state, lastInput, gradY, bias == null ? null : bias.grad(), weight.value(), positions.value(),
+                    sigma == null ? null : sigma.value(), weight.grad(), positions.grad(),
+                    sigma == null || sigmaFrozen ? null : sigma.grad());
+            state.plan.backwardData(gradY, kernel.kernel(), state.gradX);
+            return state.gradX;
         } finally {
             guard.exit(entered);
         }
-    }
-
-    private Tensor backwardInUse(Tensor gradY) {
-        ensureOpen();
-        if (inference) {
-            throw new IllegalStateException("backward called in inference mode; call trainingMode() first");
-        }
-        ShapeCache.Entry state = shapes.current();
-        if (state == null) {
-            throw new IllegalStateException("backward called before forward");
-        }
-        if (gradY == null) {
-            throw new IllegalArgumentException("gradY is null");
-        }
-        requireOnDevice("gradY", gradY);
-        if (!gradY.sameShape(state.y)) {
-            throw new IllegalArgumentException("gradY has shape " + Arrays.toString(gradY.shape())
-                    + ", expected the last forward's output shape " + Arrays.toString(state.y.shape()));
-        }
-        gradKernel.fill(0f);
-        state.plan.backwardWeights(lastInput, gradY, gradKernel, bias == null ? null : bias.grad(), true);
-        construction.backward(weight.value(), positions.value(), sigma == null ? null : sigma.value(), gradKernel,
-                weight.grad(), positions.grad(), sigma == null || sigmaFrozen ? null : sigma.grad(), true);
-        state.plan.backwardData(gradY, kernel, state.gradX);
-        return state.gradX;
     }
 
     /**
@@ -429,17 +318,13 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     public void zeroGrad() {
         boolean entered = guard.enter(this);
         try {
-            zeroGradInUse();
+            ensureOpen();
+            for (int i = 0; i < parameters.size(); i++) {
+                Parameter p = parameters.get(i);
+                p.grad().fill(0f);
+            }
         } finally {
             guard.exit(entered);
-        }
-    }
-
-    private void zeroGradInUse() {
-        ensureOpen();
-        for (int i = 0; i < parameters.size(); i++) {
-            Parameter p = parameters.get(i);
-            p.grad().fill(0f);
         }
     }
 
@@ -467,114 +352,88 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
                                         float[] biasValues) {
         boolean entered = guard.enter(this);
         try {
-            loadReferenceParametersInUse(weightValues, referenceP, referenceSig, biasValues);
+            ensureOpen();
+            ReferenceImport.load(config.interpolation(), config.dilatedKernelSize(), weight, positions, sigma, bias,
+                    weightValues, referenceP, referenceSig, biasValues);
         } finally {
             guard.exit(entered);
         }
     }
 
-    private void loadReferenceParametersInUse(float[] weightValues, float[] referenceP, float[] referenceSig,
-                                              float[] biasValues) {
-        ensureOpen();
-        ReferenceImport.load(interpolation, dilatedKernelSize, weight, positions, sigma, bias, weightValues, referenceP,
-                referenceSig, biasValues);
-    }
-
     public int inChannels() {
-        return inChannels;
+        return config.inChannels();
     }
 
     public int outChannels() {
-        return outChannels;
+        return config.outChannels();
     }
 
     public int groups() {
-        return groups;
+        return config.groups();
     }
 
     public int kernelCount() {
-        return kernelCount;
+        return config.kernelCount();
     }
 
     public int[] dilatedKernelSize() {
-        return dilatedKernelSize.clone();
+        return config.dilatedKernelSize().clone();
     }
 
     public int[] stride() {
-        return stride.clone();
+        return config.stride().clone();
     }
 
     public int[] padding() {
-        return padding.clone();
+        return config.padding().clone();
     }
 
     public PaddingMode paddingMode() {
-        return paddingMode;
+        return config.paddingMode();
     }
 
     public Interpolation interpolation() {
-        return interpolation;
+        return config.interpolation();
     }
 
     /** Where the layer's tensors live and its passes run. */
     public Device device() {
-        return device;
+        return config.device();
+    }
+
+    /** Which implementation runs the layer ({@link Builder#backend}). */
+    public Backend backend() {
+        return config.backend();
     }
 
     /** Whether cuDNN may use TF32 for this layer's convolutions ({@link Builder#cudaTf32}). */
     public boolean cudaTf32() {
-        return cudaTf32;
+        return config.cudaTf32();
     }
 
     /** Number of spatial dimensions of the input and the convolution, 1 to 3. */
     public int ndim() {
-        return layout.convNdim();
+        return config.layout().convNdim();
     }
 
     /** Which of the reference's layer kinds this is. */
     public DclsKind kind() {
-        return layout.kind();
+        return config.layout().kind();
     }
 
     /** The dense kernel sizes of a Dcls2_1d (one) or Dcls3_1d (two); empty for the other kinds. */
     public int[] denseKernelSize() {
-        return layout.denseKernelSize();
+        return config.layout().denseKernelSize();
     }
 
     /** The flat axis of a Dcls2dK1d (0: the kernel runs along H, 1: along W); -1 for the other kinds. */
     public int flatDim() {
-        return layout.flatDim();
+        return config.layout().flatDim();
     }
 
     /** The output shape for an input of {@code inputShape} (N, Cin, spatial...). */
     public long[] outputShape(long... inputShape) {
-        ConvConfig c = convConfig(inputShape);
-        int[] out = c.outputSize();
-        long[] shape = new long[2 + out.length];
-        shape[0] = c.batch();
-        shape[1] = outChannels;
-        for (int d = 0; d < out.length; d++) {
-            shape[2 + d] = out[d];
-        }
-        return shape;
-    }
-
-    private ConvConfig convConfig(long[] shape) {
-        int ndim = ndim();
-        if (shape.length != ndim + 2) {
-            throw new IllegalArgumentException("input has shape " + Arrays.toString(shape) + "; a " + ndim
-                    + "D DCLS layer expects (N, " + inChannels + ", " + ndim + " spatial sizes)");
-        }
-        if (shape[1] != inChannels) {
-            throw new IllegalArgumentException("input has " + shape[1] + " channels (shape " + Arrays.toString(shape)
-                    + "), the layer expects " + inChannels);
-        }
-        int[] spatial = new int[ndim];
-        for (int d = 0; d < ndim; d++) {
-            spatial[d] = Shapes.toInt("spatial size [" + d + "]", shape[2 + d]);
-        }
-        return new ConvConfig(Shapes.toInt("batch size", shape[0]), inChannels, outChannels, groups, spatial,
-                layout.convKernelSize(), stride, padding, paddingMode);
+        return config.outputShape(inputShape);
     }
 
     private ShapeCache.Entry stateFor(Tensor x) {
@@ -582,16 +441,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             throw new IllegalArgumentException("x is null");
         }
         x.requireAlive("x");
-        requireOnDevice("x", x);
+        config.requireOnDevice("x", x);
         return shapes.entryFor(x);
-    }
-
-    private void requireOnDevice(String name, Tensor t) {
-        if (!t.device().equals(device)) {
-            throw new IllegalArgumentException(name + " is on " + t.device() + ", but this layer is on " + device
-                    + ": copy it there first, e.g. with " + name + ".to(arena, " + (device.isCuda()
-                    ? "Device.cuda(" + device.index() + ")" : "Device.cpu()") + ")");
-        }
     }
 
     private void ensureOpen() {
@@ -636,13 +487,7 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
     @Override
     public String toString() {
-        return layout.kind().referenceName() + "(" + inChannels + ", " + outChannels + ", kernelCount=" + kernelCount
-                + ", dilatedKernelSize=" + Arrays.toString(dilatedKernelSize)
-                + (layout.denseKernelSize().length > 0 ? ", denseKernelSize=" + Arrays.toString(denseKernelSize()) : "")
-                + (layout.flatDim() >= 0 ? ", flatDim=" + layout.flatDim() : "") + ", stride=" + Arrays.toString(stride)
-                + ", padding=" + Arrays.toString(padding) + ", groups=" + groups + ", bias=" + (bias != null)
-                + ", interpolation=" + interpolation + ", paddingMode=" + paddingMode
-                + (device.isCuda() ? ", device=" + device : "") + ")";
+        return config.describe();
     }
 
     /**
@@ -710,33 +555,8 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
 
         /** Validates the configuration and builds the layer. */
         public DclsConv build() {
-            checkChannels();
-            if (groups < 1) {
-                throw new IllegalArgumentException("groups must be >= 1, got " + groups);
-            }
-            if (inChannels % groups != 0 || outChannels % groups != 0) {
-                throw new IllegalArgumentException("groups (" + groups + ") must divide in_channels (" + inChannels
-                        + ") and out_channels (" + outChannels + ")");
-            }
-            checkKernelCount();
-            checkDilatedKernelSize("dilatedKernelSize is required, with 1 to 3 sizes (one per spatial axis)");
-            if (interpolation == null || paddingMode == null) {
-                throw new IllegalArgumentException("interpolation and paddingMode must not be null");
-            }
-            if (device == null) {
-                throw new IllegalArgumentException("device must not be null");
-            }
-            KernelLayout layout = KernelLayout.of(dilatedKernelSize, denseKernelSize, flatDim); // validates
-            // sizes that depend on the input (padding against the input size) are checked per input shape
-            perDimension("stride", stride, layout.convNdim(), 1);
-            perDimension("padding", padding, layout.convNdim(), 0);
-            if (positionOwner != null) {
-                PositionSharing.check(positionOwner, layout.positionShape(outChannels, inChannels / groups,
-                        kernelCount), dilatedKernelSize, device, interpolation);
-            }
-            MemoryBudget.requireLayer(inChannels, outChannels, groups, kernelCount, dilatedKernelSize,
-                    interpolation.learnsSigma(), bias, positionOwner == null);
-            return new DclsConv(this);
+            return new DclsConv(DclsConvConfig.of(this, denseKernelSize, flatDim, paddingMode, positionOwner),
+                    positionOwner, random());
         }
     }
 }

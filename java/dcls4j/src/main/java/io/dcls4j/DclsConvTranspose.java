@@ -73,13 +73,13 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
         interpolation = b.interpolation;
         device = b.device;
         try {
-            backend = new LayerBackend(device, b.cudaTf32);
+            backend = new LayerBackend(device, b.backend, b.cudaTf32);
             // the kernel of a transposed convolution is (Cin, Cout/groups, ...): a construction from Cin to Cout
             construction = backend.construction(new ConstructConfig(interpolation, inChannels, outChannels / groups,
                     kernelCount, dilatedKernelSize));
             long[] weightShape = {inChannels, outChannels / groups, kernelCount};
             long[] positionShape = {ndim, inChannels, outChannels / groups, kernelCount};
-            positionOps = new Positions(dilatedKernelSize, positionShape);
+            positionOps = backend.positions(dilatedKernelSize, positionShape);
             weight = parameter("weight", weightShape);
             positions = parameter("P", positionShape);
             sigma = interpolation.learnsSigma() ? parameter("SIG", positionShape) : null;
@@ -489,9 +489,10 @@ public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Modu
             }
             checkKernelCount();
             checkDilatedKernelSize("dilatedKernelSize is required, with 1 to 3 sizes");
-            if (interpolation == null || device == null) {
-                throw new IllegalArgumentException("interpolation and device must not be null");
+            if (interpolation == null) {
+                throw new IllegalArgumentException("interpolation must not be null");
             }
+            checkDeviceAndBackend();
             int ndim = dilatedKernelSize.length;
             int[] s = perDimension("stride", stride, ndim, 1);
             perDimension("padding", padding, ndim, 0);

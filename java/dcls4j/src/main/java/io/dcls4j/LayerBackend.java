@@ -6,31 +6,48 @@ import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
 
 /**
- * Where a {@link DclsConv} (or {@link DclsConvTranspose}) runs: its device and the options its plans take. The
- * ops themselves, {@link KernelConstruction} and {@link Convolution}, work on the CPU and on CUDA devices alike;
- * the layer's logic (parameters, caching, modes, checks) is the same for every device.
+ * Where and how a {@link DclsConv} (or {@link DclsConvTranspose}) runs: its device, its {@link Backend} and the
+ * options its plans take. The ops themselves, {@link KernelConstruction}, {@link Convolution} and
+ * {@link Positions}, work on the CPU and on CUDA devices alike, natively or in Java; the layer's logic
+ * (parameters, caching, modes, checks) is the same for every device and backend.
  */
 final class LayerBackend {
     private final Device device;
+    private final Backend backend;
     private final boolean cudaTf32;
 
-    /** {@link DclsException} now, not at the first call, when CUDA or the device is missing. */
-    LayerBackend(Device device, boolean cudaTf32) {
+    /**
+     * {@link DclsException} now, not at the first call, when CUDA or the device is missing; likewise
+     * {@link IllegalStateException} when the Vector API is.
+     */
+    LayerBackend(Device device, Backend backend, boolean cudaTf32) {
         this.device = device;
+        this.backend = backend;
         this.cudaTf32 = cudaTf32;
-        DeviceOps.of(device);
+        DeviceOps.of(device, backend);
+    }
+
+    /** Which implementation runs the layer. */
+    Backend backend() {
+        return backend;
     }
 
     /** Kernel construction for one configuration. */
     Construction construction(ConstructConfig config) {
-        return new Ops(new KernelConstruction(config));
+        return new Ops(new KernelConstruction(config, backend));
     }
 
     /** A convolution plan for one input shape, on the layer's device; close it to free its native memory. */
     Convolution plan(ConvConfig config) {
-        return new Convolution(config, device, cudaTf32);
+        return new Convolution(config, device, backend, cudaTf32);
+    }
+
+    /** The upkeep of positions of {@code shape} (clamp, rounding), on the layer's backend. */
+    Positions positions(int[] dilatedKernelSize, long[] shape) {
+        return new Positions(backend, dilatedKernelSize, shape);
     }
 
     /**

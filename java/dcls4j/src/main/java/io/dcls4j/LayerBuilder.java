@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 
 /**
  * The settings {@link DclsConv.Builder} and {@link DclsConvTranspose.Builder} share (channels, kernel count and
- * size, stride, padding, groups, bias, interpolation, seed, device, TF32), their setters, and the checks both
+ * size, stride, padding, groups, bias, interpolation, seed, device, backend, TF32), their setters, and the checks both
  * builds make. It exists so the two builders hold one copy of these; each adds only what its layer alone has,
  * and its own {@code build()}. It is public because its setters are part of both builders' API (every setter
  * returns the concrete builder, so chains keep their type), and sealed: only those two builders extend it.
@@ -25,6 +25,7 @@ public abstract sealed class LayerBuilder<B extends LayerBuilder<B>>
     Interpolation interpolation = Interpolation.GAUSSIAN;
     Long seed;
     Device device = Device.cpu();
+    Backend backend = Backend.NATIVE;
     boolean cudaTf32;
 
     LayerBuilder(int inChannels, int outChannels) {
@@ -100,6 +101,17 @@ public abstract sealed class LayerBuilder<B extends LayerBuilder<B>>
     }
 
     /**
+     * Which implementation runs the layer: {@link Backend#NATIVE} (the default) or {@link Backend#VECTOR_API}, pure
+     * Java on the CPU, with the same API and results within float32 rounding. Building a Vector API layer on a CUDA
+     * device throws {@link IllegalArgumentException}; without {@code --add-modules jdk.incubator.vector},
+     * {@link IllegalStateException}.
+     */
+    public B backend(Backend backend) {
+        this.backend = backend;
+        return self();
+    }
+
+    /**
      * Lets cuDNN use TF32 tensor cores for this layer's float32 convolutions on a GPU: faster, with
      * about 1e-3 relative error instead of float32's 1e-7. Off by default (PyTorch's cuDNN default is
      * on): results match the CPU's unless asked otherwise. No effect on the CPU.
@@ -112,6 +124,19 @@ public abstract sealed class LayerBuilder<B extends LayerBuilder<B>>
     /** The random stream of the initialisation: seeded if {@link #seed} was set, else fresh. */
     SplittableRandom random() {
         return seed == null ? new SplittableRandom() : new SplittableRandom(seed);
+    }
+
+    /** The device and backend are set and the backend runs on the device. */
+    void checkDeviceAndBackend() {
+        if (device == null) {
+            throw new IllegalArgumentException("device must not be null");
+        }
+        if (backend == null) {
+            throw new IllegalArgumentException("backend must not be null");
+        }
+        if (!backend.supports(device)) {
+            throw new IllegalArgumentException("the " + backend + " backend runs on the CPU only, not on " + device);
+        }
     }
 
     void checkChannels() {

@@ -2,6 +2,7 @@ package io.dcls4j.internal;
 
 import io.dcls4j.DclsException;
 import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.ops.ConvConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -156,23 +157,23 @@ public final class CudaContext implements DeviceOps {
     }
 
     @Override
-    public synchronized void constructForward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
+    public synchronized void constructForward(ConstructDesc desc, MemorySegment weight, MemorySegment positions,
                                               MemorySegment sigma, MemorySegment kernel) {
-        Cuda.check(dcls_h.dcls_cuda_construct_forward(ctx, desc, weight, positions, sigma, kernel));
+        Cuda.check(dcls_h.dcls_cuda_construct_forward(ctx, desc.segment(), weight, positions, sigma, kernel));
     }
 
     @Override
-    public synchronized void constructBackward(MemorySegment desc, MemorySegment weight, MemorySegment positions,
+    public synchronized void constructBackward(ConstructDesc desc, MemorySegment weight, MemorySegment positions,
                                                MemorySegment sigma, MemorySegment gradKernel, MemorySegment gradWeight,
                                                MemorySegment gradPositions, MemorySegment gradSigma,
                                                boolean accumulate) {
-        Cuda.check(dcls_h.dcls_cuda_construct_backward(ctx, desc, weight, positions, sigma, gradKernel, gradWeight,
-                gradPositions, gradSigma, accumulate ? 1 : 0));
+        Cuda.check(dcls_h.dcls_cuda_construct_backward(ctx, desc.segment(), weight, positions, sigma, gradKernel,
+                gradWeight, gradPositions, gradSigma, accumulate ? 1 : 0));
     }
 
     @Override
-    public synchronized void clampPositions(MemorySegment desc, MemorySegment positions) {
-        Cuda.check(dcls_h.dcls_cuda_positions_clamp(ctx, desc, positions));
+    public synchronized void clampPositions(ConstructDesc desc, MemorySegment positions) {
+        Cuda.check(dcls_h.dcls_cuda_positions_clamp(ctx, desc.segment(), positions));
     }
 
     @Override
@@ -180,71 +181,84 @@ public final class CudaContext implements DeviceOps {
         Cuda.check(dcls_h.dcls_cuda_positions_round(ctx, src, dst, count));
     }
 
-    /**
-     * A convolution plan for {@code desc}. TF32 is a context setting read when a plan is made, so it is
-     * set here, under the lock, for this plan alone: layers on one device may choose differently.
-     */
-    @Override
-    public synchronized MemorySegment createPlan(MemorySegment desc, boolean tf32) {
-        Cuda.check(dcls_h.dcls_cuda_set_tf32(ctx, tf32 ? 1 : 0));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Cuda.check(dcls_h.dcls_cuda_conv_plan_create(ctx, desc, out));
-            return out.get(ValueLayout.ADDRESS, 0);
-        }
-    }
-
-    @Override
-    public synchronized void destroyPlan(MemorySegment plan) {
-        Cuda.check(dcls_h.dcls_cuda_conv_plan_destroy(plan));
-    }
-
-    /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */
-    @Override
-    public synchronized String planInfo(MemorySegment plan) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Cuda.check(dcls_h.dcls_cuda_conv_plan_info(plan, out));
-            return out.get(ValueLayout.ADDRESS, 0).reinterpret(1 << 16).getString(0);
-        }
-    }
-
-    @Override
-    public synchronized void convForward(MemorySegment plan, MemorySegment x, MemorySegment kernel,
-                                         MemorySegment bias, MemorySegment y) {
-        Cuda.check(dcls_h.dcls_cuda_conv_forward(plan, x, kernel, bias, y));
-    }
-
-    @Override
-    public synchronized void convBackwardData(MemorySegment plan, MemorySegment gradY, MemorySegment kernel,
-                                              MemorySegment gradX) {
-        Cuda.check(dcls_h.dcls_cuda_conv_backward_data(plan, gradY, kernel, gradX));
-    }
-
-    @Override
-    public synchronized void convBackwardWeights(MemorySegment plan, MemorySegment x, MemorySegment gradY,
-                                                 MemorySegment gradKernel, MemorySegment gradBias,
-                                                 boolean accumulate) {
-        Cuda.check(dcls_h.dcls_cuda_conv_backward_weights(plan, x, gradY, gradKernel, gradBias, accumulate ? 1 : 0));
-    }
-
     /** No kernel windows on the GPU: its plans always run on the whole kernel. */
     @Override
-    public boolean constructWindow(MemorySegment desc, MemorySegment positions, MemorySegment sigma,
+    public boolean constructWindow(ConstructDesc desc, MemorySegment positions, MemorySegment sigma,
                                    MemorySegment lo, MemorySegment hi) {
         return false;
     }
 
+    /**
+     * A convolution plan for {@code config}. TF32 is a context setting read when a plan is made, so it is
+     * set here, under the lock, for this plan alone: layers on one device may choose differently.
+     */
     @Override
-    public boolean setKernelWindow(MemorySegment plan, MemorySegment lo, MemorySegment hi) {
-        return false;
+    public synchronized Plan createPlan(ConvConfig config, boolean tf32) {
+        Cuda.check(dcls_h.dcls_cuda_set_tf32(ctx, tf32 ? 1 : 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Cuda.check(dcls_h.dcls_cuda_conv_plan_create(ctx, Descriptors.conv(arena, config), out));
+            return new CudaPlan(this, out.get(ValueLayout.ADDRESS, 0));
+        }
     }
 
-    /** No tap-sparse engine on the GPU. */
-    @Override
-    public boolean setKernelCells(MemorySegment plan, MemorySegment constructDesc, MemorySegment positions,
-                                  MemorySegment sigma, boolean gradient) {
-        return false;
+    /**
+     * A {@code dcls_cuda_conv_plan} on this context's stream: every call holds the context's lock, as the context's
+     * own calls do. No kernel windows and no tap-sparse engine on the GPU.
+     */
+    private record CudaPlan(CudaContext context, MemorySegment handle) implements Plan {
+        @Override
+        public void forward(MemorySegment x, MemorySegment kernel, MemorySegment bias, MemorySegment y) {
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_forward(handle, x, kernel, bias, y));
+            }
+        }
+
+        @Override
+        public void backwardData(MemorySegment gradY, MemorySegment kernel, MemorySegment gradX) {
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_backward_data(handle, gradY, kernel, gradX));
+            }
+        }
+
+        @Override
+        public void backwardWeights(MemorySegment x, MemorySegment gradY, MemorySegment gradKernel,
+                                    MemorySegment gradBias, boolean accumulate) {
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_backward_weights(handle, x, gradY, gradKernel, gradBias,
+                        accumulate ? 1 : 0));
+            }
+        }
+
+        @Override
+        public boolean setKernelWindow(MemorySegment lo, MemorySegment hi) {
+            return false;
+        }
+
+        @Override
+        public boolean setKernelCells(ConstructDesc construct, MemorySegment positions, MemorySegment sigma,
+                                      boolean gradient) {
+            return false;
+        }
+
+        /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */
+        @Override
+        public String info() {
+            synchronized (context) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                    Cuda.check(dcls_h.dcls_cuda_conv_plan_info(handle, out));
+                    return out.get(ValueLayout.ADDRESS, 0).reinterpret(1 << 16).getString(0);
+                }
+            }
+        }
+
+        @Override
+        public void destroy() {
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_plan_destroy(handle));
+            }
+        }
     }
 
     @Override

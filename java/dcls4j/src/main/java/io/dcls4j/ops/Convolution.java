@@ -1,21 +1,21 @@
 package io.dcls4j.ops;
 
+import io.dcls4j.Backend;
 import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.internal.Descriptors;
 import io.dcls4j.internal.DeviceOps;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
 import io.dcls4j.internal.UseGuard;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A native convolution plan for one shape on one device: forward, backward-data, backward-weights and
+ * A convolution plan for one shape on one device: forward, backward-data, backward-weights and
  * bias. Creating it builds and caches the primitives (oneDNN and dcls4j's engines on the CPU, cuDNN and
- * dcls4j's kernels on a CUDA device); every call after that only executes them.
+ * dcls4j's kernels on a CUDA device, or the pure-Java kernels of {@link Backend#VECTOR_API}); every call after
+ * that only executes them.
  *
  * <p>Shapes (C order, float32): x (N, Cin, in...), kernel (Cout, Cin/g, k...), bias (Cout),
  * y (N, Cout, out...), every tensor on the plan's device. A plan holds scratch memory: it may be used by
@@ -25,13 +25,13 @@ import java.lang.foreign.MemorySegment;
 public final class Convolution implements AutoCloseable {
     private final ConvConfig config;
     private final Device device;
-    private final DeviceOps ops;
     private final long[] inputShape;
     private final long[] kernelShape;
     private final long[] outputShape;
     private final long[] biasShape;
     private final int[] kernelSize;  // config.kernelSize() copies: kept for the allocation-free checks
-    private MemorySegment plan;
+    private final Backend backend;
+    private DeviceOps.Plan plan;
     private final UseGuard guard = new UseGuard();
 
     /** A plan on the CPU. */
@@ -44,21 +44,38 @@ public final class Convolution implements AutoCloseable {
      * relative); ignored on the CPU. {@link io.dcls4j.DclsException} when CUDA or the device is missing.
      */
     public Convolution(ConvConfig config, Device device, boolean cudaTf32) {
-        Native.ensureLoaded();
+        this(config, device, Backend.NATIVE, cudaTf32);
+    }
+
+    /**
+     * A plan of {@code backend} on {@code device}: {@link IllegalArgumentException} where the backend does not run
+     * there, {@link IllegalStateException} where the JVM lacks the Vector API ({@link Backend#VECTOR_API}).
+     */
+    public Convolution(ConvConfig config, Device device, Backend backend, boolean cudaTf32) {
+        if (config == null || device == null) {
+            throw new IllegalArgumentException("config and device must not be null");
+        }
+        DeviceOps ops = DeviceOps.of(device, backend);
+        if (backend == Backend.NATIVE) {
+            Native.ensureLoaded();
+        }
         if (!device.isCuda()) {
             MemoryBudget.require("a convolution plan for " + config, MemoryBudget.convolutionBytes(config));
         }
         this.config = config;
         this.device = device;
-        this.ops = DeviceOps.of(device);
-        try (Arena arena = Arena.ofConfined()) {
-            plan = ops.createPlan(Descriptors.conv(arena, config), cudaTf32);
-        }
+        this.backend = backend;
+        plan = ops.createPlan(config, cudaTf32);
         inputShape = config.inputShape();
         outputShape = config.outputShape();
         kernelShape = config.kernelShape();
         biasShape = new long[] {config.outChannels()};
         kernelSize = config.kernelSize();
+    }
+
+    /** Which implementation runs the plan. */
+    public Backend backend() {
+        return backend;
     }
 
     /** Where the plan runs and its tensors must be. */
@@ -93,12 +110,12 @@ public final class Convolution implements AutoCloseable {
     }
 
     private void forwardInUse(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
-        MemorySegment p = plan();
+        DeviceOps.Plan p = plan();
         Shapes.requireOn("x", x, inputShape, device);
         Shapes.requireOn("kernel", kernel, kernelShape, device);
         Shapes.requireOptionalOn("bias", bias, biasShape, device);
         Shapes.requireOn("y", y, outputShape, device);
-        ops.convForward(p, x.nativeAddress(), kernel.nativeAddress(), addressOrNull(bias), y.nativeAddress());
+        p.forward(x.nativeAddress(), kernel.nativeAddress(), addressOrNull(bias), y.nativeAddress());
     }
 
     /** gradX = gradient of sum(y * gradY) with respect to x; overwritten. */
@@ -112,11 +129,11 @@ public final class Convolution implements AutoCloseable {
     }
 
     private void backwardDataInUse(Tensor gradY, Tensor kernel, Tensor gradX) {
-        MemorySegment p = plan();
+        DeviceOps.Plan p = plan();
         Shapes.requireOn("gradY", gradY, outputShape, device);
         Shapes.requireOn("kernel", kernel, kernelShape, device);
         Shapes.requireOn("gradX", gradX, inputShape, device);
-        ops.convBackwardData(p, gradY.nativeAddress(), kernel.nativeAddress(), gradX.nativeAddress());
+        p.backwardData(gradY.nativeAddress(), kernel.nativeAddress(), gradX.nativeAddress());
     }
 
     /**
@@ -133,12 +150,12 @@ public final class Convolution implements AutoCloseable {
     }
 
     private void backwardWeightsInUse(Tensor x, Tensor gradY, Tensor gradKernel, Tensor gradBias, boolean accumulate) {
-        MemorySegment p = plan();
+        DeviceOps.Plan p = plan();
         Shapes.requireOn("x", x, inputShape, device);
         Shapes.requireOn("gradY", gradY, outputShape, device);
         Shapes.requireOn("gradKernel", gradKernel, kernelShape, device);
         Shapes.requireOptionalOn("gradBias", gradBias, biasShape, device);
-        ops.convBackwardWeights(p, x.nativeAddress(), gradY.nativeAddress(), gradKernel.nativeAddress(),
+        p.backwardWeights(x.nativeAddress(), gradY.nativeAddress(), gradKernel.nativeAddress(),
                 addressOrNull(gradBias), accumulate);
     }
 
@@ -160,7 +177,7 @@ public final class Convolution implements AutoCloseable {
     }
 
     private void setKernelWindowInUse(KernelWindow window) {
-        MemorySegment p = plan();
+        DeviceOps.Plan p = plan();
         int[] k = kernelSize;
         KernelWindow.requireAxes(window, k.length);
         for (int d = 0; d < k.length; d++) {
@@ -171,7 +188,7 @@ public final class Convolution implements AutoCloseable {
                         + " is not a non-empty part of [0, " + k[d] + ")");
             }
         }
-        ops.setKernelWindow(p, window.lowerBounds(), window.upperBounds());
+        p.setKernelWindow(window.lowerBounds(), window.upperBounds());
     }
 
     /**
@@ -184,19 +201,20 @@ public final class Convolution implements AutoCloseable {
      * positions or sigma change. The construction's kernel must be this plan's kernel (Cout, Cin/groups, kernel
      * size). Allocates nothing after the first call with a given construction.
      *
-     * @return whether the plan takes kernel cells: true on the CPU; false on a CUDA device, which has no
-     *         tap-sparse engine (the call is checked and has no effect; a caller may set a kernel window instead)
+     * @return whether the plan takes kernel cells: true on the CPU (a {@link Backend#VECTOR_API} plan computes the
+     *         weight gradient at those cells only, and has no tap-sparse engine); false on a CUDA device, which has
+     *         none (the call is checked and has no effect; a caller may set a kernel window instead)
      */
     public boolean setKernelCells(KernelConstruction construction, Tensor positions, Tensor sigma, boolean gradient) {
         boolean entered = guard.enter(this);
         try {
-            MemorySegment p = plan();
+            DeviceOps.Plan p = plan();
             if (construction != cellsConstruction) {
                 requireSameKernel(construction);
                 cellsConstruction = construction;
             }
             construction.checkPositions(device, positions, sigma);
-            return ops.setKernelCells(p, construction.descriptor(), positions.nativeAddress(), addressOrNull(sigma),
+            return p.setKernelCells(construction.descriptor(), positions.nativeAddress(), addressOrNull(sigma),
                     gradient);
         } finally {
             guard.exit(entered);
@@ -226,11 +244,11 @@ public final class Convolution implements AutoCloseable {
      * benchmarks: which engine applies depends on the shape, the engine options and the kernel window.
      */
     public String engineInfo() {
-        return ops.planInfo(plan());
+        return plan().info();
     }
 
-    private MemorySegment plan() {
-        MemorySegment p = plan;
+    private DeviceOps.Plan plan() {
+        DeviceOps.Plan p = plan;
         if (p == null) {
             throw new IllegalStateException("convolution plan is closed");
         }
@@ -242,10 +260,10 @@ public final class Convolution implements AutoCloseable {
     public void close() {
         boolean entered = guard.enter(this);
         try {
-            MemorySegment p = plan;
+            DeviceOps.Plan p = plan;
             if (p != null) {
                 plan = null;
-                ops.destroyPlan(p);
+                p.destroy();
             }
         } finally {
             guard.exit(entered);

@@ -1,18 +1,20 @@
 package io.dcls4j.ops;
 
+import io.dcls4j.Backend;
 import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.internal.Descriptors;
+import io.dcls4j.internal.ConstructDesc;
 import io.dcls4j.internal.DeviceOps;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.Shapes;
+import io.dcls4j.vector.VectorConstruct;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * DCLS kernel construction, forward and backward, in native code: the functional op under
- * {@code DclsConv}, for users who bring their own autograd.
+ * DCLS kernel construction, forward and backward, in native code (or in pure Java, {@link Backend#VECTOR_API}):
+ * the functional op under {@code DclsConv}, for users who bring their own autograd.
  *
  * <p>Shapes (C order, float32): weight (Cout, Cin/g, K), positions and sigma (ndim, Cout, Cin/g, K),
  * kernel (Cout, Cin/g, dilatedKernelSize...). A call runs where its tensors are, on the CPU or a CUDA
@@ -21,15 +23,35 @@ import java.lang.foreign.MemorySegment;
  */
 public final class KernelConstruction {
     private final ConstructConfig config;
-    private final MemorySegment desc;
+    private final Backend backend;
+    private final ConstructDesc desc;
     private final long[] weightShape;
     private final long[] positionShape;
     private final long[] kernelShape;
 
+    /** The native construction ({@link Backend#NATIVE}). */
     public KernelConstruction(ConstructConfig config) {
-        Native.ensureLoaded();
+        this(config, Backend.NATIVE);
+    }
+
+    /**
+     * The construction of {@code backend}. {@link Backend#VECTOR_API} runs on the CPU only, needs the Vector API
+     * ({@link IllegalStateException} without it) and knows the usual Gaussian only ({@link IllegalArgumentException}
+     * for the Dcls2_1d reference's sigma offset).
+     */
+    public KernelConstruction(ConstructConfig config, Backend backend) {
+        if (config == null || backend == null) {
+            throw new IllegalArgumentException("config and backend must not be null");
+        }
+        if (backend == Backend.NATIVE) {
+            Native.ensureLoaded();
+        } else {
+            DeviceOps.of(Device.cpu(), backend);  // says now when the JVM lacks the Vector API
+            VectorConstruct.requireUsualGaussianOffset(config);
+        }
         this.config = config;
-        desc = Descriptors.construct(Arena.ofAuto(), config);
+        this.backend = backend;
+        desc = ConstructDesc.of(Arena.ofAuto(), config);
         weightShape = config.weightShape();
         positionShape = config.positionShape();
         kernelShape = config.kernelShape();
@@ -37,6 +59,11 @@ public final class KernelConstruction {
 
     public ConstructConfig config() {
         return config;
+    }
+
+    /** Which implementation runs the construction. */
+    public Backend backend() {
+        return backend;
     }
 
     /** Shape of the weight: (Cout, Cin/g, K). */
@@ -59,7 +86,7 @@ public final class KernelConstruction {
         Device device = deviceOf(weight);
         checkInputs(device, weight, positions, sigma);
         Shapes.requireOn("kernel", kernel, kernelShape, device);
-        DeviceOps.of(device).constructForward(desc, weight.nativeAddress(), positions.nativeAddress(),
+        ops(device).constructForward(desc, weight.nativeAddress(), positions.nativeAddress(),
                 addressOrNull(sigma), kernel.nativeAddress());
     }
 
@@ -80,7 +107,7 @@ public final class KernelConstruction {
         } else if (gradSigma != null) {
             throw new IllegalArgumentException("gradSigma must be null: " + config.interpolation() + " has no sigma");
         }
-        DeviceOps.of(device).constructBackward(desc, weight.nativeAddress(), positions.nativeAddress(),
+        ops(device).constructBackward(desc, weight.nativeAddress(), positions.nativeAddress(),
                 addressOrNull(sigma), gradKernel.nativeAddress(), addressOrNull(gradWeight),
                 addressOrNull(gradPositions), addressOrNull(gradSigma), accumulate);
     }
@@ -95,13 +122,18 @@ public final class KernelConstruction {
         Device device = deviceOf(positions);
         checkPositions(device, positions, sigma);
         KernelWindow.requireAxes(window, config.ndim());
-        DeviceOps.of(device).constructWindow(desc, positions.nativeAddress(), addressOrNull(sigma),
+        ops(device).constructWindow(desc, positions.nativeAddress(), addressOrNull(sigma),
                 window.lowerBounds(), window.upperBounds());
     }
 
-    /** The native construction descriptor, for {@link Convolution#setKernelCells}. */
-    MemorySegment descriptor() {
+    /** The construction's descriptor, for {@link Convolution#setKernelCells}. */
+    ConstructDesc descriptor() {
         return desc;
+    }
+
+    /** The calls of this construction's backend on {@code device}. */
+    private DeviceOps ops(Device device) {
+        return DeviceOps.of(device, backend);
     }
 
     private void checkInputs(Device device, Tensor weight, Tensor positions, Tensor sigma) {

@@ -1,15 +1,15 @@
 package io.dcls4j.ops;
 
+import io.dcls4j.Backend;
 import io.dcls4j.Device;
 import io.dcls4j.Interpolation;
 import io.dcls4j.Tensor;
-import io.dcls4j.internal.Descriptors;
+import io.dcls4j.internal.ConstructDesc;
 import io.dcls4j.internal.DeviceOps;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.Shapes;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * The upkeep of DCLS positions, on the device where they are (CPU or CUDA): the clamp after an optimizer step,
@@ -20,14 +20,26 @@ public final class Positions {
     private final int[] dilatedKernelSize;
     private final long[] shape;
     private final long count;
-    private final MemorySegment desc;
+    private final ConstructDesc desc;
+    private final Backend backend;
 
     /**
      * Positions of {@code shape} (its first axis: one per entry of {@code dilatedKernelSize}) for kernels of
      * {@code dilatedKernelSize} cells per axis.
      */
     public Positions(int[] dilatedKernelSize, long... shape) {
-        Native.ensureLoaded();
+        this(Backend.NATIVE, dilatedKernelSize, shape);
+    }
+
+    /** As {@link #Positions(int[], long...)}, the calls running on {@code backend}. */
+    public Positions(Backend backend, int[] dilatedKernelSize, long... shape) {
+        if (backend == null) {
+            throw new IllegalArgumentException("backend is null");
+        }
+        this.backend = backend;
+        if (backend == Backend.NATIVE) {
+            Native.ensureLoaded();
+        }
         this.dilatedKernelSize = dilatedKernelSize.clone();
         this.shape = shape.clone();
         if (shape.length < 2 || shape[0] != dilatedKernelSize.length) {
@@ -42,7 +54,7 @@ public final class Positions {
         // The construction's descriptor over the same floats: one pair of (count / ndim) elements.
         ConstructConfig config = new ConstructConfig(Interpolation.BILINEAR, 1, 1,
                 Math.toIntExact(count / dilatedKernelSize.length), this.dilatedKernelSize);
-        desc = Descriptors.construct(Arena.ofAuto(), config);
+        desc = ConstructDesc.of(Arena.ofAuto(), config);
     }
 
     /**
@@ -53,7 +65,7 @@ public final class Positions {
     public void clamp(Tensor positions) {
         Device device = KernelConstruction.deviceOf(positions);
         Shapes.requireOn("positions", positions, shape, device);
-        DeviceOps.of(device).clampPositions(desc, positions.nativeAddress());
+        DeviceOps.of(device, backend).clampPositions(desc, positions.nativeAddress());
     }
 
     /** {@code rounded = round(positions)}, half to even as {@code torch.round}; the same tensor is allowed. */
@@ -61,6 +73,6 @@ public final class Positions {
         Device device = KernelConstruction.deviceOf(positions);
         Shapes.requireOn("positions", positions, shape, device);
         Shapes.requireOn("rounded", rounded, shape, device);
-        DeviceOps.of(device).roundPositions(positions.nativeAddress(), rounded.nativeAddress(), count);
+        DeviceOps.of(device, backend).roundPositions(positions.nativeAddress(), rounded.nativeAddress(), count);
     }
 }

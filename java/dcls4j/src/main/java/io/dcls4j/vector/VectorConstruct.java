@@ -211,7 +211,7 @@ public final class VectorConstruct {
     }
 
     /** The Vector API path knows the usual Gaussian (|sigma| + 0.27) only, not the reference Dcls2_1d's. */
-    private static void requireUsualGaussianOffset(ConstructConfig c) {
+    public static void requireUsualGaussianOffset(ConstructConfig c) {
         if (c.gaussianSigmaOffset() != GAUSS_OFFSET) {
             throw new IllegalArgumentException("VectorConstruct supports the Gaussian sigma offset 0.27 only, got "
                     + c.gaussianSigmaOffset());

@@ -149,11 +149,11 @@ public final class VectorConv {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Package API for VectorDcls: the padded input is kept from forward to the weight gradient, and the output
-    // gradient is loaded once for the three gradients.
+    // In steps, for the Java backend's plans (io.dcls4j.internal.VectorOps): the input is padded once for forward
+    // or the weight gradient, and the output gradient is loaded once for the gradients that read it.
 
     /** Copies x (C order float32, from any memory) into the padded, phase-split input buffer. */
-    void padInput(MemorySegment x) {
+    public void padInput(MemorySegment x) {
         Objects.requireNonNull(x, "x");
         if (x.byteSize() < (long) config.inputLength() * Float.BYTES) {
             throw new IllegalArgumentException("x has " + x.byteSize() / Float.BYTES + " floats, expected "
@@ -203,7 +203,7 @@ public final class VectorConv {
      * reads, sums every plane for the bias gradient, and with {@code forData} also places it into the upsampled,
      * zero-padded buffer the data gradient reads: one pass over the gradient for all three.
      */
-    void loadGradY(MemorySegment gy, boolean forData) {
+    public void loadGradY(MemorySegment gy, boolean forData) {
         Objects.requireNonNull(gy, "gradY");
         if (gy.byteSize() < (long) config.outputLength() * Float.BYTES) {
             throw new IllegalArgumentException("gradY has " + gy.byteSize() / Float.BYTES + " floats, expected "
@@ -308,7 +308,7 @@ public final class VectorConv {
 
 
     /** The forward pass on the input last given to {@link #padInput}. */
-    void forwardPadded(float[] kernel, float[] bias, float[] y) {
+    public void forwardPadded(float[] kernel, float[] bias, float[] y) {
         checkLength("kernel", kernel, config.kernelLength());
         checkLength("y", y, config.outputLength());
         if (bias != null) {
@@ -328,7 +328,7 @@ public final class VectorConv {
     }
 
     /** The data gradient from the loaded output gradient; gx is overwritten. */
-    void backwardDataLoaded(float[] kernel, float[] gx) {
+    public void backwardDataLoaded(float[] kernel, float[] gx) {
         checkLength("kernel", kernel, config.kernelLength());
         checkLength("gx", gx, config.inputLength());
         requireGrad();
@@ -355,7 +355,7 @@ public final class VectorConv {
      * The weight gradient from the input last given to {@link #padInput} and the loaded output gradient. With a
      * mask (shaped like the kernel), only the marked taps are computed and the others are set to 0.
      */
-    void backwardWeightsLoaded(float[] gk, boolean[] mask) {
+    public void backwardWeightsLoaded(float[] gk, boolean[] mask) {
         checkLength("gk", gk, config.kernelLength());
         if (mask != null && mask.length != gk.length) {
             throw new IllegalArgumentException("mask has length " + mask.length + ", expected " + gk.length);
@@ -373,7 +373,7 @@ public final class VectorConv {
     }
 
     /** The bias gradient from the loaded output gradient. */
-    void backwardBiasLoaded(float[] gb, boolean accumulate) {
+    public void backwardBiasLoaded(float[] gb, boolean accumulate) {
         checkLength("gb", gb, outCh);
         requireGrad();
         for (int o = 0; o < outCh; o++) {

@@ -1,12 +1,11 @@
 /**
  * DCLS in pure Java: float32, the Vector API ({@code jdk.incubator.vector}, run with
  * {@code --add-modules jdk.incubator.vector}) and all cores, with the semantics of the float64 reference
- * ({@link io.dcls4j.reference.ReferenceConstruct}, {@link io.dcls4j.reference.ReferenceConv}).
+ * ({@link io.dcls4j.reference.ReferenceConstruct}, {@link io.dcls4j.reference.ReferenceConv}). Not exported: users
+ * reach it as a backend of the layers and ops ({@link io.dcls4j.Backend#VECTOR_API}), whose Java calls
+ * ({@code io.dcls4j.internal.VectorOps}) run these kernels.
  *
  * <ul>
- *   <li>{@link io.dcls4j.vector.VectorDcls}: a layer (forward: construction, convolution, bias; backward: every
- *       gradient), the counterpart of {@link io.dcls4j.DclsConv}; {@link io.dcls4j.vector.VectorDcls#copyOf} takes
- *       a native layer's configuration and parameters.</li>
  *   <li>{@link io.dcls4j.vector.VectorConstruct}: kernel construction and its gradient.</li>
  *   <li>{@link io.dcls4j.vector.VectorConv}: grouped 1-3-D convolution, data, weight and bias gradients.</li>
  *   <li>{@link io.dcls4j.vector.VectorParallel}: the worker count (default: all cores).</li>

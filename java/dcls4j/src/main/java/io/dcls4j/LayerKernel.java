@@ -1,0 +1,117 @@
+package io.dcls4j;
+
+import io.dcls4j.ops.Convolution;
+import io.dcls4j.ops.KernelWindow;
+import io.dcls4j.ops.Positions;
+
+import java.lang.foreign.Arena;
+
+/**
+ * A {@link DclsConv}'s dense kernel and its gradient: built from the parameters on every training forward, or once
+ * for inference mode (from an {@link InferenceKernel}); and what each plan is told of the kernel's cells, once per
+ * kernel built. Not thread-safe: the layer's use guard covers it.
+ */
+final class LayerKernel {
+    private final DclsConvConfig config;
+    private final LayerBackend backend;
+    private final Arena arena;
+    private final Positions positionOps;
+    private final LayerBackend.Construction construction;
+    private final Tensor kernel;
+    private final Tensor gradKernel;
+    /** The box of kernel cells the current kernel's elements touch: the convolution skips the rest. */
+    private final KernelWindow window;
+    /** Counts the kernels built, so that a plan is told a kernel's cells once (see {@link #hint}). */
+    private long version;
+    private boolean inference;
+    /** Inference mode's construction and kernel inputs, made by the first {@link #enterInference} call. */
+    private InferenceKernel inferenceKernel;
+
+    LayerKernel(DclsConvConfig config, LayerBackend backend, Arena arena, Positions positionOps) {
+        this.config = config;
+        this.backend = backend;
+        this.arena = arena;
+        this.positionOps = positionOps;
+        KernelLayout layout = config.layout();
+        var constructConfig = config.constructConfig(config.interpolation());
+        construction = layout.adapt(backend.construction(constructConfig), constructConfig);
+        kernel = Tensor.allocate(arena, config.device(), config.kernelShape());
+        gradKernel = Tensor.allocate(arena, config.device(), config.kernelShape());
+        window = new KernelWindow(layout.convKernelSize());
+    }
+
+    Tensor kernel() {
+        return kernel;
+    }
+
+    /**
+     * Builds the kernel: from the parameters in training, or the inference kernel again from the current weight and
+     * positions in inference mode.
+     */
+    void build(Tensor weight, Tensor positions, Tensor sigma) {
+        if (inference) {
+            inferenceKernel.build(weight, positions, kernel, window);
+        } else {
+            construction.forward(weight, positions, sigma, kernel);
+        }
+        version++;
+    }
+
+    /** Enters inference mode and builds its kernel now (rounding the positions if asked). */
+    void enterInference(boolean roundPositions, Tensor weight, Tensor positions) {
+        if (inferenceKernel == null) {
+            inferenceKernel = new InferenceKernel(backend, config.layout(), config.outChannels(), config.inPerGroup(),
+                    config.kernelCount(), arena, config.device(), positionOps);
+        }
+        inferenceKernel.roundPositions(roundPositions);
+        inference = true;
+        build(weight, positions, null);
+    }
+
+    void leaveInference() {
+        inference = false;
+    }
+
+    boolean inInference() {
+        return inference;
+    }
+
+    boolean roundsPositions() {
+        return inferenceKernel != null && inferenceKernel.roundsPositions();
+    }
+
+    /**
+     * Tells {@code entry}'s plan, once per kernel built, which kernel cells the current kernel can make non-zero
+     * (and, training, whose gradient the construction's backward reads), so that it convolves with those cells only
+     * where that pays: the tap-sparse engine, whose cost follows the taps, not the kernel size. A device or kernel
+     * layout without it (a GPU; the reshaped kinds) gets the box of those cells instead, a kernel window.
+     */
+    void hint(ShapeCache.Entry entry, Tensor positions, Tensor sigma) {
+        if (entry.hintedKernelVersion == version) {
+            return;
+        }
+        Convolution plan = entry.plan;
+        boolean cells = inference
+                ? LayerBackend.setKernelCells(plan, inferenceKernel.construction(), inferenceKernel.positions(),
+                        inferenceKernel.sigma(), false)
+                : LayerBackend.setKernelCells(plan, construction, positions, sigma, true);
+        if (!cells) {
+            if (!inference) {   // the inference kernel's window was set when it was built
+                construction.window(positions, sigma, window);
+            }
+            plan.setKernelWindow(window);
+        }
+        entry.hintedKernelVersion = version;
+    }
+
+    /**
+     * Back-propagates through the kernel: the kernel gradient of {@code gradY} (from {@code entry}'s plan, the bias
+     * gradient with it), then the construction's gradients, all accumulated; a null gradient is skipped.
+     */
+    void backward(ShapeCache.Entry entry, Tensor x, Tensor gradY, Tensor gradBias, Tensor weight, Tensor positions,
+                  Tensor sigma, Tensor gradWeight, Tensor gradPositions, Tensor gradSigma) {
+        gradKernel.fill(0f);
+        entry.plan.backwardWeights(x, gradY, gradKernel, gradBias, true);
+        construction.backward(weight, positions, sigma, gradKernel, gradWeight, gradPositions, gradSigma, true);
+    }
+}
