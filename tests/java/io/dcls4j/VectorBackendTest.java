@@ -220,6 +220,8 @@ class VectorBackendTest {
             Tensor gk2 = Tensor.allocate(arena, cc.kernelShape()).copyFrom(gk1);
             Tensor gb1 = Tensor.allocate(arena, 4).copyFrom(random(r, 4));
             Tensor gb2 = Tensor.allocate(arena, 4).copyFrom(gb1);
+            Tensor gk3 = Tensor.allocate(arena, cc.kernelShape()).copyFrom(gk1);
+            Tensor gb3 = Tensor.allocate(arena, 4).copyFrom(gb1);
             nativePlan.backwardWeights(x, gy, gk1, gb1, true);
             javaPlan.backwardWeights(x, gy, gk2, gb2, true);
             close("Java accumulated kernel gradient", toDouble(gk1.toFloatArray()), gk2.toFloatArray());
@@ -229,6 +231,12 @@ class VectorBackendTest {
             nativePlan.backwardData(gy, k1, gx1);
             javaPlan.backwardData(gy, k1, gx2);
             close("Java data gradient", toDouble(gx1.toFloatArray()), gx2.toFloatArray());
+            // both gradients in one call, gradY read once
+            Tensor gx3 = Tensor.allocate(arena, vc.inputShape());
+            javaPlan.backward(x, gy, k1, gk3, gb3, true, gx3);
+            close("Java fused kernel gradient", toDouble(gk1.toFloatArray()), gk3.toFloatArray());
+            close("Java fused bias gradient", toDouble(gb1.toFloatArray()), gb3.toFloatArray());
+            close("Java fused data gradient", toDouble(gx1.toFloatArray()), gx3.toFloatArray());
             assertEquals(Backend.VECTOR_API, javaPlan.backend());
         }
     }

@@ -26,35 +26,15 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  *
- * <p><b>Ownership.</b> The layer owns its parameters, their gradients, the constructed kernel and
- * the tensors {@link #forward} and {@link #backward} return. Those results are overwritten by the
- * next call with an input of the same shape, and freed by {@link #close()} or when their input shape
- * is evicted: the layer keeps the plans and results of its {@value #MAX_CACHED_SHAPES} most recently
- * used input shapes, and reading a result of an evicted shape throws {@link IllegalStateException}
- * saying so. Copy results you need longer. The input given to {@code forward} is read again by
- * {@code backward}: leave it unchanged in between.
- *
- * <p><b>Threads.</b> A layer may be used by one thread at a time (one after another from any
- * threads is fine): a call while another thread is inside the layer gets an
- * {@link IllegalStateException} naming the layer, and nothing is corrupted. Different layers run
- * fully in parallel on different threads, except layers sharing positions
- * ({@link Builder#sharePositionsWith}), whose backward passes add to the same gradients: use them
- * from one thread. The tensors a layer returns, and its parameters, are not safe to read on one
- * thread while the layer writes them on another.
- *
  * <p><b>Training helpers.</b> {@link Builder#sharePositionsWith} makes several layers use one set
  * of positions (and sigma); {@link #freezeSigma} stops sigma's gradient when a schedule sets it;
  * {@link #inferenceMode(boolean)} caches a kernel built with sigma 0 (and, if asked, integer
  * positions) and stops rebuilding it on every forward.
  *
- * <p><b>Devices.</b> A layer built with {@link Builder#device(Device) device(Device.cuda(i))} keeps its
- * parameters, gradients, kernel and results in that GPU's memory and runs every pass there (kernel
- * construction in dcls4j's CUDA kernels, convolutions in cuDNN or dcls4j's depthwise kernels), with the
- * same API and semantics: inputs must be on the layer's device (else {@link IllegalArgumentException}
- * naming the tensor and both devices), and the work is enqueued on the device's stream (see
- * {@link Device}). Reading results goes through copies ({@link Tensor#toFloatArray()},
- * {@link Tensor#copyFrom(Tensor)}). {@link #clampPositions()} and the rounding of inference mode run on the device;
- * initialisation and {@link #loadReferenceParameters} copy through host memory.
+ * <p>The layer owns its parameters, gradients, kernel and the tensors {@link #forward} and {@link #backward} return
+ * (overwritten by the next call with an input of the same shape; its {@value #MAX_CACHED_SHAPES} most recent input
+ * shapes keep theirs); one thread at a time; on the CPU or a CUDA device, natively or in pure Java: see the
+ * <a href="package-summary.html#layers">package documentation</a> for ownership, threads, devices and backends.
  */
 public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     /** Input shapes whose plans and results are kept; the least recently used beyond this is freed. */
@@ -292,7 +272,6 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
             kernel.backward(state, lastInput, gradY, bias == null ? null : bias.grad(), weight.value(), positions.value(),
                     sigma == null ? null : sigma.value(), weight.grad(), positions.grad(),
                     sigma == null || sigmaFrozen ? null : sigma.grad());
-            state.plan.backwardData(gradY, kernel.kernel(), state.gradX);
             return state.gradX;
         } finally {
             guard.exit(entered);

@@ -28,8 +28,9 @@ import java.util.stream.Stream;
  * backward data is forward, and the kernel gradient is backward weights with the roles of input and output
  * swapped. The bias goes through a depthwise 1x1 plan (forward adds it, backward weights sums its gradient).
  *
- * <p>Ownership and threading as {@link DclsConv}: the layer owns its parameters, gradients, kernel and the
- * tensors its passes return (overwritten by the next call, freed by {@link #close()}); not thread-safe.
+ * <p>Ownership, devices and backends as for {@link DclsConv} (see the
+ * <a href="package-summary.html#layers">package documentation</a>): the layer owns its parameters, gradients, kernel
+ * and the tensors its passes return (overwritten by the next call, freed by {@link #close()}); not thread-safe.
  */
 public final class DclsConvTranspose implements AutoCloseable, io.dcls4j.nn.Module {
     private final Arena arena = Arena.ofShared();

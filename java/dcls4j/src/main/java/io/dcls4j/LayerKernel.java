@@ -105,13 +105,14 @@ final class LayerKernel {
     }
 
     /**
-     * Back-propagates through the kernel: the kernel gradient of {@code gradY} (from {@code entry}'s plan, the bias
-     * gradient with it), then the construction's gradients, all accumulated; a null gradient is skipped.
+     * Back-propagates {@code gradY}: the kernel, bias and input gradients from {@code entry}'s plan (into
+     * {@code entry.gradX}), then the construction's gradients; parameter gradients are accumulated, a null one is
+     * skipped.
      */
     void backward(ShapeCache.Entry entry, Tensor x, Tensor gradY, Tensor gradBias, Tensor weight, Tensor positions,
                   Tensor sigma, Tensor gradWeight, Tensor gradPositions, Tensor gradSigma) {
         gradKernel.fill(0f);
-        entry.plan.backwardWeights(x, gradY, gradKernel, gradBias, true);
+        entry.plan.backward(x, gradY, kernel, gradKernel, gradBias, true, entry.gradX);
         construction.backward(weight, positions, sigma, gradKernel, gradWeight, gradPositions, gradSigma, true);
     }
 }

@@ -69,6 +69,16 @@ public sealed interface DeviceOps permits CpuOps, CudaContext, VectorOps {
         void backwardWeights(MemorySegment x, MemorySegment gradY, MemorySegment gradKernel, MemorySegment gradBias,
                              boolean accumulate);
 
+        /**
+         * Both gradients: {@link #backwardWeights} then {@link #backwardData}, in one call so that a backend may read
+         * gradY once.
+         */
+        default void backward(MemorySegment x, MemorySegment gradY, MemorySegment kernel, MemorySegment gradKernel,
+                              MemorySegment gradBias, boolean accumulate, MemorySegment gradX) {
+            backwardWeights(x, gradY, gradKernel, gradBias, accumulate);
+            backwardData(gradY, kernel, gradX);
+        }
+
         /** Sets the kernel window; false, having done nothing, where plans have no windows. */
         boolean setKernelWindow(MemorySegment lo, MemorySegment hi);
 

@@ -174,6 +174,23 @@ public final class VectorOps implements DeviceOps {
                                     boolean accumulate) {
             conv.padInput(x);
             conv.loadGradY(gradY, false);
+            weightsAndBias(gk, gb, accumulate);
+        }
+
+        /** One load of gradY serves the three gradients. */
+        @Override
+        public void backward(MemorySegment x, MemorySegment gradY, MemorySegment k, MemorySegment gk,
+                             MemorySegment gb, boolean accumulate, MemorySegment gx) {
+            conv.padInput(x);
+            conv.loadGradY(gradY, true);
+            weightsAndBias(gk, gb, accumulate);
+            MemorySegment.copy(k, FLOAT, 0, kernel, 0, kernel.length);
+            conv.backwardDataLoaded(kernel, gradX);
+            MemorySegment.copy(gradX, 0, gx, FLOAT, 0, gradX.length);
+        }
+
+        /** The kernel and bias gradients of the loaded input and output gradient, written or added. */
+        private void weightsAndBias(MemorySegment gk, MemorySegment gb, boolean accumulate) {
             conv.backwardWeightsLoaded(gradKernel, cells);
             store(gradKernel, gk, accumulate);
             if (!isNull(gb)) {

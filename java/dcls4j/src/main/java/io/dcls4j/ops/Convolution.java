@@ -160,6 +160,29 @@ public final class Convolution implements AutoCloseable {
     }
 
     /**
+     * Both gradients in one call: {@link #backwardWeights} (kernel and bias, added when {@code accumulate}) and
+     * {@link #backwardData} (gradX, overwritten), with their checks; a backend may read gradY once for both (the
+     * pure-Java one does).
+     */
+    public void backward(Tensor x, Tensor gradY, Tensor kernel, Tensor gradKernel, Tensor gradBias,
+                         boolean accumulate, Tensor gradX) {
+        boolean entered = guard.enter(this);
+        try {
+            DeviceOps.Plan p = plan();
+            Shapes.requireOn("x", x, inputShape, device);
+            Shapes.requireOn("gradY", gradY, outputShape, device);
+            Shapes.requireOn("kernel", kernel, kernelShape, device);
+            Shapes.requireOn("gradKernel", gradKernel, kernelShape, device);
+            Shapes.requireOptionalOn("gradBias", gradBias, biasShape, device);
+            Shapes.requireOn("gradX", gradX, inputShape, device);
+            p.backward(x.nativeAddress(), gradY.nativeAddress(), kernel.nativeAddress(), gradKernel.nativeAddress(),
+                    addressOrNull(gradBias), accumulate, gradX.nativeAddress());
+        } finally {
+            guard.exit(entered);
+        }
+    }
+
+    /**
      * Declares that the kernels given from now on are 0 outside {@code window}; where the box is
      * small enough to pay, every pass then convolves with just that part. {@link #backwardWeights}
      * then computes the kernel gradient inside the box only: cells outside hold 0 or their true
