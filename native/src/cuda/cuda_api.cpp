@@ -28,6 +28,11 @@ struct dcls_cuda_conv_plan {
 namespace dcls {
 namespace cuda {
 
+std::string &last_error() {
+    thread_local std::string message;
+    return message;
+}
+
 // ---- device memory (cuda_common.h) ----------------------------------------------------------------
 
 void *device_alloc(dcls_cuda_context &ctx, size_t bytes) {
@@ -70,12 +75,7 @@ using dcls::validate;
 using dcls::cuda::check;
 using dcls::cuda::DeviceGuard;
 
-thread_local std::string last_error;
-
-template <typename Body>
-dcls_status guarded(const char *function, Body &&body) {
-    return dcls::guarded(last_error, function, std::forward<Body>(body));
-}
+using dcls::cuda::guarded;
 
 dcls_cuda_context &context_of(dcls_cuda_context *ctx) {
     require_pointer(ctx, "ctx");
@@ -91,7 +91,7 @@ dcls::cuda::ConvPlanCuda &plan_of(dcls_cuda_conv_plan *plan) {
 
 extern "C" {
 
-const char *dcls_cuda_last_error(void) { return last_error.c_str(); }
+const char *dcls_cuda_last_error(void) { return dcls::cuda::last_error().c_str(); }
 
 dcls_status dcls_cuda_device_count(int32_t *count) {
     return guarded(__func__, [&] {
@@ -100,7 +100,7 @@ dcls_status dcls_cuda_device_count(int32_t *count) {
         const cudaError_t e = cudaGetDeviceCount(&n);
         if (e != cudaSuccess) {
             (void)cudaGetLastError();
-            last_error = std::string("dcls_cuda_device_count: no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
+            dcls::cuda::last_error() = std::string("dcls_cuda_device_count: no CUDA device: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e);
             n = 0;
         }
         *count = n;
@@ -129,7 +129,7 @@ dcls_status dcls_cuda_cudnn_version(int32_t *version) {
         require_pointer(version, "version");
         std::string why;
         *version = dcls::cuda::cudnn_version(&why);
-        if (*version == 0) last_error = "dcls_cuda_cudnn_version: " + why;
+        if (*version == 0) dcls::cuda::last_error() = "dcls_cuda_cudnn_version: " + why;
     });
 }
 

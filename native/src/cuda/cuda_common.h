@@ -32,6 +32,15 @@ inline void check(cudaError_t e, const char *what) {
                 std::string(what) + ": CUDA error " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
 }
 
+// The message of the calling thread's last failure in libdcls_cuda.so (dcls_cuda_last_error).
+std::string &last_error();
+
+// The C ABI's error boundary for every dcls_cuda_* function (dcls::guarded with last_error()).
+template <typename Body>
+dcls_status guarded(const char *function, Body &&body) {
+    return dcls::guarded(last_error(), function, static_cast<Body &&>(body));
+}
+
 // After a kernel launch: a launch error (bad configuration, no image for the device).
 inline void check_launch(const char *kernel) { check(cudaGetLastError(), kernel); }
 

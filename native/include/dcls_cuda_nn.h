@@ -1,0 +1,109 @@
+/*
+ * dcls_cuda_nn.h - the network layers' ops of dcls_nn.h on a CUDA device, defined in
+ * libdcls_cuda.so: linear, layer normalisation, activations, element-wise binary ops and sums,
+ * and the cross-entropy loss.
+ *
+ * Each op has the meaning, the layouts and the plan rules of its dcls_nn.h twin, so that a layer
+ * of io.dcls4j.nn runs the same code on either device. The differences:
+ * - a plan is made on a context (dcls.h, "CUDA") and runs on its stream: a call enqueues the work
+ *   and returns; tensors are device memory of the context's device;
+ * - on failure dcls_cuda_last_error() gives the message, as for every dcls_cuda_* function;
+ * - the cross-entropy takes its labels from host memory (checked there, before any kernel runs)
+ *   and writes its loss to one float of device memory.
+ * These ops are dcls4j's own kernels: they need no cuDNN. Sums over many elements are tree
+ * reductions in a fixed order, so that a result does not change from run to run.
+ */
+#ifndef DCLS_CUDA_NN_H
+#define DCLS_CUDA_NN_H
+
+#include <stdint.h>
+
+#include "dcls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- linear: y (B, out, S) = weight (out, in) . x (B, in, S) + bias (out), as dcls_linear_* ---- */
+typedef struct dcls_cuda_linear_plan dcls_cuda_linear_plan;
+
+DCLS_API dcls_status dcls_cuda_linear_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t in_features,
+                                                  int64_t out_features, int64_t inner,
+                                                  dcls_cuda_linear_plan **plan);
+DCLS_API dcls_status dcls_cuda_linear_plan_destroy(dcls_cuda_linear_plan *plan);
+/* bias may be null. */
+DCLS_API dcls_status dcls_cuda_linear_forward(dcls_cuda_linear_plan *plan, const float *x, const float *weight,
+                                              const float *bias, float *y);
+/* grad_x (B, in, S), overwritten. */
+DCLS_API dcls_status dcls_cuda_linear_backward_data(dcls_cuda_linear_plan *plan, const float *grad_y,
+                                                    const float *weight, float *grad_x);
+/* grad_weight (out, in) and grad_bias (out, or null): added to when accumulate != 0, else overwritten. */
+DCLS_API dcls_status dcls_cuda_linear_backward_weights(dcls_cuda_linear_plan *plan, const float *x,
+                                                       const float *grad_y, float *grad_weight, float *grad_bias,
+                                                       int32_t accumulate);
+
+/* ---- layer normalisation over the channel axis of (B, C, S), as dcls_layer_norm_* ---------- */
+typedef struct dcls_cuda_layer_norm_plan dcls_cuda_layer_norm_plan;
+
+DCLS_API dcls_status dcls_cuda_layer_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels,
+                                                      int64_t inner, float eps, dcls_cuda_layer_norm_plan **plan);
+DCLS_API dcls_status dcls_cuda_layer_norm_plan_destroy(dcls_cuda_layer_norm_plan *plan);
+/* Keeps the input's address and the statistics for the backward pass: x must still hold the
+ * same values when backward runs. */
+DCLS_API dcls_status dcls_cuda_layer_norm_forward(dcls_cuda_layer_norm_plan *plan, const float *x,
+                                                  const float *weight, const float *bias, float *y);
+/* grad_x overwritten; grad_weight, grad_bias (C) added to when accumulate != 0, else overwritten. */
+DCLS_API dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *plan, const float *grad_y,
+                                                   const float *weight, float *grad_x, float *grad_weight,
+                                                   float *grad_bias, int32_t accumulate);
+
+/* ---- activations (kind: a dcls_activation of dcls_nn.h) ------------------------------------ */
+typedef struct dcls_cuda_activation_plan dcls_cuda_activation_plan;
+
+DCLS_API dcls_status dcls_cuda_activation_plan_create(dcls_cuda_context *ctx, int32_t kind, int64_t count,
+                                                      dcls_cuda_activation_plan **plan);
+DCLS_API dcls_status dcls_cuda_activation_plan_destroy(dcls_cuda_activation_plan *plan);
+DCLS_API dcls_status dcls_cuda_activation_forward(dcls_cuda_activation_plan *plan, const float *x, float *y);
+DCLS_API dcls_status dcls_cuda_activation_backward(dcls_cuda_activation_plan *plan, const float *x,
+                                                   const float *grad_y, float *grad_x);
+
+/* ---- element-wise binary ops and sums (op: a dcls_binary_op of dcls_nn.h) ------------------ */
+typedef struct dcls_cuda_binary_plan dcls_cuda_binary_plan;
+
+/* c = a op b, b broadcast to a's dims (each b dim equals a's or is 1), rank 1 to 6; c may be a. */
+DCLS_API dcls_status dcls_cuda_binary_plan_create(dcls_cuda_context *ctx, int32_t op, int32_t rank,
+                                                  const int64_t *a_dims, const int64_t *b_dims,
+                                                  dcls_cuda_binary_plan **plan);
+DCLS_API dcls_status dcls_cuda_binary_plan_destroy(dcls_cuda_binary_plan *plan);
+DCLS_API dcls_status dcls_cuda_binary_execute(dcls_cuda_binary_plan *plan, const float *a, const float *b,
+                                              float *c);
+
+typedef struct dcls_cuda_sum_plan dcls_cuda_sum_plan;
+
+/* dst = the sum of src over the axes where dst_dims is 1 and src_dims is not (rank 1 to 6); added
+ * to dst when accumulate != 0, else overwritten. */
+DCLS_API dcls_status dcls_cuda_sum_plan_create(dcls_cuda_context *ctx, int32_t rank, const int64_t *src_dims,
+                                               const int64_t *dst_dims, dcls_cuda_sum_plan **plan);
+DCLS_API dcls_status dcls_cuda_sum_plan_destroy(dcls_cuda_sum_plan *plan);
+DCLS_API dcls_status dcls_cuda_sum_execute(dcls_cuda_sum_plan *plan, const float *src, float *dst,
+                                           int32_t accumulate);
+
+/* ---- cross-entropy loss on logits (B, classes), as dcls_cross_entropy_* -------------------- */
+typedef struct dcls_cuda_cross_entropy_plan dcls_cuda_cross_entropy_plan;
+
+DCLS_API dcls_status dcls_cuda_cross_entropy_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t classes,
+                                                         dcls_cuda_cross_entropy_plan **plan);
+DCLS_API dcls_status dcls_cuda_cross_entropy_plan_destroy(dcls_cuda_cross_entropy_plan *plan);
+/* logits: device; labels: host memory, B class indices in [0, classes), checked before any kernel
+ * runs and copied, so the host array may be reused when the call returns; label_smoothing in
+ * [0, 1]; loss: one float of device memory, the mean loss. Keeps the log-probabilities. */
+DCLS_API dcls_status dcls_cuda_cross_entropy_forward(dcls_cuda_cross_entropy_plan *plan, const float *logits,
+                                                     const int32_t *labels, float label_smoothing, float *loss);
+/* grad_logits (B, classes), device, overwritten: the gradient of the last forward's mean loss. */
+DCLS_API dcls_status dcls_cuda_cross_entropy_backward(dcls_cuda_cross_entropy_plan *plan, float *grad_logits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DCLS_CUDA_NN_H */

@@ -1,0 +1,320 @@
+// The C ABI of the network layers' ops on a CUDA device (dcls_cuda_nn.h): validates the arguments
+// as nn_api.cpp does for the CPU, owns each plan's scratch memory on the device, makes the
+// context's device current and enqueues the kernels of nn_cuda.h on the context's stream.
+#include <cuda_runtime.h>
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda_common.h"
+#include "dcls_cuda_nn.h"
+#include "dcls_nn.h"
+#include "error.h"
+#include "nn_cuda.h"
+
+using dcls::require;
+using dcls::cuda::DeviceBuffer;
+namespace nn = dcls::cuda::nn;
+
+// Every plan remembers its context: the kernels run on its device and stream.
+struct dcls_cuda_nn_plan_base {
+    explicit dcls_cuda_nn_plan_base(dcls_cuda_context &c) : ctx(c) {}
+    dcls_cuda_context &ctx;
+};
+
+struct dcls_cuda_linear_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_linear_plan(dcls_cuda_context &c, nn::LinearShape s) : dcls_cuda_nn_plan_base(c), shape(s) {}
+    nn::LinearShape shape;
+};
+
+struct dcls_cuda_layer_norm_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_layer_norm_plan(dcls_cuda_context &c, nn::ChannelShape s, float e)
+        : dcls_cuda_nn_plan_base(c), shape(s), eps(e) {
+        mean.allocate(c, sizeof(float) * size_t(s.batch * s.inner));
+        rstd.allocate(c, sizeof(float) * size_t(s.batch * s.inner));
+    }
+    nn::ChannelShape shape;
+    float eps;
+    DeviceBuffer mean, rstd;
+    const float *x = nullptr;  // the last forward's input
+};
+
+struct dcls_cuda_activation_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_activation_plan(dcls_cuda_context &c, int k, int64_t n)
+        : dcls_cuda_nn_plan_base(c), kind(k), count(n) {}
+    int kind;
+    int64_t count;
+};
+
+struct dcls_cuda_binary_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_binary_plan(dcls_cuda_context &c, int o, nn::Broadcast s)
+        : dcls_cuda_nn_plan_base(c), op(o), shape(s) {}
+    int op;
+    nn::Broadcast shape;
+};
+
+struct dcls_cuda_sum_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_sum_plan(dcls_cuda_context &c, nn::Reduction s) : dcls_cuda_nn_plan_base(c), shape(s) {}
+    nn::Reduction shape;
+};
+
+struct dcls_cuda_cross_entropy_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_cross_entropy_plan(dcls_cuda_context &c, int64_t b, int64_t k)
+        : dcls_cuda_nn_plan_base(c), batch(b), classes(k) {
+        labels.allocate(c, sizeof(int32_t) * size_t(b));
+        log_probs.allocate(c, sizeof(float) * size_t(b * k));
+        row_loss.allocate(c, sizeof(float) * size_t(b));
+    }
+    int64_t batch, classes;
+    float smoothing = 0.f;
+    bool has_forward = false;
+    std::vector<int32_t> host_labels = std::vector<int32_t>(size_t(batch));
+    DeviceBuffer labels, log_probs, row_loss;
+};
+
+namespace {
+
+using dcls::cuda::DeviceGuard;
+using dcls::cuda::guarded;
+
+void require_positive(int64_t v, const char *name) {
+    require(v >= 1, std::string(name) + " must be >= 1, got " + std::to_string(v));
+}
+
+void require_pointers(std::initializer_list<std::pair<const void *, const char *>> pointers) {
+    for (const auto &[p, name] : pointers) require(p != nullptr, std::string(name) + " is null");
+}
+
+template <typename Plan>
+Plan &plan_of(Plan *plan) {
+    require(plan != nullptr, "plan is null");
+    return *plan;
+}
+
+// Runs `make` (which returns a new plan) on ctx's device; *plan is null unless it succeeds.
+template <typename Plan, typename Make>
+dcls_status create(const char *function, dcls_cuda_context *ctx, Plan **plan, Make &&make) {
+    return guarded(function, [&] {
+        require(plan != nullptr, "plan is null");
+        *plan = nullptr;
+        require(ctx != nullptr, "ctx is null");
+        DeviceGuard guard(ctx->device);
+        *plan = make(*ctx);
+    });
+}
+
+// Runs `body` on the plan's device; the plan's scratch memory is freed on its stream.
+template <typename Plan, typename Body>
+dcls_status run(const char *function, Plan *plan, Body &&body) {
+    return guarded(function, [&] {
+        Plan &p = plan_of(plan);
+        DeviceGuard guard(p.ctx.device);
+        body(p);
+    });
+}
+
+template <typename Plan>
+dcls_status destroy(const char *function, Plan *plan) {
+    return guarded(function, [&] {
+        if (!plan) return;
+        DeviceGuard guard(plan->ctx.device);
+        delete plan;
+    });
+}
+
+std::vector<int64_t> dims_of(int32_t rank, const int64_t *dims, const char *name) {
+    require(rank >= 1 && rank <= nn::kMaxRank, "rank must be 1 to 6, got " + std::to_string(rank));
+    require(dims != nullptr, std::string(name) + " is null");
+    std::vector<int64_t> out(dims, dims + rank);
+    for (int i = 0; i < rank; ++i)
+        require(out[i] >= 1, std::string(name) + "[" + std::to_string(i) + "] must be >= 1, got " +
+                                 std::to_string(out[i]));
+    return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- linear
+
+dcls_status dcls_cuda_linear_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t in_features,
+                                         int64_t out_features, int64_t inner, dcls_cuda_linear_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require_positive(batch, "batch");
+        require_positive(in_features, "in_features");
+        require_positive(out_features, "out_features");
+        require_positive(inner, "inner");
+        return new dcls_cuda_linear_plan(c, nn::LinearShape{batch, in_features, out_features, inner});
+    });
+}
+dcls_status dcls_cuda_linear_plan_destroy(dcls_cuda_linear_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_linear_forward(dcls_cuda_linear_plan *plan, const float *x, const float *weight,
+                                     const float *bias, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{x, "x"}, {weight, "weight"}, {y, "y"}});
+        nn::linear_forward(p.ctx.stream, p.shape, x, weight, bias, y);
+    });
+}
+dcls_status dcls_cuda_linear_backward_data(dcls_cuda_linear_plan *plan, const float *grad_y, const float *weight,
+                                           float *grad_x) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{grad_y, "grad_y"}, {weight, "weight"}, {grad_x, "grad_x"}});
+        nn::linear_backward_data(p.ctx.stream, p.shape, grad_y, weight, grad_x);
+    });
+}
+dcls_status dcls_cuda_linear_backward_weights(dcls_cuda_linear_plan *plan, const float *x, const float *grad_y,
+                                              float *grad_weight, float *grad_bias, int32_t accumulate) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{x, "x"}, {grad_y, "grad_y"}, {grad_weight, "grad_weight"}});
+        nn::linear_backward_weights(p.ctx.stream, p.shape, x, grad_y, grad_weight, grad_bias, accumulate != 0);
+    });
+}
+
+// ---- layer norm
+
+dcls_status dcls_cuda_layer_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,
+                                             float eps, dcls_cuda_layer_norm_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require_positive(batch, "batch");
+        require_positive(channels, "channels");
+        require_positive(inner, "inner");
+        require(eps > 0, "eps must be > 0");
+        return new dcls_cuda_layer_norm_plan(c, nn::ChannelShape{batch, channels, inner}, eps);
+    });
+}
+dcls_status dcls_cuda_layer_norm_plan_destroy(dcls_cuda_layer_norm_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_layer_norm_forward(dcls_cuda_layer_norm_plan *plan, const float *x, const float *weight,
+                                         const float *bias, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_layer_norm_plan &p) {
+        require_pointers({{x, "x"}, {weight, "weight"}, {bias, "bias"}, {y, "y"}});
+        nn::layer_norm_forward(p.ctx.stream, p.shape, p.eps, x, weight, bias, y, p.mean.floats(), p.rstd.floats());
+        p.x = x;
+    });
+}
+dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *plan, const float *grad_y, const float *weight,
+                                          float *grad_x, float *grad_weight, float *grad_bias, int32_t accumulate) {
+    return run(__func__, plan, [&](dcls_cuda_layer_norm_plan &p) {
+        require_pointers({{grad_y, "grad_y"}, {weight, "weight"}, {grad_x, "grad_x"}, {grad_weight, "grad_weight"},
+                          {grad_bias, "grad_bias"}});
+        require(p.x != nullptr, "backward before any forward on this plan");
+        nn::layer_norm_backward(p.ctx.stream, p.shape, p.x, p.mean.floats(), p.rstd.floats(), grad_y, weight, grad_x,
+                                grad_weight, grad_bias, accumulate != 0);
+    });
+}
+
+// ---- activations
+
+dcls_status dcls_cuda_activation_plan_create(dcls_cuda_context *ctx, int32_t kind, int64_t count,
+                                             dcls_cuda_activation_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require(kind == DCLS_ACTIVATION_RELU || kind == DCLS_ACTIVATION_GELU_ERF,
+                "unknown activation kind " + std::to_string(kind));
+        require_positive(count, "count");
+        return new dcls_cuda_activation_plan(c, kind, count);
+    });
+}
+dcls_status dcls_cuda_activation_plan_destroy(dcls_cuda_activation_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_activation_forward(dcls_cuda_activation_plan *plan, const float *x, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_activation_plan &p) {
+        require_pointers({{x, "x"}, {y, "y"}});
+        nn::activation_forward(p.ctx.stream, p.kind, p.count, x, y);
+    });
+}
+dcls_status dcls_cuda_activation_backward(dcls_cuda_activation_plan *plan, const float *x, const float *grad_y,
+                                          float *grad_x) {
+    return run(__func__, plan, [&](dcls_cuda_activation_plan &p) {
+        require_pointers({{x, "x"}, {grad_y, "grad_y"}, {grad_x, "grad_x"}});
+        nn::activation_backward(p.ctx.stream, p.kind, p.count, x, grad_y, grad_x);
+    });
+}
+
+// ---- binary ops and sums
+
+dcls_status dcls_cuda_binary_plan_create(dcls_cuda_context *ctx, int32_t op, int32_t rank, const int64_t *a_dims,
+                                         const int64_t *b_dims, dcls_cuda_binary_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require(op == DCLS_BINARY_ADD || op == DCLS_BINARY_MUL, "unknown binary op " + std::to_string(op));
+        const auto a = dims_of(rank, a_dims, "a_dims");
+        const auto b = dims_of(rank, b_dims, "b_dims");
+        for (int i = 0; i < rank; ++i)
+            require(b[i] == a[i] || b[i] == 1, "b_dims[" + std::to_string(i) + "] is " + std::to_string(b[i]) +
+                                                   ", expected " + std::to_string(a[i]) + " or 1");
+        return new dcls_cuda_binary_plan(c, op, nn::broadcast_shape(rank, a.data(), b.data()));
+    });
+}
+dcls_status dcls_cuda_binary_plan_destroy(dcls_cuda_binary_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_binary_execute(dcls_cuda_binary_plan *plan, const float *a, const float *b, float *c) {
+    return run(__func__, plan, [&](dcls_cuda_binary_plan &p) {
+        require_pointers({{a, "a"}, {b, "b"}, {c, "c"}});
+        nn::binary(p.ctx.stream, p.op, p.shape, a, b, c);
+    });
+}
+
+dcls_status dcls_cuda_sum_plan_create(dcls_cuda_context *ctx, int32_t rank, const int64_t *src_dims,
+                                      const int64_t *dst_dims, dcls_cuda_sum_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        const auto s = dims_of(rank, src_dims, "src_dims");
+        const auto d = dims_of(rank, dst_dims, "dst_dims");
+        for (int i = 0; i < rank; ++i)
+            require(d[i] == s[i] || d[i] == 1, "dst_dims[" + std::to_string(i) + "] is " + std::to_string(d[i]) +
+                                                   ", expected " + std::to_string(s[i]) + " or 1");
+        return new dcls_cuda_sum_plan(c, nn::reduction_shape(rank, s.data(), d.data()));
+    });
+}
+dcls_status dcls_cuda_sum_plan_destroy(dcls_cuda_sum_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_sum_execute(dcls_cuda_sum_plan *plan, const float *src, float *dst, int32_t accumulate) {
+    return run(__func__, plan, [&](dcls_cuda_sum_plan &p) {
+        require_pointers({{src, "src"}, {dst, "dst"}});
+        nn::sum(p.ctx.stream, p.shape, src, dst, accumulate != 0);
+    });
+}
+
+// ---- cross-entropy
+
+dcls_status dcls_cuda_cross_entropy_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t classes,
+                                                dcls_cuda_cross_entropy_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require_positive(batch, "batch");
+        require_positive(classes, "classes");
+        return new dcls_cuda_cross_entropy_plan(c, batch, classes);
+    });
+}
+dcls_status dcls_cuda_cross_entropy_plan_destroy(dcls_cuda_cross_entropy_plan *plan) {
+    return destroy(__func__, plan);
+}
+dcls_status dcls_cuda_cross_entropy_forward(dcls_cuda_cross_entropy_plan *plan, const float *logits,
+                                            const int32_t *labels, float label_smoothing, float *loss) {
+    return run(__func__, plan, [&](dcls_cuda_cross_entropy_plan &p) {
+        require_pointers({{logits, "logits"}, {labels, "labels"}, {loss, "loss"}});
+        require(label_smoothing >= 0 && label_smoothing <= 1, "label_smoothing must be in [0, 1]");
+        for (int64_t b = 0; b < p.batch; ++b) {
+            require(labels[b] >= 0 && labels[b] < p.classes, "label " + std::to_string(labels[b]) + " of sample " +
+                                                                 std::to_string(b) + " is outside [0, " +
+                                                                 std::to_string(p.classes) + ")");
+            p.host_labels[size_t(b)] = labels[b];
+        }
+        // From pageable memory (the plan's own copy) the transfer is staged before the call returns,
+        // so neither `labels` nor host_labels is read after it (CUDA's rule for pageable copies).
+        dcls::cuda::check(cudaMemcpyAsync(p.labels.get(), p.host_labels.data(), sizeof(int32_t) * size_t(p.batch),
+                                          cudaMemcpyHostToDevice, p.ctx.stream),
+                          "cudaMemcpyAsync (labels)");
+        nn::cross_entropy_forward(p.ctx.stream, p.batch, p.classes, logits,
+                                  static_cast<const int32_t *>(p.labels.get()), label_smoothing, p.log_probs.floats(),
+                                  p.row_loss.floats(), loss);
+        p.smoothing = label_smoothing;
+        p.has_forward = true;
+    });
+}
+dcls_status dcls_cuda_cross_entropy_backward(dcls_cuda_cross_entropy_plan *plan, float *grad_logits) {
+    return run(__func__, plan, [&](dcls_cuda_cross_entropy_plan &p) {
+        require(grad_logits != nullptr, "grad_logits is null");
+        require(p.has_forward, "backward before any forward on this plan");
+        nn::cross_entropy_backward(p.ctx.stream, p.batch, p.classes, p.log_probs.floats(),
+                                   static_cast<const int32_t *>(p.labels.get()), p.smoothing, grad_logits);
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,82 @@
+// The network layers' kernels on a CUDA device (dcls_cuda_nn.h), one launcher per pass. The C ABI
+// (nn_api_cuda.cpp) validates the arguments and owns the scratch memory; these only enqueue work
+// on a stream. The shapes are the ones of dcls_nn.h: (B, C, S) for the channel ops, rank <= 6 for
+// the broadcast ones.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace dcls {
+namespace cuda {
+namespace nn {
+
+constexpr int kMaxRank = 6;
+
+// ---- element-wise (nn_elementwise_cuda.cu) ----------------------------------------------------
+
+void activation_forward(cudaStream_t stream, int kind, int64_t count, const float *x, float *y);
+void activation_backward(cudaStream_t stream, int kind, int64_t count, const float *x, const float *grad_y,
+                         float *grad_x);
+
+// c = a op b over a's dims; b's strides are 0 on its broadcast axes.
+struct Broadcast {
+    int rank = 0;
+    int64_t dims[kMaxRank] = {};
+    int64_t b_strides[kMaxRank] = {};
+    int64_t count = 0;
+};
+Broadcast broadcast_shape(int rank, const int64_t *a_dims, const int64_t *b_dims);
+void binary(cudaStream_t stream, int op, const Broadcast &shape, const float *a, const float *b, float *c);
+
+// ---- reductions (nn_reduce_cuda.cu) -----------------------------------------------------------
+
+// dst (kept axes) = the sum of src over the reduced axes. An index over the kept (or reduced) axes
+// is taken apart from the last axis to the first; each axis has its size and src stride.
+struct Reduction {
+    int kept_rank = 0, reduced_rank = 0;
+    int64_t kept_dims[kMaxRank] = {}, kept_strides[kMaxRank] = {};
+    int64_t reduced_dims[kMaxRank] = {}, reduced_strides[kMaxRank] = {};
+    int64_t kept = 1, reduced = 1;  // element counts
+};
+Reduction reduction_shape(int rank, const int64_t *src_dims, const int64_t *dst_dims);
+void sum(cudaStream_t stream, const Reduction &shape, const float *src, float *dst, bool accumulate);
+
+// ---- layer normalisation (nn_layer_norm_cuda.cu) -----------------------------------------------
+
+struct ChannelShape {
+    int64_t batch = 0, channels = 0, inner = 0;
+};
+// mean and rstd (B * S) are written for the backward pass.
+void layer_norm_forward(cudaStream_t stream, ChannelShape s, float eps, const float *x, const float *weight,
+                        const float *bias, float *y, float *mean, float *rstd);
+void layer_norm_backward(cudaStream_t stream, ChannelShape s, const float *x, const float *mean, const float *rstd,
+                         const float *grad_y, const float *weight, float *grad_x, float *grad_weight,
+                         float *grad_bias, bool accumulate);
+
+// ---- linear (nn_linear_cuda.cu): y (B, out, S) = weight (out, in) . x (B, in, S) + bias ----------
+
+struct LinearShape {
+    int64_t batch = 0, in = 0, out = 0, inner = 0;
+};
+void linear_forward(cudaStream_t stream, LinearShape s, const float *x, const float *weight, const float *bias,
+                    float *y);
+void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
+                          float *grad_x);
+// grad_bias (or null) is the sum of grad_y over (B, S).
+void linear_backward_weights(cudaStream_t stream, LinearShape s, const float *x, const float *grad_y,
+                             float *grad_weight, float *grad_bias, bool accumulate);
+
+// ---- cross-entropy (nn_cross_entropy_cuda.cu) -------------------------------------------------
+
+// log_probs (B, classes) and the per-sample losses row_loss (B) are scratch the backward pass reads.
+void cross_entropy_forward(cudaStream_t stream, int64_t batch, int64_t classes, const float *logits,
+                           const int32_t *labels, float label_smoothing, float *log_probs, float *row_loss,
+                           float *loss);
+void cross_entropy_backward(cudaStream_t stream, int64_t batch, int64_t classes, const float *log_probs,
+                            const int32_t *labels, float label_smoothing, float *grad_logits);
+
+}  // namespace nn
+}  // namespace cuda
+}  // namespace dcls

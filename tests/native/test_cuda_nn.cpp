@@ -1,0 +1,367 @@
+// Tests of the network layers' ops on a CUDA device (dcls_cuda_nn.h), against float64 references
+// written here: the forward passes directly, the gradients of GELU, layer normalisation and the
+// cross-entropy by central finite differences of those references, the rest (linear, binary ops,
+// sums) by their exact formulas. Each op on several shapes (one and several GEMM tiles, channels
+// first and last), with accumulate 0 and 1, then the error paths. Runs on a GPU (test_cuda_nn) and
+// over the CPU emulation of CUDA in every build (test_cuda_nn_emu); without a device it checks the
+// no-device refusals and exits 77 (skipped). Tolerance: max|got - ref| <= 1e-4 * max(1, max|ref|).
+//
+// Usage: test_cuda_nn [seed]
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "conv_reference.h"
+#include "cuda_test_support.h"
+#include "dcls.h"
+#include "dcls_cuda_nn.h"
+#include "dcls_nn.h"
+
+namespace {
+
+using dcls_test::check;
+using dcls_test::close;
+using dcls_test::ctx;
+using dcls_test::Device;
+using dcls_test::has_message;
+using dcls_test::Rng;
+using dcls_test::to_double;
+using Vec = std::vector<double>;
+
+// d/dv of f at v (central differences, step h, in float64).
+Vec finite_difference(Vec v, const std::function<double(const Vec &)> &f, double h = 1e-6) {
+    Vec grad(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        const double keep = v[i];
+        v[i] = keep + h;
+        const double up = f(v);
+        v[i] = keep - h;
+        const double down = f(v);
+        v[i] = keep;
+        grad[i] = (up - down) / (2 * h);
+    }
+    return grad;
+}
+
+double dot(const Vec &a, const std::vector<float> &b) {
+    double s = 0;
+    for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+    return s;
+}
+
+Vec plus(const std::vector<float> &a, const Vec &b) {
+    Vec out(b.size());
+    for (size_t i = 0; i < b.size(); ++i) out[i] = a[i] + b[i];
+    return out;
+}
+
+// ---- activations ------------------------------------------------------------------------------
+
+double activation_ref(int kind, double x) {
+    return kind == DCLS_ACTIVATION_RELU ? std::max(x, 0.0) : 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+}
+
+void test_activation(Rng &rng, int kind) {
+    const std::string name = kind == DCLS_ACTIVATION_RELU ? "relu" : "gelu";
+    const int64_t n = 1000;
+    std::vector<float> x = rng.vec(n, -4, 4), gy = rng.vec(n);
+    for (float &v : x)
+        if (std::fabs(v) < 1e-3f) v = 0.5f;  // away from ReLU's kink, where differences do not apply
+    Vec y_ref(n);
+    for (int64_t i = 0; i < n; ++i) y_ref[size_t(i)] = activation_ref(kind, x[size_t(i)]);
+    const Vec gx_ref = finite_difference(to_double(x), [&](const Vec &v) {
+        double s = 0;
+        for (size_t i = 0; i < v.size(); ++i) s += activation_ref(kind, v[i]) * gy[i];
+        return s;
+    });
+    dcls_cuda_activation_plan *plan = nullptr;
+    check(dcls_cuda_activation_plan_create(ctx, kind, n, &plan) == DCLS_OK, name + ": plan_create");
+    Device dx(x), dgy(gy), dy(static_cast<size_t>(n)), dgx(static_cast<size_t>(n));
+    check(dcls_cuda_activation_forward(plan, dx.get(), dy.get()) == DCLS_OK && close(dy.download(), y_ref, name),
+          name + ": forward");
+    check(dcls_cuda_activation_backward(plan, dx.get(), dgy.get(), dgx.get()) == DCLS_OK &&
+              close(dgx.download(), gx_ref, name + " grad_x"),
+          name + ": backward against finite differences");
+    check(dcls_cuda_activation_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- binary ops and sums ----------------------------------------------------------------------
+
+// The offset in b (dims bd) of a's element i (dims ad), b broadcast.
+int64_t broadcast_offset(int64_t i, const std::vector<int64_t> &ad, const std::vector<int64_t> &bd) {
+    int64_t off = 0, stride = 1;
+    for (int d = int(ad.size()) - 1; d >= 0; --d) {
+        const int64_t idx = i % ad[size_t(d)];
+        i /= ad[size_t(d)];
+        if (bd[size_t(d)] != 1) off += idx * stride;
+        stride *= bd[size_t(d)];
+    }
+    return off;
+}
+
+int64_t count_of(const std::vector<int64_t> &dims) {
+    int64_t c = 1;
+    for (int64_t d : dims) c *= d;
+    return c;
+}
+
+void test_binary(Rng &rng, int op, const std::vector<int64_t> &ad, const std::vector<int64_t> &bd) {
+    std::string name = std::string(op == DCLS_BINARY_ADD ? "add" : "mul") + " rank " + std::to_string(ad.size()) +
+                       " b [";
+    for (int64_t d : bd) name += std::to_string(d) + " ";
+    name += "]";
+    const int64_t n = count_of(ad);
+    const std::vector<float> a = rng.vec(n), b = rng.vec(count_of(bd));
+    Vec want(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        const double bv = b[size_t(broadcast_offset(i, ad, bd))];
+        want[size_t(i)] = op == DCLS_BINARY_ADD ? a[size_t(i)] + bv : a[size_t(i)] * bv;
+    }
+    dcls_cuda_binary_plan *plan = nullptr;
+    check(dcls_cuda_binary_plan_create(ctx, op, int32_t(ad.size()), ad.data(), bd.data(), &plan) == DCLS_OK,
+          name + ": plan_create");
+    Device da(a), db(b), dc(static_cast<size_t>(n));
+    check(dcls_cuda_binary_execute(plan, da.get(), db.get(), dc.get()) == DCLS_OK && close(dc.download(), want, name),
+          name);
+    check(dcls_cuda_binary_execute(plan, da.get(), db.get(), da.get()) == DCLS_OK &&
+              close(da.download(), want, name + " in place"),
+          name + ": in place (c = a)");
+    check(dcls_cuda_binary_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+void test_sum(Rng &rng, const std::vector<int64_t> &sd, const std::vector<int64_t> &dd) {
+    std::string name = "sum to [";
+    for (int64_t d : dd) name += std::to_string(d) + " ";
+    name += "]";
+    const int64_t n = count_of(sd), m = count_of(dd);
+    const std::vector<float> src = rng.vec(n), prior = rng.vec(m);
+    Vec want(size_t(m), 0.0);
+    for (int64_t i = 0; i < n; ++i) want[size_t(broadcast_offset(i, sd, dd))] += src[size_t(i)];
+    dcls_cuda_sum_plan *plan = nullptr;
+    check(dcls_cuda_sum_plan_create(ctx, int32_t(sd.size()), sd.data(), dd.data(), &plan) == DCLS_OK,
+          name + ": plan_create");
+    Device ds(src), dd_(prior);
+    check(dcls_cuda_sum_execute(plan, ds.get(), dd_.get(), 1) == DCLS_OK &&
+              close(dd_.download(), plus(prior, want), name + " accumulate"),
+          name + ": accumulate");
+    check(dcls_cuda_sum_execute(plan, ds.get(), dd_.get(), 0) == DCLS_OK && close(dd_.download(), want, name),
+          name + ": overwrite");
+    check(dcls_cuda_sum_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- layer normalisation ----------------------------------------------------------------------
+
+Vec layer_norm_ref(const Vec &x, const Vec &w, const Vec &b, int64_t B, int64_t C, int64_t S, double eps) {
+    Vec y(x.size());
+    for (int64_t n = 0; n < B; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+            auto at = [&](int64_t c) { return size_t((n * C + c) * S + s); };
+            double mean = 0, var = 0;
+            for (int64_t c = 0; c < C; ++c) mean += x[at(c)];
+            mean /= double(C);
+            for (int64_t c = 0; c < C; ++c) var += (x[at(c)] - mean) * (x[at(c)] - mean);
+            var /= double(C);
+            for (int64_t c = 0; c < C; ++c)
+                y[at(c)] = (x[at(c)] - mean) / std::sqrt(var + eps) * w[size_t(c)] + b[size_t(c)];
+        }
+    return y;
+}
+
+void test_layer_norm(Rng &rng, int64_t B, int64_t C, int64_t S) {
+    const std::string name = "layer_norm (" + std::to_string(B) + ", " + std::to_string(C) + ", " +
+                             std::to_string(S) + ")";
+    const double eps = 1e-5;
+    const int64_t n = B * C * S;
+    const std::vector<float> x = rng.vec(n, -2, 3), w = rng.vec(C, 0.5, 1.5), b = rng.vec(C), gy = rng.vec(n);
+    const Vec xd = to_double(x), wd = to_double(w), bd = to_double(b);
+    const Vec y_ref = layer_norm_ref(xd, wd, bd, B, C, S, eps);
+    auto loss_x = [&](const Vec &v) { return dot(layer_norm_ref(v, wd, bd, B, C, S, eps), gy); };
+    auto loss_w = [&](const Vec &v) { return dot(layer_norm_ref(xd, v, bd, B, C, S, eps), gy); };
+    auto loss_b = [&](const Vec &v) { return dot(layer_norm_ref(xd, wd, v, B, C, S, eps), gy); };
+    const Vec gx_ref = finite_difference(xd, loss_x), gw_ref = finite_difference(wd, loss_w),
+              gb_ref = finite_difference(bd, loss_b);
+
+    dcls_cuda_layer_norm_plan *plan = nullptr;
+    check(dcls_cuda_layer_norm_plan_create(ctx, B, C, S, float(eps), &plan) == DCLS_OK, name + ": plan_create");
+    const std::vector<float> gw0 = rng.vec(C), gb0 = rng.vec(C);
+    Device dx(x), dw(w), db(b), dgy(gy), dy(static_cast<size_t>(n)), dgx(static_cast<size_t>(n)), dgw(gw0), dgb(gb0);
+    check(dcls_cuda_layer_norm_backward(plan, dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 0) ==
+                  DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          name + ": backward before forward is refused");
+    check(dcls_cuda_layer_norm_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), y_ref, name + " y"),
+          name + ": forward");
+    check(dcls_cuda_layer_norm_backward(plan, dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 1) == DCLS_OK &&
+              close(dgx.download(), gx_ref, name + " grad_x", 2e-4) &&
+              close(dgw.download(), plus(gw0, gw_ref), name + " grad_weight") &&
+              close(dgb.download(), plus(gb0, gb_ref), name + " grad_bias"),
+          name + ": backward (accumulate) against finite differences");
+    check(dcls_cuda_layer_norm_backward(plan, dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 0) == DCLS_OK &&
+              close(dgw.download(), gw_ref, name + " grad_weight") && close(dgb.download(), gb_ref, name + " grad_bias"),
+          name + ": backward (overwrite)");
+    check(dcls_cuda_layer_norm_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- linear -----------------------------------------------------------------------------------
+
+void test_linear(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool with_bias) {
+    const std::string name = "linear B=" + std::to_string(B) + " " + std::to_string(in) + "->" +
+                             std::to_string(out) + " S=" + std::to_string(S) + (with_bias ? " bias" : "");
+    const std::vector<float> x = rng.vec(B * in * S), w = rng.vec(out * in), b = rng.vec(out),
+                             gy = rng.vec(B * out * S), gw0 = rng.vec(out * in), gb0 = rng.vec(out);
+    Vec y(static_cast<size_t>(B * out * S)), gx(static_cast<size_t>(B * in * S)), gw(static_cast<size_t>(out * in)), gb(static_cast<size_t>(out));
+    for (int64_t n = 0; n < B; ++n)
+        for (int64_t s = 0; s < S; ++s)
+            for (int64_t o = 0; o < out; ++o) {
+                const double g = gy[size_t((n * out + o) * S + s)];
+                double acc = with_bias ? b[size_t(o)] : 0.0;
+                for (int64_t i = 0; i < in; ++i) {
+                    const double xv = x[size_t((n * in + i) * S + s)];
+                    acc += double(w[size_t(o * in + i)]) * xv;
+                    gx[size_t((n * in + i) * S + s)] += double(w[size_t(o * in + i)]) * g;
+                    gw[size_t(o * in + i)] += g * xv;
+                }
+                y[size_t((n * out + o) * S + s)] = acc;
+                gb[size_t(o)] += g;
+            }
+    dcls_cuda_linear_plan *plan = nullptr;
+    check(dcls_cuda_linear_plan_create(ctx, B, in, out, S, &plan) == DCLS_OK, name + ": plan_create");
+    Device dx(x), dw(w), db(b), dgy(gy), dy(y.size()), dgx(gx.size()), dgw(gw0), dgb(gb0);
+    const float *bias = with_bias ? db.get() : nullptr;
+    check(dcls_cuda_linear_forward(plan, dx.get(), dw.get(), bias, dy.get()) == DCLS_OK &&
+              close(dy.download(), y, name + " y"),
+          name + ": forward");
+    check(dcls_cuda_linear_backward_data(plan, dgy.get(), dw.get(), dgx.get()) == DCLS_OK &&
+              close(dgx.download(), gx, name + " grad_x"),
+          name + ": backward_data");
+    check(dcls_cuda_linear_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), dgb.get(), 1) == DCLS_OK &&
+              close(dgw.download(), plus(gw0, gw), name + " grad_weight") &&
+              close(dgb.download(), plus(gb0, gb), name + " grad_bias"),
+          name + ": backward_weights (accumulate)");
+    check(dcls_cuda_linear_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), nullptr, 0) == DCLS_OK &&
+              close(dgw.download(), gw, name + " grad_weight"),
+          name + ": backward_weights (overwrite, no bias)");
+    check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- cross-entropy ----------------------------------------------------------------------------
+
+double cross_entropy_ref(const Vec &logits, const std::vector<int32_t> &labels, int64_t K, double smoothing) {
+    const int64_t B = int64_t(labels.size());
+    double total = 0;
+    for (int64_t n = 0; n < B; ++n) {
+        const double *row = logits.data() + n * K;
+        double top = row[0], sum = 0, all = 0;
+        for (int64_t k = 1; k < K; ++k) top = std::max(top, row[k]);
+        for (int64_t k = 0; k < K; ++k) sum += std::exp(row[k] - top);
+        const double lse = std::log(sum) + top;
+        for (int64_t k = 0; k < K; ++k) all += row[k] - lse;
+        total += -(1 - smoothing) * (row[labels[size_t(n)]] - lse) - smoothing * all / double(K);
+    }
+    return total / double(B);
+}
+
+void test_cross_entropy(Rng &rng, int64_t B, int64_t K, float smoothing) {
+    const std::string name = "cross_entropy B=" + std::to_string(B) + " K=" + std::to_string(K) +
+                             " smoothing=" + std::to_string(smoothing);
+    const std::vector<float> logits = rng.vec(B * K, -3, 3);
+    std::vector<int32_t> labels(static_cast<size_t>(B));
+    for (auto &l : labels) l = int32_t(rng.integer(0, K - 1));
+    const Vec ld = to_double(logits);
+    const double loss_ref = cross_entropy_ref(ld, labels, K, smoothing);
+    const Vec g_ref = finite_difference(ld, [&](const Vec &v) { return cross_entropy_ref(v, labels, K, smoothing); });
+    dcls_cuda_cross_entropy_plan *plan = nullptr;
+    check(dcls_cuda_cross_entropy_plan_create(ctx, B, K, &plan) == DCLS_OK, name + ": plan_create");
+    Device dl(logits), dloss(1), dg(static_cast<size_t>(B * K));
+    check(dcls_cuda_cross_entropy_backward(plan, dg.get()) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          name + ": backward before forward is refused");
+    check(dcls_cuda_cross_entropy_forward(plan, dl.get(), labels.data(), smoothing, dloss.get()) == DCLS_OK &&
+              close(dloss.download(), Vec{loss_ref}, name + " loss"),
+          name + ": forward");
+    check(dcls_cuda_cross_entropy_backward(plan, dg.get()) == DCLS_OK && close(dg.download(), g_ref, name + " grad"),
+          name + ": backward against finite differences");
+    std::vector<int32_t> bad = labels;
+    bad[size_t(B - 1)] = int32_t(K);
+    check(dcls_cuda_cross_entropy_forward(plan, dl.get(), bad.data(), smoothing, dloss.get()) ==
+                  DCLS_ERROR_INVALID_ARGUMENT && std::string(dcls_cuda_last_error()).find("outside") != std::string::npos,
+          name + ": a label outside [0, classes) is refused, naming it");
+    check(dcls_cuda_cross_entropy_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- error paths ------------------------------------------------------------------------------
+
+void test_refusals() {
+    dcls_cuda_linear_plan *lp = nullptr;
+    check(dcls_cuda_linear_plan_create(nullptr, 1, 1, 1, 1, &lp) == DCLS_ERROR_INVALID_ARGUMENT && lp == nullptr &&
+              has_message(),
+          "linear_plan_create: a null context is refused");
+    check(dcls_cuda_linear_plan_create(ctx, 1, 0, 1, 1, &lp) == DCLS_ERROR_INVALID_ARGUMENT && lp == nullptr,
+          "linear_plan_create: in_features 0 is refused");
+    dcls_cuda_activation_plan *ap = nullptr;
+    check(dcls_cuda_activation_plan_create(ctx, 9, 4, &ap) == DCLS_ERROR_INVALID_ARGUMENT && ap == nullptr,
+          "activation_plan_create: an unknown kind is refused");
+    const int64_t a[7] = {2, 3, 4, 1, 1, 1, 1}, b[7] = {2, 2, 4, 1, 1, 1, 1};
+    dcls_cuda_binary_plan *bp = nullptr;
+    check(dcls_cuda_binary_plan_create(ctx, DCLS_BINARY_ADD, 7, a, a, &bp) == DCLS_ERROR_INVALID_ARGUMENT,
+          "binary_plan_create: rank 7 is refused");
+    check(dcls_cuda_binary_plan_create(ctx, DCLS_BINARY_ADD, 3, a, b, &bp) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("b_dims[1]") != std::string::npos,
+          "binary_plan_create: a dim that neither matches nor is 1 is refused, naming it");
+    dcls_cuda_layer_norm_plan *np = nullptr;
+    check(dcls_cuda_layer_norm_plan_create(ctx, 1, 4, 1, 0.f, &np) == DCLS_ERROR_INVALID_ARGUMENT,
+          "layer_norm_plan_create: eps 0 is refused");
+    check(dcls_cuda_linear_plan_destroy(nullptr) == DCLS_OK && dcls_cuda_sum_plan_destroy(nullptr) == DCLS_OK,
+          "destroying null is accepted");
+    check(dcls_cuda_activation_forward(nullptr, nullptr, nullptr) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "activation_forward: a null plan is refused");
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20261206;
+    Rng rng(seed);
+    int32_t count = 0;
+    if (dcls_cuda_device_count(&count) != DCLS_OK || count <= 0) {
+        const std::string why = dcls_cuda_last_error();
+        dcls_cuda_linear_plan *lp = nullptr;
+        check(dcls_cuda_linear_plan_create(nullptr, 1, 1, 1, 1, &lp) == DCLS_ERROR_INVALID_ARGUMENT && lp == nullptr,
+              "without a device: a null context is refused");
+        if (dcls_test::failed > 0) return 1;
+        std::printf("SKIPPED: no CUDA device (%s)\n", why.c_str());
+        return 77;
+    }
+    if (dcls_cuda_context_create(0, &ctx) != DCLS_OK) {
+        std::printf("FAIL: context_create: %s\n", dcls_cuda_last_error());
+        return 1;
+    }
+    test_activation(rng, DCLS_ACTIVATION_GELU_ERF);
+    test_activation(rng, DCLS_ACTIVATION_RELU);
+    test_binary(rng, DCLS_BINARY_ADD, {2, 3, 4, 5}, {1, 3, 1, 1});
+    test_binary(rng, DCLS_BINARY_MUL, {2, 3, 4, 5}, {2, 1, 4, 1});
+    test_binary(rng, DCLS_BINARY_MUL, {2, 3, 4, 5}, {2, 3, 4, 5});
+    test_binary(rng, DCLS_BINARY_ADD, {7}, {1});
+    test_binary(rng, DCLS_BINARY_ADD, {2, 1, 3, 2, 2, 3}, {1, 1, 3, 1, 2, 1});
+    test_sum(rng, {2, 3, 4, 5}, {1, 3, 1, 1});
+    test_sum(rng, {2, 3, 4, 5}, {2, 1, 4, 1});
+    test_sum(rng, {2, 3, 4, 5}, {1, 1, 1, 1});
+    test_sum(rng, {600}, {1});
+    test_layer_norm(rng, 3, 7, 1);
+    test_layer_norm(rng, 2, 5, 9);
+    test_layer_norm(rng, 1, 33, 4);
+    test_linear(rng, 3, 5, 7, 1, true);
+    test_linear(rng, 2, 37, 70, 6, true);
+    test_linear(rng, 70, 20, 3, 1, false);
+    test_linear(rng, 4, 17, 65, 3, true);
+    test_cross_entropy(rng, 5, 10, 0.f);
+    test_cross_entropy(rng, 9, 4, 0.1f);
+    test_refusals();
+    check(dcls_cuda_synchronize(ctx) == DCLS_OK, "final synchronize");
+    check(dcls_cuda_context_destroy(ctx) == DCLS_OK, "context_destroy");
+    std::printf("%d passed, %d failed\n", dcls_test::passed, dcls_test::failed);
+    return dcls_test::failed == 0 ? 0 : 1;
+}
