@@ -1,7 +1,7 @@
 /*
  * dcls_cuda_nn.h - the network layers' ops of dcls_nn.h on a CUDA device, defined in
  * libdcls_cuda.so: linear, layer normalisation, activations, element-wise binary ops and sums,
- * and the cross-entropy loss.
+ * pooling and the cross-entropy loss.
  *
  * Each op has the meaning, the layouts and the plan rules of its dcls_nn.h twin, so that a layer
  * of io.dcls4j.nn runs the same code on either device. The differences:
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "dcls.h"
+#include "dcls_nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,17 @@ DCLS_API dcls_status dcls_cuda_sum_plan_create(dcls_cuda_context *ctx, int32_t r
 DCLS_API dcls_status dcls_cuda_sum_plan_destroy(dcls_cuda_sum_plan *plan);
 DCLS_API dcls_status dcls_cuda_sum_execute(dcls_cuda_sum_plan *plan, const float *src, float *dst,
                                            int32_t accumulate);
+
+/* ---- pooling (desc: a dcls_pool_desc of dcls_nn.h), as dcls_pool_* ------------------------ */
+typedef struct dcls_cuda_pool_plan dcls_cuda_pool_plan;
+
+DCLS_API dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc,
+                                                dcls_cuda_pool_plan **plan);
+DCLS_API dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan);
+DCLS_API dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3]);
+/* Max pooling keeps where each maximum was for the backward pass. */
+DCLS_API dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y);
+DCLS_API dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x);
 
 /* ---- cross-entropy loss on logits (B, classes), as dcls_cross_entropy_* -------------------- */
 typedef struct dcls_cuda_cross_entropy_plan dcls_cuda_cross_entropy_plan;

@@ -1,7 +1,7 @@
 // Tests of the network layers' ops on a CUDA device (dcls_cuda_nn.h), against float64 references
 // written here: the forward passes directly, the gradients of GELU, layer normalisation and the
 // cross-entropy by central finite differences of those references, the rest (linear, binary ops,
-// sums) by their exact formulas. Each op on several shapes (one and several GEMM tiles, channels
+// sums, pooling) by their exact formulas. Each op on several shapes (one and several GEMM tiles, channels
 // first and last), with accumulate 0 and 1, then the error paths. Runs on a GPU (test_cuda_nn) and
 // over the CPU emulation of CUDA in every build (test_cuda_nn_emu); without a device it checks the
 // no-device refusals and exits 77 (skipped). Tolerance: max|got - ref| <= 1e-4 * max(1, max|ref|).
@@ -248,6 +248,107 @@ void test_linear(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool w
     check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK, name + ": destroy");
 }
 
+// ---- pooling ----------------------------------------------------------------------------------
+
+// Forward and backward of a pooling in float64, written out: windows in (d, h, w) with the first
+// ndim axes of the descriptor last, the maximum's gradient to its first position in window order.
+struct PoolRef {
+    Vec y, grad_x;
+};
+
+PoolRef pool_ref(const dcls_pool_desc &d, const std::vector<float> &x, const std::vector<float> &gy) {
+    int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, pd[3] = {0, 0, 0}, out[3] = {1, 1, 1};
+    for (int i = 0; i < d.ndim; ++i) {
+        const int a = 3 - d.ndim + i;
+        in[a] = d.input_size[i];
+        k[a] = d.kernel_size[i];
+        st[a] = d.stride[i];
+        pd[a] = d.padding[i];
+        out[a] = (in[a] + 2 * pd[a] - k[a]) / st[a] + 1;
+    }
+    const int64_t planes = d.batch * d.channels, ip = in[0] * in[1] * in[2], op = out[0] * out[1] * out[2];
+    PoolRef r{Vec(size_t(planes * op)), Vec(size_t(planes * ip), 0.0)};
+    for (int64_t p = 0; p < planes; ++p)
+        for (int64_t o0 = 0; o0 < out[0]; ++o0)
+            for (int64_t o1 = 0; o1 < out[1]; ++o1)
+                for (int64_t o2 = 0; o2 < out[2]; ++o2) {
+                    const int64_t o = p * op + (o0 * out[1] + o1) * out[2] + o2;
+                    double best = 0, sum = 0;
+                    int64_t where = -1, n = 0;
+                    for (int64_t i = 0; i < k[0]; ++i)
+                        for (int64_t j = 0; j < k[1]; ++j)
+                            for (int64_t l = 0; l < k[2]; ++l) {
+                                const int64_t a = o0 * st[0] - pd[0] + i, b = o1 * st[1] - pd[1] + j,
+                                              c = o2 * st[2] - pd[2] + l;
+                                if (a < 0 || a >= in[0] || b < 0 || b >= in[1] || c < 0 || c >= in[2]) continue;
+                                const int64_t at = p * ip + (a * in[1] + b) * in[2] + c;
+                                sum += x[size_t(at)];
+                                ++n;
+                                if (where < 0 || x[size_t(at)] > best) {
+                                    best = x[size_t(at)];
+                                    where = at;
+                                }
+                            }
+                    if (d.kind == DCLS_POOL_MAX) {
+                        r.y[size_t(o)] = best;
+                        r.grad_x[size_t(where)] += gy[size_t(o)];
+                        continue;
+                    }
+                    const double div = d.kind == DCLS_POOL_AVG_EXCLUDE_PADDING ? double(n) : double(k[0] * k[1] * k[2]);
+                    r.y[size_t(o)] = sum / div;
+                    for (int64_t i = 0; i < k[0]; ++i)
+                        for (int64_t j = 0; j < k[1]; ++j)
+                            for (int64_t l = 0; l < k[2]; ++l) {
+                                const int64_t a = o0 * st[0] - pd[0] + i, b = o1 * st[1] - pd[1] + j,
+                                              c = o2 * st[2] - pd[2] + l;
+                                if (a < 0 || a >= in[0] || b < 0 || b >= in[1] || c < 0 || c >= in[2]) continue;
+                                r.grad_x[size_t(p * ip + (a * in[1] + b) * in[2] + c)] += gy[size_t(o)] / div;
+                            }
+                }
+    return r;
+}
+
+void test_pool(Rng &rng, int kind, int ndim, int64_t size, int64_t kernel, int64_t stride, int64_t pad,
+               bool ties = false) {
+    const char *kinds[] = {"max", "avg incl. padding", "avg excl. padding"};
+    const std::string name = std::string("pool ") + kinds[kind] + " " + std::to_string(ndim) + "D size " +
+                             std::to_string(size) + " k " + std::to_string(kernel) + " s " + std::to_string(stride) +
+                             " p " + std::to_string(pad) + (ties ? " with ties" : "");
+    dcls_pool_desc d{};
+    d.ndim = ndim;
+    d.kind = kind;
+    d.batch = 2;
+    d.channels = 3;
+    int64_t in_count = d.batch * d.channels, out_count = d.batch * d.channels, expected_out[3] = {1, 1, 1};
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size + i;  // not square
+        d.kernel_size[i] = kernel;
+        d.stride[i] = stride;
+        d.padding[i] = pad;
+        expected_out[i] = (d.input_size[i] + 2 * pad - kernel) / stride + 1;
+        in_count *= d.input_size[i];
+        out_count *= expected_out[i];
+    }
+    std::vector<float> x = rng.vec(in_count);
+    if (ties)  // -1, 0 and 1 only: a window's maximum repeats, and its first place (torch's choice) gets the gradient
+        for (float &v : x) v = std::round(v);
+    const std::vector<float> gy = rng.vec(out_count);
+    const PoolRef ref = pool_ref(d, x, gy);
+    dcls_cuda_pool_plan *plan = nullptr;
+    check(dcls_cuda_pool_plan_create(ctx, &d, &plan) == DCLS_OK, name + ": plan_create");
+    int64_t out[3] = {0, 0, 0};
+    check(dcls_cuda_pool_plan_output_size(plan, out) == DCLS_OK && out[0] == expected_out[0] &&
+              out[1] == expected_out[1] && out[2] == expected_out[2],
+          name + ": output_size");
+    Device dx(x), dgy(gy), dy(static_cast<size_t>(out_count)), dgx(static_cast<size_t>(in_count));
+    check(dcls_cuda_pool_forward(plan, dx.get(), dy.get()) == DCLS_OK && close(dy.download(), ref.y, name + " y"),
+          name + ": forward");
+    check(dcls_cuda_pool_backward(plan, dgy.get(), dgx.get()) == DCLS_OK &&
+              close(dgx.download(), ref.grad_x, name + " grad_x"),
+          name + ": backward");
+    check(dcls_cuda_pool_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
 // ---- cross-entropy ----------------------------------------------------------------------------
 
 double cross_entropy_ref(const Vec &logits, const std::vector<int32_t> &labels, int64_t K, double smoothing) {
@@ -314,6 +415,19 @@ void test_refusals() {
     dcls_cuda_layer_norm_plan *np = nullptr;
     check(dcls_cuda_layer_norm_plan_create(ctx, 1, 4, 1, 0.f, &np) == DCLS_ERROR_INVALID_ARGUMENT,
           "layer_norm_plan_create: eps 0 is refused");
+    dcls_pool_desc pd{};
+    pd.ndim = 2;
+    pd.kind = DCLS_POOL_MAX;
+    pd.batch = pd.channels = 1;
+    pd.input_size[0] = pd.input_size[1] = 4;
+    pd.kernel_size[0] = pd.kernel_size[1] = 2;
+    pd.stride[0] = pd.stride[1] = 1;
+    pd.padding[1] = 2;
+    dcls_cuda_pool_plan *pp = nullptr;
+    check(dcls_cuda_pool_plan_create(ctx, &pd, &pp) == DCLS_ERROR_INVALID_ARGUMENT && pp == nullptr &&
+              std::string(dcls_cuda_last_error()).find("padding must be in [0, kernel_size / 2] of axis 1") !=
+                  std::string::npos,
+          "pool_plan_create: padding beyond half the kernel is refused, naming the axis");
     check(dcls_cuda_linear_plan_destroy(nullptr) == DCLS_OK && dcls_cuda_sum_plan_destroy(nullptr) == DCLS_OK,
           "destroying null is accepted");
     check(dcls_cuda_activation_forward(nullptr, nullptr, nullptr) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
@@ -357,6 +471,13 @@ int main(int argc, char **argv) {
     test_linear(rng, 2, 37, 70, 6, true);
     test_linear(rng, 70, 20, 3, 1, false);
     test_linear(rng, 4, 17, 65, 3, true);
+    for (int kind = DCLS_POOL_MAX; kind <= DCLS_POOL_AVG_EXCLUDE_PADDING; ++kind) {
+        test_pool(rng, kind, 2, 7, 3, 2, 1);
+        test_pool(rng, kind, 1, 9, 4, 3, 2);
+        test_pool(rng, kind, 3, 4, 2, 1, 1);
+        test_pool(rng, kind, 2, 5, 5, 1, 0);  // global: one window per plane
+    }
+    test_pool(rng, DCLS_POOL_MAX, 2, 7, 3, 1, 1, true);
     test_cross_entropy(rng, 5, 10, 0.f);
     test_cross_entropy(rng, 9, 4, 0.1f);
     test_refusals();

@@ -3,6 +3,7 @@
 // context's device current and enqueues the kernels of nn_cuda.h on the context's stream.
 #include <cuda_runtime.h>
 
+#include <climits>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -58,6 +59,17 @@ struct dcls_cuda_binary_plan : dcls_cuda_nn_plan_base {
 struct dcls_cuda_sum_plan : dcls_cuda_nn_plan_base {
     dcls_cuda_sum_plan(dcls_cuda_context &c, nn::Reduction s) : dcls_cuda_nn_plan_base(c), shape(s) {}
     nn::Reduction shape;
+};
+
+struct dcls_cuda_pool_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_pool_plan(dcls_cuda_context &c, int n, const nn::PoolGeometry &g)
+        : dcls_cuda_nn_plan_base(c), ndim(n), shape(g) {
+        if (g.kind == DCLS_POOL_MAX) argmax.allocate(c, sizeof(int32_t) * size_t(g.planes * g.out_plane()));
+    }
+    int ndim;
+    nn::PoolGeometry shape;
+    DeviceBuffer argmax;
+    bool has_forward = false;
 };
 
 struct dcls_cuda_cross_entropy_plan : dcls_cuda_nn_plan_base {
@@ -269,6 +281,44 @@ dcls_status dcls_cuda_sum_execute(dcls_cuda_sum_plan *plan, const float *src, fl
     return run(__func__, plan, [&](dcls_cuda_sum_plan &p) {
         require_pointers({{src, "src"}, {dst, "dst"}});
         nn::sum(p.ctx.stream, p.shape, src, dst, accumulate != 0);
+    });
+}
+
+// ---- pooling
+
+dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc,
+                                       dcls_cuda_pool_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require(desc != nullptr, "desc is null");
+        dcls::nn::validate_pool(*desc);
+        const nn::PoolGeometry g = dcls::nn::pool_geometry(*desc);
+        require(g.in_plane() <= INT32_MAX, "an input plane of " + std::to_string(g.in_plane()) +
+                                               " elements is too large for max pooling's indices");
+        return new dcls_cuda_pool_plan(c, desc->ndim, g);
+    });
+}
+dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3]) {
+    return guarded(__func__, [&] {
+        require(plan != nullptr, "plan is null");
+        require(output_size != nullptr, "output_size is null");
+        // The first ndim entries, as dcls_pool_plan_output_size: the geometry keeps the used axes last.
+        const int ndim = plan->ndim;
+        for (int i = 0; i < 3; ++i) output_size[i] = i < ndim ? plan->shape.out[3 - ndim + i] : 1;
+    });
+}
+dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_pool_plan &p) {
+        require_pointers({{x, "x"}, {y, "y"}});
+        nn::pool_forward(p.ctx.stream, p.shape, x, y, static_cast<int32_t *>(p.argmax.get()));
+        p.has_forward = true;
+    });
+}
+dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x) {
+    return run(__func__, plan, [&](dcls_cuda_pool_plan &p) {
+        require_pointers({{grad_y, "grad_y"}, {grad_x, "grad_x"}});
+        require(p.has_forward || p.shape.kind != DCLS_POOL_MAX, "max pooling's backward before any forward");
+        nn::pool_backward(p.ctx.stream, p.shape, grad_y, static_cast<const int32_t *>(p.argmax.get()), grad_x);
     });
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "nn/pool_geometry.h"
+
 namespace dcls {
 namespace cuda {
 namespace nn {
@@ -67,6 +69,14 @@ void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_
 // grad_bias (or null) is the sum of grad_y over (B, S).
 void linear_backward_weights(cudaStream_t stream, LinearShape s, const float *x, const float *grad_y,
                              float *grad_weight, float *grad_bias, bool accumulate);
+
+// ---- pooling (nn_pool_cuda.cu) -----------------------------------------------------------------
+
+using dcls::nn::PoolGeometry;
+// argmax (one int32 per output element, max pooling only): where each maximum was in its input plane.
+void pool_forward(cudaStream_t stream, const PoolGeometry &g, const float *x, float *y, int32_t *argmax);
+void pool_backward(cudaStream_t stream, const PoolGeometry &g, const float *grad_y, const int32_t *argmax,
+                   float *grad_x);
 
 // ---- cross-entropy (nn_cross_entropy_cuda.cu) -------------------------------------------------
 

@@ -4,6 +4,7 @@
 
 #include "dcls_nn.h"
 #include "nn_ops.h"
+#include "pool_geometry.h"
 
 struct dcls_linear_plan : dcls::nn::LinearPlan { using LinearPlan::LinearPlan; };
 struct dcls_layer_norm_plan : dcls::nn::LayerNormPlan { using LayerNormPlan::LayerNormPlan; };
@@ -214,22 +215,8 @@ dcls_status dcls_activation_backward(dcls_activation_plan *plan, const float *x,
 dcls_status dcls_pool_plan_create(const dcls_pool_desc *desc, dcls_pool_plan **plan) {
     return create(__func__, plan, [&] {
         require_pointer(desc, "desc");
-        const dcls_pool_desc &d = *desc;
-        require(d.ndim >= 1 && d.ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(d.ndim));
-        require(d.kind >= DCLS_POOL_MAX && d.kind <= DCLS_POOL_AVG_EXCLUDE_PADDING,
-                "unknown pooling kind " + std::to_string(d.kind));
-        require_positive(d.batch, "batch");
-        require_positive(d.channels, "channels");
-        for (int i = 0; i < d.ndim; ++i) {
-            const std::string axis = " of axis " + std::to_string(i);
-            require(d.input_size[i] >= 1 && d.kernel_size[i] >= 1 && d.stride[i] >= 1,
-                    "input size, kernel size and stride must be >= 1" + axis);
-            require(d.padding[i] >= 0 && 2 * d.padding[i] <= d.kernel_size[i],
-                    "padding must be in [0, kernel_size / 2]" + axis);
-            require(d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i],
-                    "the kernel is larger than the padded input" + axis);
-        }
-        return new dcls_pool_plan(d);
+        dcls::nn::validate_pool(*desc);
+        return new dcls_pool_plan(*desc);
     });
 }
 dcls_status dcls_pool_plan_destroy(dcls_pool_plan *plan) {

@@ -1219,6 +1219,313 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
         }
     }
 
+    private static class dcls_cuda_pool_plan_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_plan_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc, dcls_cuda_pool_plan **plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_plan_create$descriptor() {
+        return dcls_cuda_pool_plan_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc, dcls_cuda_pool_plan **plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_plan_create$handle() {
+        return dcls_cuda_pool_plan_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc, dcls_cuda_pool_plan **plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_plan_create$address() {
+        return dcls_cuda_pool_plan_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_desc *desc, dcls_cuda_pool_plan **plan)
+     * }
+     */
+    public static int dcls_cuda_pool_plan_create(MemorySegment ctx, MemorySegment desc, MemorySegment plan) {
+        var mh$ = dcls_cuda_pool_plan_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_plan_create", ctx, desc, plan);
+            }
+            return (int)mh$.invokeExact(ctx, desc, plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_pool_plan_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_plan_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_plan_destroy$descriptor() {
+        return dcls_cuda_pool_plan_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_plan_destroy$handle() {
+        return dcls_cuda_pool_plan_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_plan_destroy$address() {
+        return dcls_cuda_pool_plan_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan)
+     * }
+     */
+    public static int dcls_cuda_pool_plan_destroy(MemorySegment plan) {
+        var mh$ = dcls_cuda_pool_plan_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_plan_destroy", plan);
+            }
+            return (int)mh$.invokeExact(plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_pool_plan_output_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_plan_output_size");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_plan_output_size$descriptor() {
+        return dcls_cuda_pool_plan_output_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_plan_output_size$handle() {
+        return dcls_cuda_pool_plan_output_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_plan_output_size$address() {
+        return dcls_cuda_pool_plan_output_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int64_t output_size[3])
+     * }
+     */
+    public static int dcls_cuda_pool_plan_output_size(MemorySegment plan, MemorySegment output_size) {
+        var mh$ = dcls_cuda_pool_plan_output_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_plan_output_size", plan, output_size);
+            }
+            return (int)mh$.invokeExact(plan, output_size);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_pool_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_forward$descriptor() {
+        return dcls_cuda_pool_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y)
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_forward$handle() {
+        return dcls_cuda_pool_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y)
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_forward$address() {
+        return dcls_cuda_pool_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y)
+     * }
+     */
+    public static int dcls_cuda_pool_forward(MemorySegment plan, MemorySegment x, MemorySegment y) {
+        var mh$ = dcls_cuda_pool_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_forward", plan, x, y);
+            }
+            return (int)mh$.invokeExact(plan, x, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_pool_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_backward$descriptor() {
+        return dcls_cuda_pool_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x)
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_backward$handle() {
+        return dcls_cuda_pool_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x)
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_backward$address() {
+        return dcls_cuda_pool_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_backward(dcls_cuda_pool_plan *plan, const float *grad_y, float *grad_x)
+     * }
+     */
+    public static int dcls_cuda_pool_backward(MemorySegment plan, MemorySegment grad_y, MemorySegment grad_x) {
+        var mh$ = dcls_cuda_pool_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_backward", plan, grad_y, grad_x);
+            }
+            return (int)mh$.invokeExact(plan, grad_y, grad_x);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_cross_entropy_plan_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_cuda_nn_h.C_INT,

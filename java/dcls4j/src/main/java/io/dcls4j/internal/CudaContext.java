@@ -69,6 +69,14 @@ public final class CudaContext implements DeviceOps {
     }
 
     /**
+     * The native context, for the calls made outside this class (io.dcls4j.nn's ops of dcls_cuda_nn.h).
+     * Callers hold this object's lock while they use it, as every method here does.
+     */
+    public MemorySegment handle() {
+        return ctx;
+    }
+
+    /**
      * {@code bytes} of zeroed device memory (zeroed in stream order), as a zero-length segment that
      * carries the address and {@code arena}'s lifetime: nothing can read through it, and closing the
      * arena frees the memory, in order after the work already enqueued.

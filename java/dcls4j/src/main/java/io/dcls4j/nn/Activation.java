@@ -1,14 +1,20 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_nn_h;
 
-/** An element-wise activation on oneDNN eltwise (dcls_activation_*): {@link Gelu} and {@link Relu}. */
+/** An element-wise activation ({@link NnOps}: oneDNN eltwise, or dcls4j's CUDA kernel): {@link Gelu} and {@link Relu}. */
 public abstract sealed class Activation extends Layer<Activation.ActState> permits Gelu, Relu {
     private final int kind;
 
-    Activation(int kind) {
+    Activation(int kind, Device device) {
+        super(device);
         this.kind = kind;
+    }
+
+    @Override
+    boolean runsOnCuda() {
+        return true;
     }
 
     @Override
@@ -19,15 +25,14 @@ public abstract sealed class Activation extends Layer<Activation.ActState> permi
     @Override
     public Tensor forward(Tensor x) {
         ActState s = forwardState(x);
-        NnNative.check(dcls_nn_h.dcls_activation_forward(s.plan.get(), x.segment(), s.y.segment()));
+        ops().activationForward(s.plan, x, s.y);
         return s.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         ActState s = backwardState(gradY);
-        NnNative.check(dcls_nn_h.dcls_activation_backward(s.plan.get(), lastInput().segment(), gradY.segment(),
-                s.gradX.segment()));
+        ops().activationBackward(s.plan, lastInput(), gradY, s.gradX);
         return s.gradX;
     }
 
@@ -40,10 +45,8 @@ public abstract sealed class Activation extends Layer<Activation.ActState> permi
         final NativePlan plan;
 
         ActState(long[] shape) {
-            super(shape, shape);
-            long count = y.elementCount();
-            plan = own(new NativePlan(p -> dcls_nn_h.dcls_activation_plan_create(kind, count, p),
-                    dcls_nn_h::dcls_activation_plan_destroy));
+            super(device(), shape, shape);
+            plan = own(ops().activation(kind, y.elementCount()));
         }
     }
 }

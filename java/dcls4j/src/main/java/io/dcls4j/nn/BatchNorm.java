@@ -109,7 +109,7 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
         NormState(long[] shape) {
             super(shape, shape);
             reduced = shape[0] * inner(shape);
-            plan = own(new NativePlan(p -> dcls_nn_h.dcls_batch_norm_plan_create(shape[0], channels, inner(shape), eps, p),
+            plan = own(NativePlan.cpu(p -> dcls_nn_h.dcls_batch_norm_plan_create(shape[0], channels, inner(shape), eps, p),
                     dcls_nn_h::dcls_batch_norm_plan_destroy));
         }
     }

@@ -1,5 +1,6 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
@@ -10,7 +11,7 @@ import java.util.SplittableRandom;
  * Stochastic depth (timm's DropPath): in training mode each sample's whole input is dropped with probability
  * {@code p} and the kept ones are scaled by 1 / (1 - p); in evaluation mode, or with p = 0, it is the identity
  * and returns its input (and gradY) itself. The mask comes from a generator seeded once, so a seed gives the
- * same sequence of masks. oneDNN binary (a per-sample multiply).
+ * same sequence of masks, on either device. A per-sample broadcast multiply ({@link NnOps}).
  */
 public final class DropPath extends Layer<DropPath.DropState> {
     private final double p;
@@ -19,6 +20,12 @@ public final class DropPath extends Layer<DropPath.DropState> {
     private DropState last;
 
     public DropPath(double p, long seed) {
+        this(p, seed, Device.cpu());
+    }
+
+    /** On {@code device}: a CPU or CUDA device (the masks are drawn on the host and copied there). */
+    public DropPath(double p, long seed, Device device) {
+        super(device);
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("DropPath: probability must be in [0, 1), got " + p);
         }
@@ -28,6 +35,11 @@ public final class DropPath extends Layer<DropPath.DropState> {
 
     public double probability() {
         return p;
+    }
+
+    @Override
+    boolean runsOnCuda() {
+        return true;
     }
 
     @Override
@@ -47,10 +59,13 @@ public final class DropPath extends Layer<DropPath.DropState> {
             return x;
         }
         float keep = (float) (1 - p);
-        for (long n = 0; n < s.mask.elementCount(); n++) {
-            s.mask.set(n, random.nextDouble() < keep ? 1f / keep : 0f);
+        for (long n = 0; n < s.hostMask.elementCount(); n++) {
+            s.hostMask.set(n, random.nextDouble() < keep ? 1f / keep : 0f);
         }
-        Broadcast.execute(s.scale, x, s.mask, s.y);
+        if (s.mask != s.hostMask) {
+            s.mask.copyFrom(s.hostMask); // from pageable memory: hostMask is free again when this returns
+        }
+        ops().binary(s.scale, x, s.mask, s.y);
         return s.y;
     }
 
@@ -60,7 +75,7 @@ public final class DropPath extends Layer<DropPath.DropState> {
         if (identity) {
             return gradY;
         }
-        Broadcast.execute(s.scale, gradY, s.mask, s.gradX);
+        ops().binary(s.scale, gradY, s.mask, s.gradX);
         return s.gradX;
     }
 
@@ -82,13 +97,15 @@ public final class DropPath extends Layer<DropPath.DropState> {
 
     final class DropState extends Layer.State {
         final NativePlan scale;
-        final Tensor mask;
+        final Tensor mask;      // on the device
+        final Tensor hostMask;  // where the draws are made: the mask itself on the CPU
 
         DropState(long[] shape) {
-            super(shape, shape);
+            super(device(), shape, shape);
             long[] perSample = Broadcast.perSample(shape);
-            scale = own(Broadcast.mul(shape, perSample));
+            scale = own(Broadcast.mul(ops(), shape, perSample));
             mask = scratch(perSample);
+            hostMask = device.isCuda() ? Tensor.allocate(buffers, perSample) : mask;
         }
     }
 }

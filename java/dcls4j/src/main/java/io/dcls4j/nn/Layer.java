@@ -1,5 +1,6 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 import io.dcls4j.internal.ShapeKey;
@@ -13,14 +14,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The common part of the native layers: parameters in one arena, and per input shape a {@link State} (plans
- * and the output and input-gradient tensors), made on the first input of that shape and kept (least recently
- * used beyond 8 freed), so a step allocates nothing.
+ * The common part of the native layers: parameters in one arena, on the layer's device, and per input shape a
+ * {@link State} (plans and the output and input-gradient tensors), made on the first input of that shape and kept
+ * (least recently used beyond 8 freed), so a step allocates nothing. A layer runs where its parameters are: its
+ * inputs must be on that device ({@link NnOps} says how each op runs there).
  */
 abstract class Layer<S extends Layer.State> implements Module {
     private static final int MAX_CACHED_SHAPES = 8;
 
     final Arena arena = Arena.ofShared();
+    private final NnOps ops;
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Parameter> parameterView = Collections.unmodifiableMap(parameters);
     private final List<Parameter> parameterList = new ArrayList<>();
@@ -30,9 +33,38 @@ abstract class Layer<S extends Layer.State> implements Module {
     boolean training = true;
     private boolean closed;
 
-    /** A parameter of {@code shape} (zeros), registered under {@code name}. */
+    /** A layer on the CPU. */
+    Layer() {
+        this.ops = CpuNnOps.INSTANCE;
+    }
+
+    /** A layer whose parameters and buffers live on {@code device}. */
+    Layer(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": device must not be null");
+        }
+        this.ops = NnOps.of(device);
+    }
+
+    /** The device of the layer's parameters, inputs and outputs. */
+    public Device device() {
+        return ops.device();
+    }
+
+    /** Whether the layer can be made on a CUDA device (its constructor takes one). */
+    boolean runsOnCuda() {
+        return false;
+    }
+
+    /** The layer's ops, on its device. */
+    final NnOps ops() {
+        return ops;
+    }
+
+    /** A parameter of {@code shape} (zeros), on the layer's device, registered under {@code name}. */
     final Parameter parameter(String name, long... shape) {
-        Parameter p = new Parameter(name, Tensor.allocate(arena, shape), Tensor.allocate(arena, shape));
+        Device d = ops.device();
+        Parameter p = new Parameter(name, Tensor.allocate(arena, d, shape), Tensor.allocate(arena, d, shape));
         parameters.put(name, p);
         parameterList.add(p);
         return p;
@@ -48,8 +80,11 @@ abstract class Layer<S extends Layer.State> implements Module {
             throw new IllegalArgumentException(name() + ": input is null");
         }
         requireAlive(x, "input");
-        if (x.device().isCuda()) {
-            throw new IllegalArgumentException(name() + ": input is on " + x.device() + "; io.dcls4j.nn runs on the CPU");
+        if (!x.device().equals(ops.device())) {
+            throw new IllegalArgumentException(name() + ": input is on " + x.device() + ", the layer on "
+                    + ops.device() + (ops.device().isCuda() ? ""
+                    : runsOnCuda() ? " (give its constructor the device to run it there)"
+                    : " (" + name() + " runs on the CPU only, for now)"));
         }
         S c = current;
         if (c == null || !x.hasShape(c.inputShape)) {
@@ -87,6 +122,10 @@ abstract class Layer<S extends Layer.State> implements Module {
             throw new IllegalArgumentException(name() + ": gradY is null");
         }
         requireAlive(gradY, "gradY");
+        if (!gradY.device().equals(ops.device())) {
+            throw new IllegalArgumentException(name() + ": gradY is on " + gradY.device() + ", the layer on "
+                    + ops.device());
+        }
         if (!gradY.sameShape(s.y)) {
             throw new IllegalArgumentException(name() + ": gradY has shape " + Arrays.toString(gradY.shape())
                     + ", expected the last forward's output shape " + Arrays.toString(s.y.shape()));
@@ -168,14 +207,22 @@ abstract class Layer<S extends Layer.State> implements Module {
     static class State implements AutoCloseable {
         final long[] inputShape;
         final Arena buffers = Arena.ofShared();
+        final Device device;
         final Tensor y;
         final Tensor gradX;
         private final List<AutoCloseable> plans = new ArrayList<>();
 
+        /** The state of a CPU-only layer. */
         State(long[] inputShape, long[] outputShape) {
+            this(Device.cpu(), inputShape, outputShape);
+        }
+
+        /** Buffers on {@code device}. */
+        State(Device device, long[] inputShape, long[] outputShape) {
             this.inputShape = inputShape.clone();
-            this.y = Tensor.allocate(buffers, outputShape);
-            this.gradX = Tensor.allocate(buffers, inputShape);
+            this.device = device;
+            this.y = Tensor.allocate(buffers, device, outputShape);
+            this.gradX = Tensor.allocate(buffers, device, inputShape);
         }
 
         /** Registers a plan to close with the state. */
@@ -184,9 +231,9 @@ abstract class Layer<S extends Layer.State> implements Module {
             return plan;
         }
 
-        /** A scratch tensor freed with the state. */
+        /** A scratch tensor on the state's device, freed with the state. */
         final Tensor scratch(long... shape) {
-            return Tensor.allocate(buffers, shape);
+            return Tensor.allocate(buffers, device, shape);
         }
 
         @Override

@@ -1,13 +1,13 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_nn_h;
 
 /**
  * Layer normalisation over the channel axis (axis 1): torch.nn.LayerNorm(C) on (N, C), and ConvNeXt's
  * channels-first LayerNorm on (N, C, spatial...). Parameters weight (ones) and bias (zeros), (C).
- * oneDNN layer_normalization (dcls_layer_norm_*).
+ * oneDNN layer_normalization on the CPU, dcls4j's kernels on CUDA ({@link NnOps}).
  */
 public final class LayerNorm extends Layer<LayerNorm.NormState> {
     private final int channels;
@@ -16,6 +16,12 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
     private final Parameter bias;
 
     public LayerNorm(int channels, double eps) {
+        this(channels, eps, Device.cpu());
+    }
+
+    /** On {@code device}: a CPU or CUDA device. */
+    public LayerNorm(int channels, double eps, Device device) {
+        super(device);
         if (channels < 1) {
             throw new IllegalArgumentException("LayerNorm: channels must be >= 1, got " + channels);
         }
@@ -38,6 +44,11 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
     }
 
     @Override
+    boolean runsOnCuda() {
+        return true;
+    }
+
+    @Override
     NormState newState(long[] shape) {
         requireChannels(shape, channels, 2);
         return new NormState(shape);
@@ -46,16 +57,14 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
     @Override
     public Tensor forward(Tensor x) {
         NormState s = forwardState(x);
-        NnNative.check(dcls_nn_h.dcls_layer_norm_forward(s.plan.get(), x.segment(), weight.value().segment(),
-                bias.value().segment(), s.y.segment()));
+        ops().layerNormForward(s.plan, x, weight.value(), bias.value(), s.y);
         return s.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         NormState s = backwardState(gradY);
-        NnNative.check(dcls_nn_h.dcls_layer_norm_backward(s.plan.get(), gradY.segment(), weight.value().segment(),
-                s.gradX.segment(), weight.grad().segment(), bias.grad().segment(), 1));
+        ops().layerNormBackward(s.plan, gradY, weight.value(), s.gradX, weight.grad(), bias.grad(), true);
         return s.gradX;
     }
 
@@ -68,9 +77,8 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
         final NativePlan plan;
 
         NormState(long[] shape) {
-            super(shape, shape);
-            plan = own(new NativePlan(p -> dcls_nn_h.dcls_layer_norm_plan_create(shape[0], channels, inner(shape), eps, p),
-                    dcls_nn_h::dcls_layer_norm_plan_destroy));
+            super(device(), shape, shape);
+            plan = own(ops().layerNorm(shape[0], channels, inner(shape), eps));
         }
     }
 }

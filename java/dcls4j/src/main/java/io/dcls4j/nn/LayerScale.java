@@ -1,17 +1,24 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
 /**
  * ConvNeXt's layer scale: y = gamma[c] * x on (N, C, spatial...), gamma (C) initialised to a constant
- * (1e-6 in ConvNeXt). The parameter is named "gamma". oneDNN binary and reduction.
+ * (1e-6 in ConvNeXt). The parameter is named "gamma". A broadcast multiply and a reduction ({@link NnOps}).
  */
 public final class LayerScale extends Layer<LayerScale.ScaleState> {
     private final int channels;
     private final Parameter gamma;
 
     public LayerScale(int channels, double init) {
+        this(channels, init, Device.cpu());
+    }
+
+    /** On {@code device}: a CPU or CUDA device. */
+    public LayerScale(int channels, double init, Device device) {
+        super(device);
         if (channels < 1) {
             throw new IllegalArgumentException("LayerScale: channels must be >= 1, got " + channels);
         }
@@ -25,6 +32,11 @@ public final class LayerScale extends Layer<LayerScale.ScaleState> {
     }
 
     @Override
+    boolean runsOnCuda() {
+        return true;
+    }
+
+    @Override
     ScaleState newState(long[] shape) {
         requireChannels(shape, channels, 2);
         return new ScaleState(shape);
@@ -33,16 +45,16 @@ public final class LayerScale extends Layer<LayerScale.ScaleState> {
     @Override
     public Tensor forward(Tensor x) {
         ScaleState s = forwardState(x);
-        Broadcast.execute(s.scale, x, gamma.value(), s.y);
+        ops().binary(s.scale, x, gamma.value(), s.y);
         return s.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         ScaleState s = backwardState(gradY);
-        Broadcast.execute(s.product, gradY, lastInput(), s.scratch);
-        Broadcast.sum(s.sum, s.scratch, gamma.grad(), true);
-        Broadcast.execute(s.scale, gradY, gamma.value(), s.gradX);
+        ops().binary(s.product, gradY, lastInput(), s.scratch);
+        ops().sum(s.sum, s.scratch, gamma.grad(), true);
+        ops().binary(s.scale, gradY, gamma.value(), s.gradX);
         return s.gradX;
     }
 
@@ -58,11 +70,11 @@ public final class LayerScale extends Layer<LayerScale.ScaleState> {
         final Tensor scratch;
 
         ScaleState(long[] shape) {
-            super(shape, shape);
+            super(device(), shape, shape);
             long[] perChannel = Broadcast.perChannel(shape);
-            scale = own(Broadcast.mul(shape, perChannel));
-            product = own(Broadcast.mul(shape, shape));
-            sum = own(Broadcast.sum(shape, perChannel));
+            scale = own(Broadcast.mul(ops(), shape, perChannel));
+            product = own(Broadcast.mul(ops(), shape, shape));
+            sum = own(ops().sum(shape, perChannel));
             scratch = scratch(shape);
         }
     }

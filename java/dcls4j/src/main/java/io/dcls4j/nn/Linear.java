@@ -1,15 +1,16 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_nn_h;
 
 import java.util.SplittableRandom;
 
 /**
  * torch.nn.Linear on the channel axis: (N, in) to (N, out), or channel-wise on (N, in, spatial...) to
  * (N, out, spatial...), as ConvNeXt's pointwise layers (a 1x1 convolution). Parameters weight (out, in) and
- * bias (out), initialised as PyTorch: uniform in +-1/sqrt(in). oneDNN matmul (dcls_linear_*).
+ * bias (out), initialised as PyTorch: uniform in +-1/sqrt(in). oneDNN matmul on the CPU, dcls4j's GEMM kernel on
+ * CUDA ({@link NnOps}).
  */
 public final class Linear extends Layer<Linear.LinearState> {
     private final int in;
@@ -18,6 +19,12 @@ public final class Linear extends Layer<Linear.LinearState> {
     private final Parameter bias;
 
     public Linear(int in, int out, boolean bias, long seed) {
+        this(in, out, bias, seed, Device.cpu());
+    }
+
+    /** On {@code device}: a CPU or CUDA device; the same initial values as on the CPU. */
+    public Linear(int in, int out, boolean bias, long seed, Device device) {
+        super(device);
         if (in < 1 || out < 1) {
             throw new IllegalArgumentException("Linear: feature counts must be >= 1, got in=" + in + ", out=" + out);
         }
@@ -42,6 +49,11 @@ public final class Linear extends Layer<Linear.LinearState> {
     }
 
     @Override
+    boolean runsOnCuda() {
+        return true;
+    }
+
+    @Override
     LinearState newState(long[] shape) {
         requireChannels(shape, in, 2);
         long[] outShape = shape.clone();
@@ -52,18 +64,15 @@ public final class Linear extends Layer<Linear.LinearState> {
     @Override
     public Tensor forward(Tensor x) {
         LinearState s = forwardState(x);
-        NnNative.check(dcls_nn_h.dcls_linear_forward(s.plan.get(), x.segment(), weight.value().segment(),
-                bias == null ? java.lang.foreign.MemorySegment.NULL : bias.value().segment(), s.y.segment()));
+        ops().linearForward(s.plan, x, weight.value(), bias == null ? null : bias.value(), s.y);
         return s.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         LinearState s = backwardState(gradY);
-        NnNative.check(dcls_nn_h.dcls_linear_backward_weights(s.plan.get(), lastInput().segment(), gradY.segment(),
-                weight.grad().segment(), bias == null ? java.lang.foreign.MemorySegment.NULL : bias.grad().segment(), 1));
-        NnNative.check(dcls_nn_h.dcls_linear_backward_data(s.plan.get(), gradY.segment(), weight.value().segment(),
-                s.gradX.segment()));
+        ops().linearBackwardWeights(s.plan, lastInput(), gradY, weight.grad(), bias == null ? null : bias.grad(), true);
+        ops().linearBackwardData(s.plan, gradY, weight.value(), s.gradX);
         return s.gradX;
     }
 
@@ -76,9 +85,8 @@ public final class Linear extends Layer<Linear.LinearState> {
         final NativePlan plan;
 
         LinearState(long[] shape, long[] outShape, long inner) {
-            super(shape, outShape);
-            plan = own(new NativePlan(p -> dcls_nn_h.dcls_linear_plan_create(shape[0], in, out, inner, p),
-                    dcls_nn_h::dcls_linear_plan_destroy));
+            super(device(), shape, outShape);
+            plan = own(ops().linear(shape[0], in, out, inner));
         }
     }
 }

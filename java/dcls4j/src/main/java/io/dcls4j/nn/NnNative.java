@@ -8,6 +8,7 @@ import io.dcls4j.internal.Native;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.IntConsumer;
 import java.util.function.ToIntFunction;
 
 /** The gate to the generated dcls_nn.h bindings: loads the library and turns a failing status into a {@link DclsException}. */
@@ -25,11 +26,11 @@ final class NnNative {
         }
     }
 
-    /** Runs a {@code *_plan_create(..., plan **)} call and returns the plan it made. */
-    static MemorySegment create(ToIntFunction<MemorySegment> create) {
+    /** Runs a {@code *_plan_create(..., plan **)} call and returns the plan it made, statuses checked by {@code check}. */
+    static MemorySegment create(ToIntFunction<MemorySegment> create, IntConsumer check) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            check(create.applyAsInt(out));
+            check.accept(create.applyAsInt(out));
             return out.get(ValueLayout.ADDRESS, 0);
         }
     }

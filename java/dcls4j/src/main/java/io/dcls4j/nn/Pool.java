@@ -1,16 +1,15 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_nn_h;
 import io.dcls4j.ffi.dcls_pool_desc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * Pooling on (N, C, spatial...) with oneDNN's pooling primitives (dcls_pool_*): {@link MaxPool},
+ * Pooling on (N, C, spatial...), oneDNN's pooling on the CPU and dcls4j's kernels on CUDA ({@link NnOps}): {@link MaxPool},
  * {@link AvgPool} (torch's count_include_pad=True) and {@link GlobalAvgPool}. Output sizes floor, as torch's
  * ceil_mode=False.
  */
@@ -21,7 +20,8 @@ public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool,
     private final int[] padding;
 
     /** kernel null: the whole input (global pooling). */
-    Pool(int kind, int[] kernel, int[] stride, int[] padding) {
+    Pool(int kind, int[] kernel, int[] stride, int[] padding, Device device) {
+        super(device);
         this.kind = kind;
         if (kernel != null) {
             requireSizes("kernel", kernel, 1);
@@ -88,16 +88,21 @@ public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool,
     }
 
     @Override
+    boolean runsOnCuda() {
+        return true;
+    }
+
+    @Override
     public Tensor forward(Tensor x) {
         PoolState st = forwardState(x);
-        NnNative.check(dcls_nn_h.dcls_pool_forward(st.plan.get(), x.segment(), st.y.segment()));
+        ops().poolForward(st.plan, x, st.y);
         return st.y;
     }
 
     @Override
     public Tensor backward(Tensor gradY) {
         PoolState st = backwardState(gradY);
-        NnNative.check(dcls_nn_h.dcls_pool_backward(st.plan.get(), gradY.segment(), st.gradX.segment()));
+        ops().poolBackward(st.plan, gradY, st.gradX);
         return st.gradX;
     }
 
@@ -115,7 +120,7 @@ public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool,
         }
 
         private PoolState(long[] shape, int[] k, int[] s, int[] p, NativePlan plan) {
-            super(shape, outputShape(shape, outputSize(plan)));
+            super(device(), shape, outputShape(shape, ops().poolOutputSize(plan)));
             this.plan = own(plan);
         }
     }
@@ -134,15 +139,7 @@ public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool,
                 dcls_pool_desc.stride(desc, d, used ? s[d] : 1);
                 dcls_pool_desc.padding(desc, d, used ? p[d] : 0);
             }
-            return new NativePlan(out -> dcls_nn_h.dcls_pool_plan_create(desc, out), dcls_nn_h::dcls_pool_plan_destroy);
-        }
-    }
-
-    private static long[] outputSize(NativePlan plan) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG, 3);
-            NnNative.check(dcls_nn_h.dcls_pool_plan_output_size(plan.get(), out));
-            return out.toArray(ValueLayout.JAVA_LONG);
+            return ops().pool(desc);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
@@ -12,7 +13,7 @@ import java.util.Map;
 /**
  * A residual block: y = shortcut(x) + body(x), the shortcut the identity unless given (ResNet's downsample).
  * Its parameters are the body's, unprefixed (a ConvNeXt block's dwconv.*, norm.*, ...), then the shortcut's
- * under its name. Owns both. oneDNN binary add for both passes.
+ * under its name. Owns both. A binary add ({@link NnOps}) for both passes.
  */
 public final class Residual extends Layer<Residual.AddState> {
     private final Module body;
@@ -20,13 +21,27 @@ public final class Residual extends Layer<Residual.AddState> {
     private final Module shortcut;
     private Tensor pendingOutput;
 
-    /** y = x + body(x). */
+    /** y = x + body(x), on the CPU. */
     public Residual(Module body) {
-        this(body, null, null);
+        this(body, null, null, Device.cpu());
     }
 
-    /** y = shortcut(x) + body(x), or x + body(x) when shortcut is null; the shortcut's names are prefixed. */
+    /** y = x + body(x), its adds on {@code device} (where the body runs). */
+    public Residual(Module body, Device device) {
+        this(body, null, null, device);
+    }
+
+    /** y = shortcut(x) + body(x), or x + body(x) when shortcut is null, on the CPU. */
     public Residual(Module body, String shortcutName, Module shortcut) {
+        this(body, shortcutName, shortcut, Device.cpu());
+    }
+
+    /**
+     * y = shortcut(x) + body(x), or x + body(x) when shortcut is null; the shortcut's names are prefixed. The adds
+     * run on {@code device}, where the body and the shortcut run.
+     */
+    public Residual(Module body, String shortcutName, Module shortcut, Device device) {
+        super(device);
         if (body == null) {
             throw new IllegalArgumentException("Residual: body is null");
         }
@@ -40,6 +55,11 @@ public final class Residual extends Layer<Residual.AddState> {
 
     public Module body() {
         return body;
+    }
+
+    @Override
+    boolean runsOnCuda() {
+        return true;
     }
 
     @Override
@@ -62,7 +82,7 @@ public final class Residual extends Layer<Residual.AddState> {
         }
         pendingOutput = f; // read by newState (only for a new input shape): no shape copy per step
         AddState s = forwardState(x);
-        Broadcast.execute(s.add, id, f, s.y);
+        ops().binary(s.add, id, f, s.y);
         return s.y;
     }
 
@@ -71,7 +91,7 @@ public final class Residual extends Layer<Residual.AddState> {
         AddState s = backwardState(gradY);
         Tensor g = body.backward(gradY);
         Tensor gs = shortcut == null ? gradY : shortcut.backward(gradY);
-        Broadcast.execute(s.addInput, gs, g, s.gradX);
+        ops().binary(s.addInput, gs, g, s.gradX);
         return s.gradX;
     }
 
@@ -143,9 +163,9 @@ public final class Residual extends Layer<Residual.AddState> {
         final NativePlan addInput;
 
         AddState(long[] shape, long[] outShape) {
-            super(shape, outShape);
-            add = own(Broadcast.add(outShape));
-            addInput = own(Broadcast.add(shape));
+            super(device(), shape, outShape);
+            add = own(Broadcast.add(ops(), outShape));
+            addInput = own(Broadcast.add(ops(), shape));
         }
     }
 }

@@ -20,6 +20,7 @@ final class TiedStage implements Module {
     private final List<ConvNeXtBlock> blocks;
     private final Sequential sequence;
     private final Parameter shared;
+    private final NnOps ops;
     private final NativePlan add;
 
     TiedStage(List<ConvNeXtBlock> blocks) {
@@ -30,7 +31,8 @@ final class TiedStage implements Module {
         }
         DclsConv first = blocks.get(0).dcls();
         this.shared = first == null ? null : first.positions();
-        this.add = first == null ? null : Broadcast.add(shared.value().shape());
+        this.ops = first == null ? null : NnOps.of(shared.value().device());
+        this.add = first == null ? null : Broadcast.add(ops, shared.value().shape());
     }
 
     List<ConvNeXtBlock> blocks() {
@@ -55,7 +57,7 @@ final class TiedStage implements Module {
         Tensor g = sequence.backward(gradY);
         for (int j = 1; shared != null && j < blocks.size(); j++) {
             Tensor other = blocks.get(j).dcls().positions().grad();
-            Broadcast.execute(add, shared.grad(), other, shared.grad());
+            ops.binary(add, shared.grad(), other, shared.grad());
             other.fill(0f);
         }
         return g;

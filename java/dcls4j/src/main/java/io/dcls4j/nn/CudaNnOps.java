@@ -1,0 +1,206 @@
+package io.dcls4j.nn;
+
+import io.dcls4j.Device;
+import io.dcls4j.Tensor;
+import io.dcls4j.ffi.dcls_cuda_nn_h;
+import io.dcls4j.internal.Cuda;
+import io.dcls4j.internal.CudaContext;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.ToIntFunction;
+
+import static io.dcls4j.internal.Cuda.check;
+
+/**
+ * The network ops on one CUDA device: dcls_cuda_nn.h (dcls4j's kernels, no cuDNN), enqueued on the device's one
+ * context. Every call holds the context's lock, as {@link CudaContext}'s own calls do, and passes device addresses.
+ */
+final class CudaNnOps implements NnOps {
+    private final CudaContext context;
+    private final Device device;
+
+    CudaNnOps(CudaContext context) {
+        this.context = context;
+        this.device = Device.cuda(context.device());
+    }
+
+    private static MemorySegment orNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.nativeAddress();
+    }
+
+    private NativePlan plan(ToIntFunction<MemorySegment> create, ToIntFunction<MemorySegment> destroy) {
+        synchronized (context) {
+            return new NativePlan(NnNative.create(create, Cuda::check), destroy, Cuda::check, context);
+        }
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public NativePlan linear(long batch, long in, long out, long inner) {
+        return plan(p -> dcls_cuda_nn_h.dcls_cuda_linear_plan_create(context.handle(), batch, in, out, inner, p),
+                dcls_cuda_nn_h::dcls_cuda_linear_plan_destroy);
+    }
+
+    @Override
+    public void linearForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_forward(plan.get(), x.nativeAddress(), weight.nativeAddress(),
+                    orNull(bias), y.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void linearBackwardData(NativePlan plan, Tensor gradY, Tensor weight, Tensor gradX) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_backward_data(plan.get(), gradY.nativeAddress(),
+                    weight.nativeAddress(), gradX.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void linearBackwardWeights(NativePlan plan, Tensor x, Tensor gradY, Tensor gradWeight, Tensor gradBias,
+                                      boolean accumulate) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_backward_weights(plan.get(), x.nativeAddress(),
+                    gradY.nativeAddress(), gradWeight.nativeAddress(), orNull(gradBias), accumulate ? 1 : 0));
+        }
+    }
+
+    @Override
+    public NativePlan layerNorm(long batch, long channels, long inner, float eps) {
+        return plan(p -> dcls_cuda_nn_h.dcls_cuda_layer_norm_plan_create(context.handle(), batch, channels, inner, eps,
+                p), dcls_cuda_nn_h::dcls_cuda_layer_norm_plan_destroy);
+    }
+
+    @Override
+    public void layerNormForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_layer_norm_forward(plan.get(), x.nativeAddress(), weight.nativeAddress(),
+                    bias.nativeAddress(), y.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void layerNormBackward(NativePlan plan, Tensor gradY, Tensor weight, Tensor gradX, Tensor gradWeight,
+                                  Tensor gradBias, boolean accumulate) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_layer_norm_backward(plan.get(), gradY.nativeAddress(),
+                    weight.nativeAddress(), gradX.nativeAddress(), gradWeight.nativeAddress(),
+                    gradBias.nativeAddress(), accumulate ? 1 : 0));
+        }
+    }
+
+    @Override
+    public NativePlan activation(int kind, long count) {
+        return plan(p -> dcls_cuda_nn_h.dcls_cuda_activation_plan_create(context.handle(), kind, count, p),
+                dcls_cuda_nn_h::dcls_cuda_activation_plan_destroy);
+    }
+
+    @Override
+    public void activationForward(NativePlan plan, Tensor x, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_activation_forward(plan.get(), x.nativeAddress(), y.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void activationBackward(NativePlan plan, Tensor x, Tensor gradY, Tensor gradX) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_activation_backward(plan.get(), x.nativeAddress(), gradY.nativeAddress(),
+                    gradX.nativeAddress()));
+        }
+    }
+
+    @Override
+    public NativePlan binary(int op, long[] aShape, long[] bShape) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocateFrom(ValueLayout.JAVA_LONG, aShape);
+            MemorySegment b = arena.allocateFrom(ValueLayout.JAVA_LONG, bShape);
+            return plan(p -> dcls_cuda_nn_h.dcls_cuda_binary_plan_create(context.handle(), op, aShape.length, a, b, p),
+                    dcls_cuda_nn_h::dcls_cuda_binary_plan_destroy);
+        }
+    }
+
+    @Override
+    public void binary(NativePlan plan, Tensor a, Tensor b, Tensor c) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_binary_execute(plan.get(), a.nativeAddress(), b.nativeAddress(),
+                    c.nativeAddress()));
+        }
+    }
+
+    @Override
+    public NativePlan sum(long[] srcShape, long[] dstShape) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, srcShape);
+            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_LONG, dstShape);
+            return plan(p -> dcls_cuda_nn_h.dcls_cuda_sum_plan_create(context.handle(), srcShape.length, s, d, p),
+                    dcls_cuda_nn_h::dcls_cuda_sum_plan_destroy);
+        }
+    }
+
+    @Override
+    public void sum(NativePlan plan, Tensor src, Tensor dst, boolean accumulate) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_sum_execute(plan.get(), src.nativeAddress(), dst.nativeAddress(),
+                    accumulate ? 1 : 0));
+        }
+    }
+
+    @Override
+    public NativePlan pool(MemorySegment desc) {
+        return plan(out -> dcls_cuda_nn_h.dcls_cuda_pool_plan_create(context.handle(), desc, out),
+                dcls_cuda_nn_h::dcls_cuda_pool_plan_destroy);
+    }
+
+    @Override
+    public long[] poolOutputSize(NativePlan plan) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG, 3);
+            check(dcls_cuda_nn_h.dcls_cuda_pool_plan_output_size(plan.get(), out));
+            return out.toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
+    @Override
+    public void poolForward(NativePlan plan, Tensor x, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_pool_forward(plan.get(), x.nativeAddress(), y.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void poolBackward(NativePlan plan, Tensor gradY, Tensor gradX) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_pool_backward(plan.get(), gradY.nativeAddress(), gradX.nativeAddress()));
+        }
+    }
+
+    @Override
+    public NativePlan crossEntropy(long batch, long classes) {
+        return plan(p -> dcls_cuda_nn_h.dcls_cuda_cross_entropy_plan_create(context.handle(), batch, classes, p),
+                dcls_cuda_nn_h::dcls_cuda_cross_entropy_plan_destroy);
+    }
+
+    @Override
+    public void crossEntropyForward(NativePlan plan, Tensor logits, MemorySegment labels, float labelSmoothing,
+                                    Tensor loss) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_cross_entropy_forward(plan.get(), logits.nativeAddress(), labels,
+                    labelSmoothing, loss.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void crossEntropyBackward(NativePlan plan, Tensor gradLogits) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_cross_entropy_backward(plan.get(), gradLogits.nativeAddress()));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.dcls4j.nn;
+
+import io.dcls4j.Device;
+import io.dcls4j.Tensor;
+import io.dcls4j.internal.CudaContext;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Where a layer's ops run: the CPU ({@link CpuNnOps}: dcls_nn.h, oneDNN) or one CUDA device ({@link CudaNnOps}:
+ * dcls_cuda_nn.h, dcls4j's kernels). The two have one meaning, op for op, so that a layer is written once. Tensors
+ * passed here are on the ops' device (the layer checked them); a plan belongs to the ops that made it.
+ */
+sealed interface NnOps permits CpuNnOps, CudaNnOps {
+
+    /** The ops for tensors on {@code device} (a CUDA device's context is created on first use). */
+    static NnOps of(Device device) {
+        return device.isCuda() ? new CudaNnOps(CudaContext.of(device.index())) : CpuNnOps.INSTANCE;
+    }
+
+    Device device();
+
+    NativePlan linear(long batch, long in, long out, long inner);
+
+    /** {@code bias} may be null. */
+    void linearForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor y);
+
+    void linearBackwardData(NativePlan plan, Tensor gradY, Tensor weight, Tensor gradX);
+
+    /** {@code gradBias} may be null. */
+    void linearBackwardWeights(NativePlan plan, Tensor x, Tensor gradY, Tensor gradWeight, Tensor gradBias,
+                               boolean accumulate);
+
+    NativePlan layerNorm(long batch, long channels, long inner, float eps);
+
+    void layerNormForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor y);
+
+    void layerNormBackward(NativePlan plan, Tensor gradY, Tensor weight, Tensor gradX, Tensor gradWeight,
+                           Tensor gradBias, boolean accumulate);
+
+    /** {@code kind}: a dcls_activation. */
+    NativePlan activation(int kind, long count);
+
+    void activationForward(NativePlan plan, Tensor x, Tensor y);
+
+    void activationBackward(NativePlan plan, Tensor x, Tensor gradY, Tensor gradX);
+
+    /** c = a op b, b of {@code bShape} broadcast over a's {@code aShape}; {@code op}: a dcls_binary_op. */
+    NativePlan binary(int op, long[] aShape, long[] bShape);
+
+    void binary(NativePlan plan, Tensor a, Tensor b, Tensor c);
+
+    /** dst = the sum of src over the axes where {@code dstShape} is 1. */
+    NativePlan sum(long[] srcShape, long[] dstShape);
+
+    void sum(NativePlan plan, Tensor src, Tensor dst, boolean accumulate);
+
+    /** {@code desc}: a dcls_pool_desc. */
+    NativePlan pool(MemorySegment desc);
+
+    /** The plan's output size, its descriptor's first ndim axes (1 beyond). */
+    long[] poolOutputSize(NativePlan plan);
+
+    void poolForward(NativePlan plan, Tensor x, Tensor y);
+
+    void poolBackward(NativePlan plan, Tensor gradY, Tensor gradX);
+
+    NativePlan crossEntropy(long batch, long classes);
+
+    /**
+     * The mean loss into {@code loss} (one element, on the ops' device); {@code labels}: host memory, checked by the
+     * caller, that may be reused when this returns.
+     */
+    void crossEntropyForward(NativePlan plan, Tensor logits, MemorySegment labels, float labelSmoothing, Tensor loss);
+
+    void crossEntropyBackward(NativePlan plan, Tensor gradLogits);
+}
