@@ -9,7 +9,8 @@
 // - convolution plans, forward (with and without bias), backward data and backward weights
 //   (accumulate 0/1, with and without bias), random shapes over ndim 1-3, groups (dense, two groups,
 //   depthwise with and without a channel multiplier), strides, padding and the four padding modes,
-//   against a naive double-precision convolution; each shape with cuDNN (depthwise mode NEVER) and,
+//   against a naive double-precision convolution; each shape with cuDNN (depthwise mode NEVER), or
+//   without cuDNN (always in the emulation) with the direct convolution, and,
 //   for depthwise shapes, with dcls4j's depthwise kernels (ALWAYS); fixed large depthwise shapes
 //   (DCLS's 17x17, strided, 3D, 1D) and shapes that force the generic kernels; benchmark mode;
 //   TF32 on (loose tolerance);
@@ -161,6 +162,12 @@ void test_conv_config(const dcls_conv_desc &d, Rng &rng, const std::string &engi
         check(want_dcls ? has_dcls && !has_cudnn : has_cudnn && !has_dcls,
               name + ": engine as asked (" + std::string(info) + ")");
     }
+    if (info && engine == "direct") {
+        const char *first = std::strstr(info, "dcls:direct");
+        const char *second = first ? std::strstr(first + 1, "dcls:direct") : nullptr;
+        check(second && std::strstr(second + 1, "dcls:direct"),
+              name + ": every pass on the direct convolution (" + std::string(info) + ")");
+    }
     if (info && std::strstr(info, "depthwise-rows")) ++rows_plans;
     if (info && std::strstr(info, "depthwise-segments")) ++segments_plans;
     const Ref ref(d);
@@ -213,12 +220,10 @@ void test_conv_engines(const dcls_conv_desc &d, Rng &rng) {
     if (cudnn_available) {
         dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_NEVER);
         test_conv_config(d, rng, "cudnn");
-    } else if (!depthwise) {
-        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
-        dcls_cuda_conv_plan *plan = nullptr;
-        const dcls_status s = dcls_cuda_conv_plan_create(ctx, &d, &plan);
-        check(s == DCLS_ERROR_BACKEND && plan == nullptr && has_message(),
-              describe(d) + ": without cuDNN, a non-depthwise plan reports BACKEND");
+    } else {
+        // Without cuDNN every pass that is not depthwise runs the direct convolution.
+        dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_NEVER);
+        test_conv_config(d, rng, "direct");
     }
     if (depthwise) {
         // Each backward-weights kernel: the tap tiles wherever they apply, then the segments.

@@ -8,7 +8,8 @@
 //            or an axis >= 7: DCLS's dilated kernels) and cuDNN otherwise; with benchmark on,
 //            whichever of the two is faster, per pass, timed now.
 // Where cuDNN is unavailable (not loadable; always in the CPU emulation), depthwise shapes fall back to the
-// depthwise kernels in AUTO mode; anything else reports why cuDNN is missing.
+// depthwise kernels in AUTO mode, and every other pass to the direct convolution (direct_conv_cuda.h):
+// slow, but no shape is refused for want of cuDNN. Its info says "dcls:direct".
 //
 // Padding. Zero padding is the convolution's own. Reflect, replicate and circular pad the input
 // into a scratch buffer first; backward data computes the gradient of the padded input there and
@@ -22,6 +23,7 @@
 #include "../conv_geometry.h"
 #include "cudnn_conv.h"
 #include "depthwise_cuda.h"
+#include "direct_conv_cuda.h"
 #include "padding_cuda.h"
 
 namespace dcls {
@@ -125,29 +127,31 @@ void ConvPlanCuda::choose_engines() {
         }
     } else {
         make_cudnn();
-        if (!cudnn_) throw Error(DCLS_ERROR_BACKEND, cudnn_error);
     }
 
     const bool any_depthwise = use_depthwise[0] || use_depthwise[1] || use_depthwise[2];
-    const bool any_cudnn = !(use_depthwise[0] && use_depthwise[1] && use_depthwise[2]);
+    const bool any_other = !(use_depthwise[0] && use_depthwise[1] && use_depthwise[2]);
     if (any_depthwise && !depthwise_) depthwise_.reset(new DepthwiseConv(ctx_, g_));
     if (!any_depthwise) depthwise_.reset();
-    if (any_cudnn && !cudnn_) make_cudnn();
-    if (any_cudnn && !cudnn_) throw Error(DCLS_ERROR_BACKEND, cudnn_error);
-    if (!any_cudnn) cudnn_.reset();
+    if (any_other && !cudnn_) make_cudnn();
+    if (any_other && !cudnn_) direct_.reset(new DirectConv(ctx_, g_));  // cuDNN missing: cudnn_error says why
+    if (!any_other) cudnn_.reset();
     if (cudnn_) cudnn_->allocate_workspace(CudnnConv::Passes{!use_depthwise[0], !use_depthwise[1], !use_depthwise[2]});
 
     info_.clear();
     for (int p = 0; p < 3; ++p) {
-        engine_[p] = use_depthwise[p] ? Engine::Depthwise : Engine::Cudnn;
+        engine_[p] = use_depthwise[p] ? Engine::Depthwise : cudnn_ ? Engine::Cudnn : Engine::Direct;
         std::string what;
-        if (use_depthwise[p])
+        if (engine_[p] == Engine::Depthwise)
             what = p == 0 ? depthwise_->forward_info() : p == 1 ? depthwise_->backward_data_info()
                                                                   : depthwise_->backward_weights_info();
-        else
+        else if (engine_[p] == Engine::Cudnn)
             what = p == 0 ? cudnn_->forward_info() : p == 1 ? cudnn_->backward_data_info() : cudnn_->backward_weights_info();
+        else
+            what = DirectConv::info();
         info_ += std::string(p ? " " : "") + kPassNames[p] + "=" + what;
     }
+    if (direct_) info_ += " (no cuDNN: " + cudnn_error + ")";
     if (explicit_padding_) info_ += " padding=explicit";
     base_info_ = info_;
 }
@@ -216,6 +220,7 @@ void ConvPlanCuda::forward(const float *x, const float *kernel, const float *bia
     const float *in = padded_input(x);
     if (engine_[0] == Engine::Depthwise && window_.on) window_.depthwise->forward(in, window_kernel(kernel), bias, y);
     else if (engine_[0] == Engine::Depthwise) depthwise_->forward(in, kernel, bias, y);
+    else if (engine_[0] == Engine::Direct) direct_->forward(in, kernel, bias, y);
     else cudnn_->forward(in, kernel, bias, y);
 }
 
@@ -223,6 +228,7 @@ void ConvPlanCuda::backward_data(const float *grad_y, const float *kernel, float
     float *out = explicit_padding_ ? pad_buf_.floats() : grad_x;
     if (engine_[1] == Engine::Depthwise && window_.on) window_.depthwise->backward_data(grad_y, window_kernel(kernel), out);
     else if (engine_[1] == Engine::Depthwise) depthwise_->backward_data(grad_y, kernel, out);
+    else if (engine_[1] == Engine::Direct) direct_->backward_data(grad_y, kernel, out);
     else cudnn_->backward_data(grad_y, kernel, out);
     if (explicit_padding_)
         pad_backward(ctx_.stream, pad_shape_, static_cast<dcls_padding_mode>(d_.padding_mode), pad_buf_.floats(), grad_x);
@@ -240,6 +246,8 @@ void ConvPlanCuda::backward_weights(const float *x, const float *grad_y, float *
         kernel_window_scatter(ctx_.stream, g_.out_channels, g_.k, w.lo, w.size, w.sub.floats(), grad_kernel, accumulate);
     } else if (engine_[2] == Engine::Depthwise) {
         depthwise_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
+    } else if (engine_[2] == Engine::Direct) {
+        direct_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
     } else {
         cudnn_->backward_weights(in, grad_y, grad_kernel, grad_bias, accumulate);
     }

@@ -1,5 +1,5 @@
-// A convolution plan on a CUDA context: the engine of each pass (cuDNN or dcls4j's depthwise
-// kernels), explicit padding for reflect / replicate / circular, and the scratch memory.
+// A convolution plan on a CUDA context: the engine of each pass (cuDNN, dcls4j's depthwise
+// kernels, or the direct convolution where cuDNN is missing), explicit padding for reflect / replicate / circular, and the scratch memory.
 // The descriptor is validated by the caller (cuda_api.cpp).
 #pragma once
 
@@ -14,6 +14,7 @@ namespace cuda {
 
 class CudnnConv;
 class DepthwiseConv;
+class DirectConv;
 
 class ConvPlanCuda {
 public:
@@ -38,7 +39,7 @@ public:
     void backward_weights(const float *x, const float *grad_y, float *grad_kernel, float *grad_bias, bool accumulate);
 
 private:
-    enum class Engine { Cudnn, Depthwise };
+    enum class Engine { Cudnn, Depthwise, Direct };
 
     void choose_engines();
     // Times dcls4j's depthwise kernels per pass (ms), on scratch tensors.
@@ -57,6 +58,7 @@ private:
     Engine engine_[3] = {Engine::Cudnn, Engine::Cudnn, Engine::Cudnn};  // forward, backward data, weights
     std::unique_ptr<CudnnConv> cudnn_;
     std::unique_ptr<DepthwiseConv> depthwise_;
+    std::unique_ptr<DirectConv> direct_;  // where cuDNN cannot be loaded
     std::string info_, base_info_;  // base_info_: without the window
     // The kernel window, when on: the box (3 axes), the depthwise kernels for it, and the boxes of
     // the kernel (or of its gradient) gathered.

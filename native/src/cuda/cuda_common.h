@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "construct_math.h"  // DCLS_HOST_DEVICE
 #include "dcls.h"
 #include "error.h"
 
@@ -116,9 +117,9 @@ struct ConvGeometry {
     int64_t stride[3] = {1, 1, 1};
     int64_t pad[3] = {0, 0, 0};  // the convolution's own zero padding, both sides
 
-    int64_t in_plane() const { return in[0] * in[1] * in[2]; }
-    int64_t out_plane() const { return out[0] * out[1] * out[2]; }
-    int64_t k_volume() const { return k[0] * k[1] * k[2]; }
+    DCLS_HOST_DEVICE int64_t in_plane() const { return in[0] * in[1] * in[2]; }
+    DCLS_HOST_DEVICE int64_t out_plane() const { return out[0] * out[1] * out[2]; }
+    DCLS_HOST_DEVICE int64_t k_volume() const { return k[0] * k[1] * k[2]; }
 };
 
 }  // namespace cuda

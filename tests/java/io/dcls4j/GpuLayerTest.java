@@ -21,7 +21,6 @@ import static io.dcls4j.BadInputTest.fails;
 import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
 import static io.dcls4j.GpuSupport.GPU;
-import static io.dcls4j.GpuSupport.assumeConvolutionRuns;
 import static io.dcls4j.GpuSupport.assumeGpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,7 +72,7 @@ class GpuLayerTest {
     @MethodSource("io.dcls4j.NativeVsReferenceTest#seeds")
     void layerOnTheGpuMatchesTheCpu(int seed) {
         Case c = NativeVsReferenceTest.randomCase(seed);
-        assumeConvolutionRuns(c.inChannels(), c.groups());
+        assumeGpu();
         SplittableRandom r = new SplittableRandom(seed);
         try (Arena arena = Arena.ofConfined();
              DclsConv cpu = builder(c).build();
@@ -155,7 +154,7 @@ class GpuLayerTest {
                         .paddingMode(PaddingMode.REFLECT).interpolation(Interpolation.TRIANGLE_LEARNED_WIDTH).seed(6));
         for (DclsConv.Builder b : configs) {
             try (DclsConv probe = b.build()) {
-                assumeConvolutionRuns(probe.inChannels(), probe.groups());
+                assumeGpu();
             }
             try (Arena arena = Arena.ofConfined();
                  DclsConv cpu = b.device(Device.cpu()).build();
@@ -208,7 +207,7 @@ class GpuLayerTest {
     void inferenceModeOnTheGpuMatchesTheCpu() {
         DclsConv.Builder b = DclsConv.builder(3, 3).groups(3).kernelCount(4).dilatedKernelSize(7, 9).padding(3, 4)
                 .interpolation(Interpolation.GAUSSIAN).seed(9);
-        assumeConvolutionRuns(3, 3);
+        assumeGpu();
         try (Arena arena = Arena.ofConfined();
              DclsConv cpu = b.build();
              DclsConv gpu = b.device(GPU).build()) {
@@ -232,7 +231,7 @@ class GpuLayerTest {
     void sharedPositionsAndScheduledSigmaOnTheGpu() {
         DclsConv.Builder b = DclsConv.builder(3, 3).groups(3).kernelCount(2).dilatedKernelSize(7, 5).padding(3, 2)
                 .interpolation(Interpolation.GAUSSIAN);
-        assumeConvolutionRuns(3, 3);
+        assumeGpu();
         try (Arena arena = Arena.ofConfined();
              DclsConv cpuOwner = b.seed(1).build();
              DclsConv cpuSharer = b.seed(2).sharePositionsWith(cpuOwner).build();
@@ -262,7 +261,7 @@ class GpuLayerTest {
     void manyInputShapesOnTheGpu() {
         DclsConv.Builder b = DclsConv.builder(2, 2).groups(2).kernelCount(2).dilatedKernelSize(5).padding(2)
                 .paddingMode(PaddingMode.CIRCULAR).seed(4);
-        assumeConvolutionRuns(2, 2);
+        assumeGpu();
         try (Arena arena = Arena.ofConfined();
              DclsConv cpu = b.build();
              DclsConv gpu = b.device(GPU).build()) {
@@ -276,7 +275,7 @@ class GpuLayerTest {
 
     @Test
     void aGpuLayerRefusesHostTensorsNamingBothDevices() {
-        assumeConvolutionRuns(2, 2);
+        assumeGpu();
         try (Arena arena = Arena.ofConfined();
              DclsConv gpu = DclsConv.builder(2, 2).groups(2).kernelCount(2).dilatedKernelSize(5).padding(2)
                      .device(GPU).build()) {
@@ -298,7 +297,7 @@ class GpuLayerTest {
         DclsConv.Builder b = DclsConv.builder(2, 4).groups(2).kernelCount(2).dilatedKernelSize(5, 5).padding(2)
                 .seed(3);
         try (DclsConv probe = b.build()) {
-            assumeConvolutionRuns(probe.inChannels(), probe.groups());
+            assumeGpu();
         }
         Path file = dir.resolve("gpu.safetensors");
         try (Arena arena = Arena.ofConfined();
@@ -324,7 +323,7 @@ class GpuLayerTest {
     @Test
     void tf32IsAnExplicitSwitch() {
         DclsConv.Builder b = DclsConv.builder(8, 8).kernelCount(3).dilatedKernelSize(5, 5).padding(2).seed(2);
-        assumeConvolutionRuns(8, 1);
+        assumeGpu();
         try (Arena arena = Arena.ofConfined();
              DclsConv cpu = b.build();
              DclsConv tf32 = b.device(GPU).cudaTf32(true).build()) {

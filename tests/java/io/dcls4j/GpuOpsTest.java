@@ -15,7 +15,7 @@ import static io.dcls4j.BadInputTest.fails;
 import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
 import static io.dcls4j.GpuSupport.GPU;
-import static io.dcls4j.GpuSupport.assumeConvolutionRuns;
+import static io.dcls4j.GpuSupport.assumeGpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -69,7 +69,7 @@ class GpuOpsTest {
 
     @Test
     void constructionAndEveryPassOnCudaTensorsMatchTheCpu() {
-        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        assumeGpu();
         SplittableRandom r = new SplittableRandom(7);
         KernelConstruction k = new KernelConstruction(CONSTRUCT);
         try (Arena arena = Arena.ofConfined();
@@ -119,7 +119,7 @@ class GpuOpsTest {
 
     @Test
     void aGpuPlanHasNoWindowsOrCellsAndSaysSo() {
-        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        assumeGpu();
         KernelConstruction k = new KernelConstruction(CONSTRUCT);
         try (Arena arena = Arena.ofConfined();
              Convolution cpu = new Convolution(CONV);
@@ -146,7 +146,7 @@ class GpuOpsTest {
 
     @Test
     void positionUpkeepOnCudaTensorsMatchesTheCpu() {
-        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        assumeGpu();
         KernelConstruction k = new KernelConstruction(CONSTRUCT);
         Positions ops = new Positions(CONSTRUCT.dilatedKernelSize(), k.positionShape());
         SplittableRandom r = new SplittableRandom(11);
@@ -168,7 +168,7 @@ class GpuOpsTest {
 
     @Test
     void everyTensorOfACallIsOnOneDevice() {
-        assumeConvolutionRuns(CONV.inChannels(), CONV.groups());
+        assumeGpu();
         KernelConstruction k = new KernelConstruction(CONSTRUCT);
         try (Arena arena = Arena.ofConfined();
              Convolution gpu = new Convolution(CONV, GPU, false)) {

@@ -24,15 +24,4 @@ final class GpuSupport {
     static boolean emulated() {
         return Device.cudaAvailable() && Cuda.describe(0).startsWith("CPU emulation");
     }
-
-    /**
-     * Convolutions other than depthwise ones need cuDNN on the GPU (the depthwise ones fall back to
-     * dcls4j's kernels).
-     */
-    static void assumeConvolutionRuns(int inChannels, int groups) {
-        assumeGpu();
-        if (groups != inChannels) {
-            Assumptions.assumeTrue(Cuda.cudnnVersionCode() > 0, () -> "needs cuDNN: " + Cuda.cudnnVersion());
-        }
-    }
 }

@@ -1,0 +1,155 @@
+// The direct convolution (direct_conv_cuda.h). Forward: a thread per output element. Backward
+// data: a thread per input element, gathering the outputs its kernel cells reach, so nothing is
+// written twice. Backward weights: a block per kernel element, summing over the batch and the
+// output positions in a fixed order (block_sum). The bias gradient is nn::sum over (N, spatial).
+#include "direct_conv_cuda.h"
+
+#include "nn_block_cuda.h"
+#include "nn_cuda.h"
+
+namespace dcls {
+namespace cuda {
+namespace {
+
+using nn::block_sum;
+using nn::grid_for;
+using nn::kBlock;
+
+// Splits a flat index over three axes of sizes s (last fastest).
+__device__ inline void split3(int64_t i, const int64_t s[3], int64_t c[3]) {
+    c[2] = i % s[2];
+    c[1] = (i / s[2]) % s[1];
+    c[0] = i / (s[2] * s[1]);
+}
+
+__global__ void direct_forward_kernel(ConvGeometry g, const float *x, const float *w, const float *bias, float *y) {
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t total = g.batch * g.out_channels * g.out_plane();
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
+    {
+        const int64_t o = e % g.out_plane(), oc = (e / g.out_plane()) % g.out_channels;
+        const int64_t n = e / (g.out_plane() * g.out_channels);
+        int64_t oc3[3];
+        split3(o, g.out, oc3);
+        const int64_t ic0 = (oc / ocg) * icg;
+        float acc = bias ? bias[oc] : 0.f;
+        for (int64_t c = 0; c < icg; ++c) {
+            const float *xp = x + (n * g.in_channels + ic0 + c) * g.in_plane();
+            const float *wp = w + (oc * icg + c) * g.k_volume();
+            for (int64_t k0 = 0; k0 < g.k[0]; ++k0) {
+                const int64_t i0 = oc3[0] * g.stride[0] - g.pad[0] + k0;
+                if (i0 < 0 || i0 >= g.in[0]) continue;
+                for (int64_t k1 = 0; k1 < g.k[1]; ++k1) {
+                    const int64_t i1 = oc3[1] * g.stride[1] - g.pad[1] + k1;
+                    if (i1 < 0 || i1 >= g.in[1]) continue;
+                    for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+                        const int64_t i2 = oc3[2] * g.stride[2] - g.pad[2] + k2;
+                        if (i2 < 0 || i2 >= g.in[2]) continue;
+                        acc += xp[(i0 * g.in[1] + i1) * g.in[2] + i2] * wp[(k0 * g.k[1] + k1) * g.k[2] + k2];
+                    }
+                }
+            }
+        }
+        y[e] = acc;
+    }
+}
+
+// The output index along one axis that kernel cell k reaches from input index i, or -1.
+__device__ inline int64_t reached(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t out) {
+    const int64_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) return -1;
+    const int64_t o = t / stride;
+    return o < out ? o : -1;
+}
+
+__global__ void direct_backward_data_kernel(ConvGeometry g, const float *grad_y, const float *w, float *grad_x) {
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t total = g.batch * g.in_channels * g.in_plane();
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
+    {
+        const int64_t i = e % g.in_plane(), ic = (e / g.in_plane()) % g.in_channels;
+        const int64_t n = e / (g.in_plane() * g.in_channels);
+        int64_t ic3[3];
+        split3(i, g.in, ic3);
+        const int64_t oc0 = (ic / icg) * ocg, c = ic % icg;
+        float acc = 0.f;
+        for (int64_t k0 = 0; k0 < g.k[0]; ++k0) {
+            const int64_t o0 = reached(ic3[0], k0, g.stride[0], g.pad[0], g.out[0]);
+            if (o0 < 0) continue;
+            for (int64_t k1 = 0; k1 < g.k[1]; ++k1) {
+                const int64_t o1 = reached(ic3[1], k1, g.stride[1], g.pad[1], g.out[1]);
+                if (o1 < 0) continue;
+                for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+                    const int64_t o2 = reached(ic3[2], k2, g.stride[2], g.pad[2], g.out[2]);
+                    if (o2 < 0) continue;
+                    const int64_t o = (o0 * g.out[1] + o1) * g.out[2] + o2, kk = (k0 * g.k[1] + k1) * g.k[2] + k2;
+                    for (int64_t m = 0; m < ocg; ++m) {
+                        const int64_t oc = oc0 + m;
+                        acc += grad_y[(n * g.out_channels + oc) * g.out_plane() + o] * w[(oc * icg + c) * g.k_volume() + kk];
+                    }
+                }
+            }
+        }
+        grad_x[e] = acc;
+    }
+}
+
+__global__ void direct_backward_weights_kernel(ConvGeometry g, const float *x, const float *grad_y, float *grad_w,
+                                               int accumulate) {
+    __shared__ float partial[kBlock];
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t weights = g.out_channels * icg * g.k_volume(), positions = g.batch * g.out_plane();
+    for (int64_t e = blockIdx.x; e < weights; e += gridDim.x) {
+        const int64_t kk = e % g.k_volume(), c = (e / g.k_volume()) % icg, oc = e / (g.k_volume() * icg);
+        int64_t k3[3];
+        split3(kk, g.k, k3);
+        const int64_t ic = (oc / ocg) * icg + c;
+        float acc = 0.f;
+        for (int64_t p = threadIdx.x; p < positions; p += blockDim.x) {
+            const int64_t n = p / g.out_plane(), o = p % g.out_plane();
+            int64_t o3[3];
+            split3(o, g.out, o3);
+            const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
+                          i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
+            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+            acc += x[(n * g.in_channels + ic) * g.in_plane() + (i0 * g.in[1] + i1) * g.in[2] + i2] *
+                   grad_y[(n * g.out_channels + oc) * g.out_plane() + o];
+        }
+        const float total = block_sum(acc, partial);
+        if (threadIdx.x == 0) grad_w[e] = accumulate ? grad_w[e] + total : total;
+    }
+}
+
+}  // namespace
+
+void DirectConv::forward(const float *x, const float *w, const float *bias, float *y) {
+    const int64_t total = g_.batch * g_.out_channels * g_.out_plane();
+    if (total == 0) return;
+    DCLS_LAUNCH(direct_forward_kernel, grid_for(total), kBlock, 0, ctx_.stream)(g_, x, w, bias, y);
+    check_launch("direct_forward_kernel");
+}
+
+void DirectConv::backward_data(const float *grad_y, const float *w, float *grad_x) {
+    const int64_t total = g_.batch * g_.in_channels * g_.in_plane();
+    if (total == 0) return;
+    DCLS_LAUNCH(direct_backward_data_kernel, grid_for(total), kBlock, 0, ctx_.stream)(g_, grad_y, w, grad_x);
+    check_launch("direct_backward_data_kernel");
+}
+
+void DirectConv::backward_weights(const float *x, const float *grad_y, float *grad_w, float *grad_bias,
+                                  bool accumulate) {
+    const int64_t weights = g_.out_channels * (g_.in_channels / g_.groups) * g_.k_volume();
+    if (weights > 0) {
+        const int blocks = int(std::min<int64_t>(weights, 1 << 20));
+        DCLS_LAUNCH(direct_backward_weights_kernel, blocks, kBlock, 0, ctx_.stream)(g_, x, grad_y, grad_w,
+                                                                                    accumulate ? 1 : 0);
+        check_launch("direct_backward_weights_kernel");
+    }
+    if (grad_bias) {
+        const int64_t src[3] = {g_.batch, g_.out_channels, g_.out_plane()}, dst[3] = {1, g_.out_channels, 1};
+        nn::sum(ctx_.stream, nn::reduction_shape(3, src, dst), grad_y, grad_bias, accumulate);
+    }
+}
+
+}  // namespace cuda
+}  // namespace dcls

@@ -1,0 +1,2 @@
+// direct_conv_cuda.cu compiled as C++ against the CPU emulation of the CUDA runtime (cuda_runtime.h here).
+#include "direct_conv_cuda.cu"
