@@ -1,7 +1,7 @@
 /*
  * dcls_cuda_nn.h - the network layers' ops of dcls_nn.h on a CUDA device, defined in
- * libdcls_cuda.so: linear, layer normalisation, activations, element-wise binary ops and sums,
- * pooling and the cross-entropy loss.
+ * libdcls_cuda.so: linear, layer and batch normalisation, activations, element-wise binary ops and
+ * sums, pooling, the cross-entropy loss, and the optimizers' updates.
  *
  * Each op has the meaning, the layouts and the plan rules of its dcls_nn.h twin, so that a layer
  * of io.dcls4j.nn runs the same code on either device. The differences:
@@ -58,6 +58,19 @@ DCLS_API dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *pl
                                                    const float *weight, float *grad_x, float *grad_weight,
                                                    float *grad_bias, int32_t accumulate);
 
+/* ---- batch normalisation over (B, S) for each channel of (B, C, S), as dcls_batch_norm_* ---- */
+typedef struct dcls_cuda_batch_norm_plan dcls_cuda_batch_norm_plan;
+
+DCLS_API dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels,
+                                                      int64_t inner, float eps, dcls_cuda_batch_norm_plan **plan);
+DCLS_API dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan);
+DCLS_API dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x,
+                                                  const float *weight, const float *bias, float *running_mean,
+                                                  float *running_var, float momentum, int32_t training, float *y);
+DCLS_API dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x,
+                                                   const float *grad_y, const float *weight, float *grad_x,
+                                                   float *grad_weight, float *grad_bias, int32_t accumulate);
+
 /* ---- activations (kind: a dcls_activation of dcls_nn.h) ------------------------------------ */
 typedef struct dcls_cuda_activation_plan dcls_cuda_activation_plan;
 
@@ -113,6 +126,22 @@ DCLS_API dcls_status dcls_cuda_cross_entropy_forward(dcls_cuda_cross_entropy_pla
                                                      const int32_t *labels, float label_smoothing, float *loss);
 /* grad_logits (B, classes), device, overwritten: the gradient of the last forward's mean loss. */
 DCLS_API dcls_status dcls_cuda_cross_entropy_backward(dcls_cuda_cross_entropy_plan *plan, float *grad_logits);
+
+/* ---- optimizer updates on the device, as io.dcls4j.optim's host loops ---------------------
+ * The step's scalars are computed by the caller, once per step, as for the host:
+ * AdamW: m = beta1 m + one_minus_beta1 g; v = beta2 v + one_minus_beta2 g^2; vmax = max(vmax, v)
+ *        (AMSGrad, when max_exp_avg_sq is not null); p = p decay - step_size m / (sqrt(v or vmax)
+ *        inv_sqrt_bias2 + eps).
+ * SGD:   d = g + weight_decay p; with a momentum buffer, buf = first ? d : momentum buf + keep d and
+ *        d = nesterov ? d + momentum buf : buf; p -= lr d.
+ * Every array has `count` floats on the context's device. */
+DCLS_API dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad,
+                                            float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay,
+                                            float beta1, float one_minus_beta1, float beta2, float one_minus_beta2,
+                                            float step_size, float inv_sqrt_bias2, float eps);
+DCLS_API dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad,
+                                          float *momentum_buffer, float lr, float weight_decay, float momentum,
+                                          float keep, int32_t first, int32_t nesterov);
 
 #ifdef __cplusplus
 }

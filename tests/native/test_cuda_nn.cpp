@@ -206,6 +206,94 @@ void test_layer_norm(Rng &rng, int64_t B, int64_t C, int64_t S) {
     check(dcls_cuda_layer_norm_plan_destroy(plan) == DCLS_OK, name + ": destroy");
 }
 
+// ---- batch normalisation ----------------------------------------------------------------------
+
+// y of a batch norm over (B, S) per channel, with the batch statistics (training) or given ones.
+Vec batch_norm_ref(const Vec &x, const Vec &w, const Vec &b, int64_t B, int64_t C, int64_t S, double eps,
+                   const Vec *mean_in, const Vec *var_in, Vec *mean_out = nullptr, Vec *var_out = nullptr) {
+    Vec y(x.size());
+    for (int64_t c = 0; c < C; ++c) {
+        auto at = [&](int64_t n, int64_t s) { return size_t((n * C + c) * S + s); };
+        double mean = 0, var = 0;
+        if (mean_in) {
+            mean = (*mean_in)[size_t(c)];
+            var = (*var_in)[size_t(c)];
+        } else {
+            for (int64_t n = 0; n < B; ++n)
+                for (int64_t s = 0; s < S; ++s) mean += x[at(n, s)];
+            mean /= double(B * S);
+            for (int64_t n = 0; n < B; ++n)
+                for (int64_t s = 0; s < S; ++s) var += (x[at(n, s)] - mean) * (x[at(n, s)] - mean);
+            var /= double(B * S);
+        }
+        if (mean_out) (*mean_out)[size_t(c)] = mean;
+        if (var_out) (*var_out)[size_t(c)] = var;
+        for (int64_t n = 0; n < B; ++n)
+            for (int64_t s = 0; s < S; ++s)
+                y[at(n, s)] = (x[at(n, s)] - mean) / std::sqrt(var + eps) * w[size_t(c)] + b[size_t(c)];
+    }
+    return y;
+}
+
+void test_batch_norm(Rng &rng, int64_t B, int64_t C, int64_t S) {
+    const std::string name = "batch_norm (" + std::to_string(B) + ", " + std::to_string(C) + ", " +
+                             std::to_string(S) + ")";
+    const double eps = 1e-5, momentum = 0.1;
+    const int64_t n = B * C * S;
+    const std::vector<float> x = rng.vec(n, -2, 3), w = rng.vec(C, 0.5, 1.5), b = rng.vec(C), gy = rng.vec(n),
+                             rm = rng.vec(C), rv = rng.vec(C, 0.5, 2), gw0 = rng.vec(C), gb0 = rng.vec(C);
+    const Vec xd = to_double(x), wd = to_double(w), bd = to_double(b), rmd = to_double(rm), rvd = to_double(rv);
+    Vec mean(static_cast<size_t>(C)), var(static_cast<size_t>(C));
+    const Vec y_train = batch_norm_ref(xd, wd, bd, B, C, S, eps, nullptr, nullptr, &mean, &var);
+    Vec rm_want(static_cast<size_t>(C)), rv_want(static_cast<size_t>(C));
+    const double unbias = double(B * S) / double(B * S - 1);
+    for (int64_t c = 0; c < C; ++c) {
+        rm_want[size_t(c)] = (1 - momentum) * rm[size_t(c)] + momentum * mean[size_t(c)];
+        rv_want[size_t(c)] = (1 - momentum) * rv[size_t(c)] + momentum * var[size_t(c)] * unbias;
+    }
+    const Vec gx_train = finite_difference(
+        xd, [&](const Vec &v) { return dot(batch_norm_ref(v, wd, bd, B, C, S, eps, nullptr, nullptr), gy); });
+    const Vec gw_train = finite_difference(
+        wd, [&](const Vec &v) { return dot(batch_norm_ref(xd, v, bd, B, C, S, eps, nullptr, nullptr), gy); });
+    const Vec gb_train = finite_difference(
+        bd, [&](const Vec &v) { return dot(batch_norm_ref(xd, wd, v, B, C, S, eps, nullptr, nullptr), gy); });
+
+    dcls_cuda_batch_norm_plan *plan = nullptr;
+    check(dcls_cuda_batch_norm_plan_create(ctx, B, C, S, float(eps), &plan) == DCLS_OK, name + ": plan_create");
+    Device dx(x), dw(w), db(b), dgy(gy), drm(rm), drv(rv), dy(static_cast<size_t>(n)), dgx(static_cast<size_t>(n)),
+        dgw(gw0), dgb(gb0);
+    check(dcls_cuda_batch_norm_forward(plan, dx.get(), dw.get(), db.get(), drm.get(), drv.get(), float(momentum), 1,
+                                       dy.get()) == DCLS_OK &&
+              close(dy.download(), y_train, name + " y") && close(drm.download(), rm_want, name + " running_mean") &&
+              close(drv.download(), rv_want, name + " running_var"),
+          name + ": training forward, running statistics updated (unbiased variance)");
+    check(dcls_cuda_batch_norm_backward(plan, dx.get(), dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 1) ==
+                  DCLS_OK &&
+              close(dgx.download(), gx_train, name + " grad_x", 2e-4) &&
+              close(dgw.download(), plus(gw0, gw_train), name + " grad_weight") &&
+              close(dgb.download(), plus(gb0, gb_train), name + " grad_bias"),
+          name + ": training backward (accumulate) against finite differences");
+
+    // Evaluation: the running statistics as they are now, constants for the gradient.
+    const Vec rm_now = rm_want, rv_now = rv_want;
+    const Vec y_eval = batch_norm_ref(xd, wd, bd, B, C, S, eps, &rm_now, &rv_now);
+    const Vec gx_eval = finite_difference(
+        xd, [&](const Vec &v) { return dot(batch_norm_ref(v, wd, bd, B, C, S, eps, &rm_now, &rv_now), gy); });
+    const Vec gw_eval = finite_difference(
+        wd, [&](const Vec &v) { return dot(batch_norm_ref(xd, v, bd, B, C, S, eps, &rm_now, &rv_now), gy); });
+    check(dcls_cuda_batch_norm_forward(plan, dx.get(), dw.get(), db.get(), drm.get(), drv.get(), float(momentum), 0,
+                                       dy.get()) == DCLS_OK &&
+              close(dy.download(), y_eval, name + " y (eval)") &&
+              close(drm.download(), rm_now, name + " running_mean kept"),
+          name + ": evaluation forward with the running statistics, which stay");
+    check(dcls_cuda_batch_norm_backward(plan, dx.get(), dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 0) ==
+                  DCLS_OK &&
+              close(dgx.download(), gx_eval, name + " grad_x (eval)") &&
+              close(dgw.download(), gw_eval, name + " grad_weight (eval)"),
+          name + ": evaluation backward (overwrite) against finite differences");
+    check(dcls_cuda_batch_norm_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
 // ---- linear -----------------------------------------------------------------------------------
 
 void test_linear(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool with_bias) {
@@ -393,6 +481,76 @@ void test_cross_entropy(Rng &rng, int64_t B, int64_t K, float smoothing) {
     check(dcls_cuda_cross_entropy_plan_destroy(plan) == DCLS_OK, name + ": destroy");
 }
 
+// ---- optimizer updates ------------------------------------------------------------------------
+
+// Two steps of AdamW (with and without AMSGrad) and SGD (plain, momentum, Nesterov with dampening)
+// against the same updates written out in float64 (PyTorch's formulas), from the same state.
+void test_optimizers(Rng &rng) {
+    const int64_t n = 700;
+    for (int amsgrad = 0; amsgrad <= 1; ++amsgrad) {
+        const std::string name = std::string("adamw") + (amsgrad ? " amsgrad" : "");
+        std::vector<float> p = rng.vec(n), m = rng.vec(n, -0.1, 0.1), v = rng.vec(n, 0, 0.01), vmax = v;
+        Vec pd = to_double(p), md = to_double(m), vd = to_double(v), vmaxd = to_double(vmax);
+        Device dp(p), dm(m), dv(v), dvmax(vmax);
+        const double lr = 0.01, wd = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+        bool ok = true;
+        for (int step = 1; step <= 2; ++step) {
+            const std::vector<float> g = rng.vec(n);
+            Device dg(g);
+            const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);
+            ok = ok && dcls_cuda_adamw_update(ctx, n, dp.get(), dg.get(), dm.get(), dv.get(),
+                                              amsgrad ? dvmax.get() : nullptr, float(1 - lr * wd), float(b1),
+                                              float(1 - b1), float(b2), float(1 - b2), float(lr / bc1),
+                                              float(1 / std::sqrt(bc2)), float(eps)) == DCLS_OK;
+            for (int64_t i = 0; i < n; ++i) {
+                const size_t k = size_t(i);
+                md[k] = b1 * md[k] + (1 - b1) * g[k];
+                vd[k] = b2 * vd[k] + (1 - b2) * double(g[k]) * g[k];
+                vmaxd[k] = std::max(vmaxd[k], vd[k]);
+                const double second = amsgrad ? vmaxd[k] : vd[k];
+                pd[k] = pd[k] * (1 - lr * wd) - lr / bc1 * md[k] / (std::sqrt(second) / std::sqrt(bc2) + eps);
+            }
+        }
+        check(ok && close(dp.download(), pd, name + " param", 1e-5) && close(dm.download(), md, name + " exp_avg", 1e-5) &&
+                  close(dv.download(), vd, name + " exp_avg_sq", 1e-5),
+              name + ": two steps against float64");
+    }
+    struct Sgd {
+        const char *name;
+        double momentum, dampening;
+        bool nesterov;
+    };
+    for (const Sgd c : {Sgd{"sgd", 0, 0, false}, Sgd{"sgd momentum", 0.9, 0, false}, Sgd{"sgd nesterov", 0.8, 0.1, true}}) {
+        std::vector<float> p = rng.vec(n), buf(static_cast<size_t>(n), 0.f);
+        Vec pd = to_double(p), bd(static_cast<size_t>(n), 0.0);
+        Device dp(p), dbuf(buf);
+        const double lr = 0.1, wd = 0.01;
+        bool ok = true;
+        for (int step = 1; step <= 2; ++step) {
+            const std::vector<float> g = rng.vec(n);
+            Device dg(g);
+            ok = ok && dcls_cuda_sgd_update(ctx, n, dp.get(), dg.get(), c.momentum != 0 ? dbuf.get() : nullptr,
+                                            float(lr), float(wd), float(c.momentum), float(1 - c.dampening),
+                                            step == 1, c.nesterov) == DCLS_OK;
+            for (size_t k = 0; k < size_t(n); ++k) {
+                double d = g[k] + wd * pd[k];
+                if (c.momentum != 0) {
+                    bd[k] = step == 1 ? d : c.momentum * bd[k] + (1 - c.dampening) * d;
+                    d = c.nesterov ? d + c.momentum * bd[k] : bd[k];
+                }
+                pd[k] -= lr * d;
+            }
+        }
+        check(ok && close(dp.download(), pd, std::string(c.name) + " param", 1e-5),
+              std::string(c.name) + ": two steps against float64");
+    }
+    check(dcls_cuda_adamw_update(ctx, -1, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 0.9f, 0.1f, 0.99f, 0.01f,
+                                 0.1f, 1, 1e-8f) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "adamw_update: a negative count is refused");
+    check(dcls_cuda_sgd_update(ctx, 4, nullptr, nullptr, nullptr, 0.1f, 0, 0, 1, 1, 0) == DCLS_ERROR_INVALID_ARGUMENT,
+          "sgd_update: null param is refused");
+}
+
 // ---- error paths ------------------------------------------------------------------------------
 
 void test_refusals() {
@@ -467,6 +625,8 @@ int main(int argc, char **argv) {
     test_layer_norm(rng, 3, 7, 1);
     test_layer_norm(rng, 2, 5, 9);
     test_layer_norm(rng, 1, 33, 4);
+    test_batch_norm(rng, 4, 3, 5);
+    test_batch_norm(rng, 6, 5, 1);
     test_linear(rng, 3, 5, 7, 1, true);
     test_linear(rng, 2, 37, 70, 6, true);
     test_linear(rng, 70, 20, 3, 1, false);
@@ -480,6 +640,7 @@ int main(int argc, char **argv) {
     test_pool(rng, DCLS_POOL_MAX, 2, 7, 3, 1, 1, true);
     test_cross_entropy(rng, 5, 10, 0.f);
     test_cross_entropy(rng, 9, 4, 0.1f);
+    test_optimizers(rng);
     test_refusals();
     check(dcls_cuda_synchronize(ctx) == DCLS_OK, "final synchronize");
     check(dcls_cuda_context_destroy(ctx) == DCLS_OK, "context_destroy");

@@ -42,6 +42,18 @@ struct dcls_cuda_layer_norm_plan : dcls_cuda_nn_plan_base {
     const float *x = nullptr;  // the last forward's input
 };
 
+struct dcls_cuda_batch_norm_plan : dcls_cuda_nn_plan_base {
+    dcls_cuda_batch_norm_plan(dcls_cuda_context &c, nn::ChannelShape s, float e)
+        : dcls_cuda_nn_plan_base(c), shape(s), eps(e) {
+        mean.allocate(c, sizeof(float) * size_t(s.channels));
+        rstd.allocate(c, sizeof(float) * size_t(s.channels));
+    }
+    nn::ChannelShape shape;
+    float eps;
+    DeviceBuffer mean, rstd;  // the statistics of the last forward
+    bool has_forward = false, last_training = false;
+};
+
 struct dcls_cuda_activation_plan : dcls_cuda_nn_plan_base {
     dcls_cuda_activation_plan(dcls_cuda_context &c, int k, int64_t n)
         : dcls_cuda_nn_plan_base(c), kind(k), count(n) {}
@@ -217,6 +229,44 @@ dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *plan, const
     });
 }
 
+// ---- batch norm
+
+dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,
+                                             float eps, dcls_cuda_batch_norm_plan **plan) {
+    return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
+        require_positive(batch, "batch");
+        require_positive(channels, "channels");
+        require_positive(inner, "inner");
+        require(eps > 0, "eps must be > 0");
+        return new dcls_cuda_batch_norm_plan(c, nn::ChannelShape{batch, channels, inner}, eps);
+    });
+}
+dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan) { return destroy(__func__, plan); }
+dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *weight,
+                                         const float *bias, float *running_mean, float *running_var, float momentum,
+                                         int32_t training, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_batch_norm_plan &p) {
+        require_pointers({{x, "x"}, {weight, "weight"}, {bias, "bias"}, {running_mean, "running_mean"},
+                          {running_var, "running_var"}, {y, "y"}});
+        require(momentum >= 0 && momentum <= 1, "momentum must be in [0, 1]");
+        nn::batch_norm_forward(p.ctx.stream, p.shape, p.eps, momentum, training != 0, x, weight, bias, running_mean,
+                               running_var, y, p.mean.floats(), p.rstd.floats());
+        p.has_forward = true;
+        p.last_training = training != 0;
+    });
+}
+dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *grad_y,
+                                          const float *weight, float *grad_x, float *grad_weight, float *grad_bias,
+                                          int32_t accumulate) {
+    return run(__func__, plan, [&](dcls_cuda_batch_norm_plan &p) {
+        require_pointers({{x, "x"}, {grad_y, "grad_y"}, {weight, "weight"}, {grad_x, "grad_x"},
+                          {grad_weight, "grad_weight"}, {grad_bias, "grad_bias"}});
+        require(p.has_forward, "backward before any forward on this plan");
+        nn::batch_norm_backward(p.ctx.stream, p.shape, p.last_training, x, grad_y, weight, p.mean.floats(),
+                                p.rstd.floats(), grad_x, grad_weight, grad_bias, accumulate != 0);
+    });
+}
+
 // ---- activations
 
 dcls_status dcls_cuda_activation_plan_create(dcls_cuda_context *ctx, int32_t kind, int64_t count,
@@ -364,6 +414,38 @@ dcls_status dcls_cuda_cross_entropy_backward(dcls_cuda_cross_entropy_plan *plan,
         require(p.has_forward, "backward before any forward on this plan");
         nn::cross_entropy_backward(p.ctx.stream, p.batch, p.classes, p.log_probs.floats(),
                                    static_cast<const int32_t *>(p.labels.get()), p.smoothing, grad_logits);
+    });
+}
+
+// ---- optimizer updates
+
+dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad,
+                                   float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay, float beta1,
+                                   float one_minus_beta1, float beta2, float one_minus_beta2, float step_size,
+                                   float inv_sqrt_bias2, float eps) {
+    return guarded(__func__, [&] {
+        require(ctx != nullptr, "ctx is null");
+        require(count >= 0, "count must be >= 0, got " + std::to_string(count));
+        if (count == 0) return;
+        require_pointers({{param, "param"}, {grad, "grad"}, {exp_avg, "exp_avg"}, {exp_avg_sq, "exp_avg_sq"}});
+        DeviceGuard guard(ctx->device);
+        nn::adamw_update(ctx->stream, count, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
+                         nn::AdamWStep{decay, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size,
+                                       inv_sqrt_bias2, eps});
+    });
+}
+
+dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad,
+                                 float *momentum_buffer, float lr, float weight_decay, float momentum, float keep,
+                                 int32_t first, int32_t nesterov) {
+    return guarded(__func__, [&] {
+        require(ctx != nullptr, "ctx is null");
+        require(count >= 0, "count must be >= 0, got " + std::to_string(count));
+        if (count == 0) return;
+        require_pointers({{param, "param"}, {grad, "grad"}});
+        DeviceGuard guard(ctx->device);
+        nn::sgd_update(ctx->stream, count, param, grad, momentum_buffer,
+                       nn::SgdStep{lr, weight_decay, momentum, keep, first != 0, nesterov != 0});
     });
 }
 

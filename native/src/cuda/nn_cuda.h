@@ -57,6 +57,17 @@ void layer_norm_backward(cudaStream_t stream, ChannelShape s, const float *x, co
                          const float *grad_y, const float *weight, float *grad_x, float *grad_weight,
                          float *grad_bias, bool accumulate);
 
+// ---- batch normalisation (nn_batch_norm_cuda.cu) -----------------------------------------------
+
+// mean and rstd (C): the statistics used (the batch's in training, the running ones else), for backward.
+void batch_norm_forward(cudaStream_t stream, ChannelShape s, float eps, float momentum, bool training, const float *x,
+                        const float *weight, const float *bias, float *running_mean, float *running_var, float *y,
+                        float *mean, float *rstd);
+// batch_stats: the last forward was a training one (its statistics depend on x).
+void batch_norm_backward(cudaStream_t stream, ChannelShape s, bool batch_stats, const float *x, const float *grad_y,
+                         const float *weight, const float *mean, const float *rstd, float *grad_x, float *grad_weight,
+                         float *grad_bias, bool accumulate);
+
 // ---- linear (nn_linear_cuda.cu): y (B, out, S) = weight (out, in) . x (B, in, S) + bias ----------
 
 struct LinearShape {
@@ -86,6 +97,25 @@ void cross_entropy_forward(cudaStream_t stream, int64_t batch, int64_t classes, 
                            float *loss);
 void cross_entropy_backward(cudaStream_t stream, int64_t batch, int64_t classes, const float *log_probs,
                             const int32_t *labels, float label_smoothing, float *grad_logits);
+
+// ---- optimizer updates (nn_optim_cuda.cu) ------------------------------------------------------
+
+// One AdamW step's scalars: p = p * decay - step_size * m / (sqrt(v or vmax) * inv_sqrt_bias2 + eps).
+struct AdamWStep {
+    float decay, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, inv_sqrt_bias2, eps;
+};
+// max_exp_avg_sq null: no AMSGrad.
+void adamw_update(cudaStream_t stream, int64_t count, float *param, const float *grad, float *exp_avg,
+                  float *exp_avg_sq, float *max_exp_avg_sq, const AdamWStep &s);
+
+// One SGD step's scalars; keep = 1 - dampening; first: the momentum buffer starts as the gradient.
+struct SgdStep {
+    float lr, weight_decay, momentum, keep;
+    int first, nesterov;
+};
+// momentum_buffer null: no momentum.
+void sgd_update(cudaStream_t stream, int64_t count, float *param, const float *grad, float *momentum_buffer,
+                const SgdStep &s);
 
 }  // namespace nn
 }  // namespace cuda

@@ -596,6 +596,266 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
         }
     }
 
+    private static class dcls_cuda_batch_norm_plan_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_batch_norm_plan_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner, float eps, dcls_cuda_batch_norm_plan **plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_batch_norm_plan_create$descriptor() {
+        return dcls_cuda_batch_norm_plan_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner, float eps, dcls_cuda_batch_norm_plan **plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_batch_norm_plan_create$handle() {
+        return dcls_cuda_batch_norm_plan_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner, float eps, dcls_cuda_batch_norm_plan **plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_batch_norm_plan_create$address() {
+        return dcls_cuda_batch_norm_plan_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner, float eps, dcls_cuda_batch_norm_plan **plan)
+     * }
+     */
+    public static int dcls_cuda_batch_norm_plan_create(MemorySegment ctx, long batch, long channels, long inner, float eps, MemorySegment plan) {
+        var mh$ = dcls_cuda_batch_norm_plan_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_batch_norm_plan_create", ctx, batch, channels, inner, eps, plan);
+            }
+            return (int)mh$.invokeExact(ctx, batch, channels, inner, eps, plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_batch_norm_plan_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_batch_norm_plan_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_batch_norm_plan_destroy$descriptor() {
+        return dcls_cuda_batch_norm_plan_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan)
+     * }
+     */
+    public static MethodHandle dcls_cuda_batch_norm_plan_destroy$handle() {
+        return dcls_cuda_batch_norm_plan_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan)
+     * }
+     */
+    public static MemorySegment dcls_cuda_batch_norm_plan_destroy$address() {
+        return dcls_cuda_batch_norm_plan_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan)
+     * }
+     */
+    public static int dcls_cuda_batch_norm_plan_destroy(MemorySegment plan) {
+        var mh$ = dcls_cuda_batch_norm_plan_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_batch_norm_plan_destroy", plan);
+            }
+            return (int)mh$.invokeExact(plan);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_batch_norm_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_batch_norm_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *weight, const float *bias, float *running_mean, float *running_var, float momentum, int32_t training, float *y)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_batch_norm_forward$descriptor() {
+        return dcls_cuda_batch_norm_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *weight, const float *bias, float *running_mean, float *running_var, float momentum, int32_t training, float *y)
+     * }
+     */
+    public static MethodHandle dcls_cuda_batch_norm_forward$handle() {
+        return dcls_cuda_batch_norm_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *weight, const float *bias, float *running_mean, float *running_var, float momentum, int32_t training, float *y)
+     * }
+     */
+    public static MemorySegment dcls_cuda_batch_norm_forward$address() {
+        return dcls_cuda_batch_norm_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *weight, const float *bias, float *running_mean, float *running_var, float momentum, int32_t training, float *y)
+     * }
+     */
+    public static int dcls_cuda_batch_norm_forward(MemorySegment plan, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment running_mean, MemorySegment running_var, float momentum, int training, MemorySegment y) {
+        var mh$ = dcls_cuda_batch_norm_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_batch_norm_forward", plan, x, weight, bias, running_mean, running_var, momentum, training, y);
+            }
+            return (int)mh$.invokeExact(plan, x, weight, bias, running_mean, running_var, momentum, training, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_batch_norm_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_batch_norm_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *grad_y, const float *weight, float *grad_x, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_batch_norm_backward$descriptor() {
+        return dcls_cuda_batch_norm_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *grad_y, const float *weight, float *grad_x, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle dcls_cuda_batch_norm_backward$handle() {
+        return dcls_cuda_batch_norm_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *grad_y, const float *weight, float *grad_x, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment dcls_cuda_batch_norm_backward$address() {
+        return dcls_cuda_batch_norm_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const float *x, const float *grad_y, const float *weight, float *grad_x, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static int dcls_cuda_batch_norm_backward(MemorySegment plan, MemorySegment x, MemorySegment grad_y, MemorySegment weight, MemorySegment grad_x, MemorySegment grad_weight, MemorySegment grad_bias, int accumulate) {
+        var mh$ = dcls_cuda_batch_norm_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_batch_norm_backward", plan, x, grad_y, weight, grad_x, grad_weight, grad_bias, accumulate);
+            }
+            return (int)mh$.invokeExact(plan, x, grad_y, weight, grad_x, grad_weight, grad_bias, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_activation_plan_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_cuda_nn_h.C_INT,
@@ -1767,6 +2027,150 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
                 traceDowncall("dcls_cuda_cross_entropy_backward", plan, grad_logits);
             }
             return (int)mh$.invokeExact(plan, grad_logits);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_adamw_update {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_adamw_update");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float inv_sqrt_bias2, float eps)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_adamw_update$descriptor() {
+        return dcls_cuda_adamw_update.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float inv_sqrt_bias2, float eps)
+     * }
+     */
+    public static MethodHandle dcls_cuda_adamw_update$handle() {
+        return dcls_cuda_adamw_update.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float inv_sqrt_bias2, float eps)
+     * }
+     */
+    public static MemorySegment dcls_cuda_adamw_update$address() {
+        return dcls_cuda_adamw_update.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, float decay, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float inv_sqrt_bias2, float eps)
+     * }
+     */
+    public static int dcls_cuda_adamw_update(MemorySegment ctx, long count, MemorySegment param, MemorySegment grad, MemorySegment exp_avg, MemorySegment exp_avg_sq, MemorySegment max_exp_avg_sq, float decay, float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float inv_sqrt_bias2, float eps) {
+        var mh$ = dcls_cuda_adamw_update.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_adamw_update", ctx, count, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, inv_sqrt_bias2, eps);
+            }
+            return (int)mh$.invokeExact(ctx, count, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, inv_sqrt_bias2, eps);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_sgd_update {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_FLOAT,
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_sgd_update");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *momentum_buffer, float lr, float weight_decay, float momentum, float keep, int32_t first, int32_t nesterov)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_sgd_update$descriptor() {
+        return dcls_cuda_sgd_update.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *momentum_buffer, float lr, float weight_decay, float momentum, float keep, int32_t first, int32_t nesterov)
+     * }
+     */
+    public static MethodHandle dcls_cuda_sgd_update$handle() {
+        return dcls_cuda_sgd_update.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *momentum_buffer, float lr, float weight_decay, float momentum, float keep, int32_t first, int32_t nesterov)
+     * }
+     */
+    public static MemorySegment dcls_cuda_sgd_update$address() {
+        return dcls_cuda_sgd_update.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *param, const float *grad, float *momentum_buffer, float lr, float weight_decay, float momentum, float keep, int32_t first, int32_t nesterov)
+     * }
+     */
+    public static int dcls_cuda_sgd_update(MemorySegment ctx, long count, MemorySegment param, MemorySegment grad, MemorySegment momentum_buffer, float lr, float weight_decay, float momentum, float keep, int first, int nesterov) {
+        var mh$ = dcls_cuda_sgd_update.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_sgd_update", ctx, count, param, grad, momentum_buffer, lr, weight_decay, momentum, keep, first, nesterov);
+            }
+            return (int)mh$.invokeExact(ctx, count, param, grad, momentum_buffer, lr, weight_decay, momentum, keep, first, nesterov);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -39,6 +39,21 @@ class DeviceTest {
     }
 
     @Test
+    void namesParseAsPyTorchWritesThem() {
+        assertSame(Device.cpu(), Device.parse("cpu"));
+        assertEquals(Device.cuda(0), Device.parse("cuda"));
+        assertEquals(Device.cuda(0), Device.parse("cuda:0"));
+        assertEquals(Device.cuda(3), Device.parse(" cuda:3 "));
+        for (Device d : new Device[] {Device.cpu(), Device.cuda(0), Device.cuda(12)}) {
+            assertEquals(d, Device.parse(d.toString()), "toString and parse agree");
+        }
+        for (String bad : new String[] {"gpu", "cuda:", "cuda:-1", "cuda:x", "CPU", "cuda:99999999999", "cuda:1:2", ""}) {
+            fails(IllegalArgumentException.class, "expected cpu, cuda or cuda:N", () -> Device.parse(bad));
+        }
+        fails(IllegalArgumentException.class, "device name is null", () -> Device.parse(null));
+    }
+
+    @Test
     void aNegativeIndexIsRejected() {
         fails(IllegalArgumentException.class, "must be >= 0, got -1", () -> Device.cuda(-1));
     }

@@ -180,7 +180,7 @@ class GpuLayerTest {
                     for (String s : cpuOpt.stateNames()) {
                         Tensor e = cpuOpt.state(cpu.parameters().get(i), s);
                         Tensor a = gpuOpt.state(gpu.parameters().get(i), s);
-                        assertEquals(Device.cpu(), a.device(), "optimizer state stays on the host");
+                        assertEquals(GPU, a.device(), "the optimizer state lives with its parameter");
                         closeTo(s + " of " + cpu.parameters().get(i).name(), e, a);
                     }
                     float[] g = gpu.parameters().get(i).grad().toFloatArray();

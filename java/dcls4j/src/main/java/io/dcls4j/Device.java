@@ -51,6 +51,31 @@ public final class Device {
         return new Device(index);
     }
 
+    /**
+     * The device a name gives, as PyTorch writes them: {@code "cpu"}, {@code "cuda"} (device 0) or {@code "cuda:N"};
+     * {@link IllegalArgumentException} for anything else. Like {@link #cuda}, it does not check that the device
+     * exists.
+     */
+    public static Device parse(String name) {
+        if (name == null) {
+            throw new IllegalArgumentException("device name is null");
+        }
+        String n = name.strip();
+        if (n.equals("cpu")) {
+            return CPU;
+        }
+        if (n.equals("cuda")) {
+            return cuda(0);
+        }
+        if (n.startsWith("cuda:") && n.length() > 5 && n.length() <= 14 && n.substring(5).chars().allMatch(Character::isDigit)) {
+            long index = Long.parseLong(n.substring(5));
+            if (index <= Integer.MAX_VALUE) {
+                return cuda((int) index);
+            }
+        }
+        throw new IllegalArgumentException("unknown device '" + name + "': expected cpu, cuda or cuda:N");
+    }
+
     /** Whether this is a CUDA device. */
     public boolean isCuda() {
         return index >= 0;

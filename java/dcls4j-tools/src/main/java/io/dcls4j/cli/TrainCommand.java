@@ -1,6 +1,7 @@
 package io.dcls4j.cli;
 
 import io.dcls4j.Dcls;
+import io.dcls4j.Device;
 import io.dcls4j.Interpolation;
 import io.dcls4j.cli.train.EpochMetrics;
 import io.dcls4j.cli.train.EpochRunner;
@@ -143,6 +144,11 @@ public final class TrainCommand implements Callable<Integer> {
             + " for quick checks; default: ${DEFAULT-VALUE}).")
     int evalImages = 0;
 
+    @Option(names = "--device", converter = DeviceConverter.class,
+            description = "Where the model trains: cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}). On CUDA: cuDNN where"
+                    + " it can be loaded, dcls4j's own kernels for the rest; one process.")
+    Device device = Device.cpu();
+
     @Option(names = "--distributed", description = "Train data-parallel over MPI even if no MPI launcher is"
             + " detected (under mpirun or srun it is on by itself).")
     boolean distributed;
@@ -169,6 +175,17 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Interpolation by the reference's names or the enum's. */
+    static final class DeviceConverter implements ITypeConverter<Device> {
+        @Override
+        public Device convert(String value) {
+            try {
+                return Device.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     static final class InterpolationConverter implements ITypeConverter<Interpolation> {
         @Override
         public Interpolation convert(String value) {
@@ -248,6 +265,13 @@ public final class TrainCommand implements Callable<Integer> {
                 : Communicator.single();
         try {
             Dcls.setNumThreads(threads > 0 ? threads : threadsPerProcess(comm));
+            if (device.isCuda() && comm.size() > 1) {
+                if (comm.isRoot()) {
+                    err.println("train: --device " + device + " runs one process; data-parallel training over MPI"
+                            + " averages host gradients (run several processes on the CPU)");
+                }
+                return Main.USAGE;
+            }
             if (batchSize % comm.size() != 0) {
                 if (comm.isRoot()) {
                     err.println("train: --batch-size " + batchSize + " (the global batch) does not split evenly over "
@@ -299,8 +323,8 @@ public final class TrainCommand implements Callable<Integer> {
                 .depths(depths).dims(dims).stemKernel(2).dclsKernelSize(dclsKernelSize).dclsKernelCount(kernelCount)
                 .interpolation(interpolation).depthwise(conv).depthwiseKernelSize(kernelSize).dilation(dilation)
                 .layerScaleInit(layerScaleInit)
-                .seed(seed).build();
-             CrossEntropyLoss loss = new CrossEntropyLoss()) {
+                .seed(seed).device(device).build();
+             CrossEntropyLoss loss = new CrossEntropyLoss(0, device)) {
             List<EpochMetrics> finished = new ArrayList<>();
             // Every process takes the same number of steps: its shard (the smallest one) in whole local batches.
             int stepsPerEpoch = train.size() / comm.size() / localBatch;   // the last partial batch is dropped
@@ -313,9 +337,11 @@ public final class TrainCommand implements Callable<Integer> {
                             optimizer.steps());
                 }
                 long parameters = TrainingRecipe.parameterCount(model);
-                o.printf(Locale.ROOT, "ConvNeXt dims %s depths %s, depthwise %s: %,d parameters; %d threads%s%n",
+                o.printf(Locale.ROOT, "ConvNeXt dims %s depths %s, depthwise %s: %,d parameters; %s%s%n",
                         java.util.Arrays.toString(dims), java.util.Arrays.toString(depths), depthwiseName(),
-                        parameters, Dcls.numThreads(), comm.size() > 1 ? String.format(Locale.ROOT,
+                        parameters, device.isCuda() ? "on " + device + " (" + device.describe() + ")"
+                                : Dcls.numThreads() + " threads",
+                        comm.size() > 1 ? String.format(Locale.ROOT,
                                 " x %d processes (MPI, %d images each per step)", comm.size(), localBatch) : "");
                 PositionSnapshot start = root && conv == ConvNeXtDcls.Depthwise.DCLS   // only rank 0 charts them
                         ? PositionSnapshot.of(model) : null;

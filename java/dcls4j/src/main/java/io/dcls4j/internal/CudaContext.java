@@ -1,6 +1,7 @@
 package io.dcls4j.internal;
 
 import io.dcls4j.DclsException;
+import io.dcls4j.ffi.dcls_cuda_nn_h;
 import io.dcls4j.ffi.dcls_h;
 import io.dcls4j.ops.ConvConfig;
 
@@ -107,6 +108,25 @@ public final class CudaContext implements DeviceOps {
         MemorySegment segment = attach(ptr, bytes, arena, true);
         segment.fill((byte) 0);
         return segment;
+    }
+
+    /** One AdamW step of {@code count} floats on this device (dcls_cuda_adamw_update); {@code vmax} NULL: no AMSGrad. */
+    public void adamwUpdate(long count, MemorySegment param, MemorySegment grad, MemorySegment m, MemorySegment v,
+                            MemorySegment vmax, float decay, float beta1, float oneMinusBeta1, float beta2,
+                            float oneMinusBeta2, float stepSize, float invSqrtBias2, float eps) {
+        synchronized (this) {
+            Cuda.check(dcls_cuda_nn_h.dcls_cuda_adamw_update(ctx, count, param, grad, m, v, vmax, decay, beta1,
+                    oneMinusBeta1, beta2, oneMinusBeta2, stepSize, invSqrtBias2, eps));
+        }
+    }
+
+    /** One SGD step of {@code count} floats on this device (dcls_cuda_sgd_update); {@code buffer} NULL: no momentum. */
+    public void sgdUpdate(long count, MemorySegment param, MemorySegment grad, MemorySegment buffer, float lr,
+                          float weightDecay, float momentum, float keep, boolean first, boolean nesterov) {
+        synchronized (this) {
+            Cuda.check(dcls_cuda_nn_h.dcls_cuda_sgd_update(ctx, count, param, grad, buffer, lr, weightDecay, momentum,
+                    keep, first ? 1 : 0, nesterov ? 1 : 0));
+        }
     }
 
     private MemorySegment malloc(long bytes, boolean pinned) {

@@ -13,11 +13,6 @@ public abstract sealed class Activation extends Layer<Activation.ActState> permi
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     ActState newState(long[] shape) {
         return new ActState(shape);
     }

@@ -1,8 +1,8 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
-import io.dcls4j.ffi.dcls_nn_h;
 
 import java.util.Arrays;
 import java.util.Collections;
@@ -13,7 +13,8 @@ import java.util.Map;
  * torch.nn.BatchNorm1d/2d/3d on (N, C, spatial...) (or (N, C)): in training mode it normalises with the
  * batch statistics and updates the running ones (momentum, the unbiased variance); in evaluation mode it
  * uses the running statistics. Parameters weight (ones) and bias (zeros); buffers running_mean (zeros),
- * running_var (ones) and num_batches_tracked (counted, as a float). oneDNN batch_normalization.
+ * running_var (ones) and num_batches_tracked (counted, as a float, on the host). oneDNN batch_normalization on
+ * the CPU, dcls4j's kernels on CUDA ({@link NnOps}).
  */
 public final class BatchNorm extends Layer<BatchNorm.NormState> {
     private final int channels;
@@ -31,6 +32,12 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
     }
 
     public BatchNorm(int channels, double eps, double momentum) {
+        this(channels, eps, momentum, Device.cpu());
+    }
+
+    /** On {@code device}: a CPU or CUDA device (the parameters and running statistics live there). */
+    public BatchNorm(int channels, double eps, double momentum, Device device) {
+        super(device);
         if (channels < 1) {
             throw new IllegalArgumentException("BatchNorm: channels must be >= 1, got " + channels);
         }
@@ -44,8 +51,8 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
         this.weight = parameter("weight", channels);
         this.bias = parameter("bias", channels);
         weight.value().fill(1f);
-        runningMean = Tensor.allocate(arena, channels);
-        runningVar = Tensor.allocate(arena, channels).fill(1f);
+        runningMean = Tensor.allocate(arena, device, channels);
+        runningVar = Tensor.allocate(arena, device, channels).fill(1f);
         batchesTracked = Tensor.allocate(arena, 1);
         Map<String, Tensor> b = new LinkedHashMap<>();
         b.put("running_mean", runningMean);
@@ -80,9 +87,8 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
             throw new IllegalArgumentException("BatchNorm: expected more than 1 value per channel when training, got"
                     + " input shape " + Arrays.toString(x.shape()));
         }
-        NnNative.check(dcls_nn_h.dcls_batch_norm_forward(s.plan.get(), x.segment(), weight.value().segment(),
-                bias.value().segment(), runningMean.segment(), runningVar.segment(), momentum, training ? 1 : 0,
-                s.y.segment()));
+        ops().batchNormForward(s.plan, x, weight.value(), bias.value(), runningMean, runningVar, momentum, training,
+                s.y);
         if (training) {
             batchesTracked.set(0, batchesTracked.get(0) + 1);
         }
@@ -92,8 +98,7 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
     @Override
     public Tensor backward(Tensor gradY) {
         NormState s = backwardState(gradY);
-        NnNative.check(dcls_nn_h.dcls_batch_norm_backward(s.plan.get(), lastInput().segment(), gradY.segment(),
-                weight.value().segment(), s.gradX.segment(), weight.grad().segment(), bias.grad().segment(), 1));
+        ops().batchNormBackward(s.plan, lastInput(), gradY, weight.value(), s.gradX, weight.grad(), bias.grad(), true);
         return s.gradX;
     }
 
@@ -107,10 +112,9 @@ public final class BatchNorm extends Layer<BatchNorm.NormState> {
         final long reduced;
 
         NormState(long[] shape) {
-            super(shape, shape);
+            super(device(), shape, shape);
             reduced = shape[0] * inner(shape);
-            plan = own(NativePlan.cpu(p -> dcls_nn_h.dcls_batch_norm_plan_create(shape[0], channels, inner(shape), eps, p),
-                    dcls_nn_h::dcls_batch_norm_plan_destroy));
+            plan = own(ops().batchNorm(shape[0], channels, inner(shape), eps));
         }
     }
 }

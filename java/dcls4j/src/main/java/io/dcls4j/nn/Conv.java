@@ -1,5 +1,6 @@
 package io.dcls4j.nn;
 
+import io.dcls4j.Device;
 import io.dcls4j.PaddingMode;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
@@ -13,7 +14,8 @@ import java.util.SplittableRandom;
 
 /**
  * A dense convolution, torch.nn.Conv1d/2d/3d (by the length of {@code kernel}): stride, padding (zeros),
- * dilation, groups and bias, on dcls4j's convolution plans ({@link Convolution}, oneDNN). Parameters weight
+ * dilation, groups and bias, on dcls4j's convolution plans ({@link Convolution}: oneDNN and dcls4j's engines on
+ * the CPU, cuDNN or dcls4j's kernels on CUDA). Parameters weight
  * (out, in/groups, k...) and bias (out), initialised as PyTorch: uniform in +-1/sqrt(fan_in).
  *
  * <p>A dilated convolution runs as the dense convolution of its spread kernel, ((k - 1) * dilation + 1) per axis,
@@ -46,6 +48,16 @@ public final class Conv extends Layer<Conv.ConvState> {
     /** stride, padding and dilation (null: 1): one value per axis of {@code kernel}, as torch.nn.ConvNd. */
     public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias,
                 long seed) {
+        this(in, out, kernel, stride, padding, dilation, groups, bias, seed, Device.cpu());
+    }
+
+    /**
+     * On {@code device}, a CPU or CUDA device (cuDNN there, or dcls4j's own CUDA kernels where it is missing). A
+     * dilated convolution runs on the CPU only, for now: its kernel is spread on the host.
+     */
+    public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias,
+                long seed, Device device) {
+        super(device);
         if (in < 1 || out < 1 || groups < 1 || in % groups != 0 || out % groups != 0) {
             throw new IllegalArgumentException("Conv: channels " + in + " -> " + out + " with groups " + groups
                     + ": all must be >= 1 and groups must divide both");
@@ -75,6 +87,10 @@ public final class Conv extends Layer<Conv.ConvState> {
                         + Arrays.toString(dilation) + " spans " + size + " cells on axis " + d + ", over 2^31 - 1");
             }
             spreadSizes[d] = (int) size;
+        }
+        if (device.isCuda() && !Arrays.equals(spreadSizes, kernel)) {
+            throw new IllegalArgumentException("Conv: a dilated convolution (dilation " + Arrays.toString(dilation)
+                    + ") runs on the CPU only, for now, not on " + device);
         }
         double spreadElements = (double) out * (in / groups);
         for (int size : spreadSizes) {
@@ -179,7 +195,7 @@ public final class Conv extends Layer<Conv.ConvState> {
         }
         ConvConfig config = new ConvConfig(Math.toIntExact(shape[0]), in, out, groups, spatial, spreadKernel, stride,
                 padding, PaddingMode.ZEROS);
-        Convolution plan = new Convolution(config);
+        Convolution plan = new Convolution(config, device(), false);
         try {
             return new ConvState(shape, plan);
         } catch (RuntimeException e) {
@@ -241,7 +257,7 @@ public final class Conv extends Layer<Conv.ConvState> {
         final Convolution plan;
 
         ConvState(long[] shape, Convolution plan) {
-            super(shape, plan.outputShape());
+            super(device(), shape, plan.outputShape());
             this.plan = own(plan);
         }
     }

@@ -1,6 +1,7 @@
 package io.dcls4j.nn;
 
 import io.dcls4j.DclsConv;
+import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
 
@@ -22,21 +23,22 @@ final class ConvNeXtBlock implements Module {
     final LayerScale gamma;
     private final Residual residual;
 
-    ConvNeXtBlock(Module dwconv, int dim, double layerScaleInit, double dropPath, long seed) {
+    /** The block's layers on {@code device}, where {@code dwconv} runs too. */
+    ConvNeXtBlock(Module dwconv, int dim, double layerScaleInit, double dropPath, long seed, Device device) {
         this.dwconv = dwconv;
-        this.norm = new LayerNorm(dim, 1e-6);
-        this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1);
-        this.pwconv2 = new Linear(4 * dim, dim, true, seed + 2);
-        this.gamma = layerScaleInit > 0 ? new LayerScale(dim, layerScaleInit) : null;
+        this.norm = new LayerNorm(dim, 1e-6, device);
+        this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1, device);
+        this.pwconv2 = new Linear(4 * dim, dim, true, seed + 2, device);
+        this.gamma = layerScaleInit > 0 ? new LayerScale(dim, layerScaleInit, device) : null;
         Sequential body = new Sequential().add("dwconv", dwconv).add("norm", norm).add("pwconv1", pwconv1)
-                .add("act", new Gelu()).add("pwconv2", pwconv2);
+                .add("act", new Gelu(device)).add("pwconv2", pwconv2);
         if (gamma != null) {
             body.add("", gamma);
         }
         if (dropPath > 0) {
-            body.add("drop_path", new DropPath(dropPath, seed + 3));
+            body.add("drop_path", new DropPath(dropPath, seed + 3, device));
         }
-        this.residual = new Residual(body);
+        this.residual = new Residual(body, device);
     }
 
     /** The DCLS depthwise convolution, or null when the block has a dense or dilated one. */

@@ -1,6 +1,7 @@
 package io.dcls4j.nn;
 
 import io.dcls4j.DclsConv;
+import io.dcls4j.Device;
 import io.dcls4j.Interpolation;
 import io.dcls4j.Parameter;
 import io.dcls4j.PyTorchLayout;
@@ -56,7 +57,8 @@ public final class ConvNeXtDcls implements Module {
     private final int kernelSize;
     private final List<Sequential> downsample = new ArrayList<>();
     private final List<TiedStage> stages = new ArrayList<>();
-    private final GlobalAvgPool pool = new GlobalAvgPool();
+    private final Device device;
+    private final GlobalAvgPool pool;
     private final LayerNorm norm;
     private final Linear head;
     private final int inChannels;
@@ -66,6 +68,8 @@ public final class ConvNeXtDcls implements Module {
         interpolation = b.interpolation;
         kernelSize = b.dclsKernelSize;
         inChannels = b.inChannels;
+        device = b.device;
+        pool = new GlobalAvgPool(device);
         SplittableRandom random = new SplittableRandom(b.seed);
         int[] dims = b.dims;
         int total = Arrays.stream(b.depths).sum();
@@ -74,9 +78,10 @@ public final class ConvNeXtDcls implements Module {
             for (int i = 0; i < dims.length; i++) {
                 Sequential ds = new Sequential();
                 if (i == 0) {
-                    ds.add(conv(b.inChannels, dims[0], b.stemKernel, random)).add(new LayerNorm(dims[0], 1e-6));
+                    ds.add(conv(b.inChannels, dims[0], b.stemKernel, random))
+                            .add(new LayerNorm(dims[0], 1e-6, device));
                 } else {
-                    ds.add(new LayerNorm(dims[i - 1], 1e-6)).add(conv(dims[i - 1], dims[i], 2, random));
+                    ds.add(new LayerNorm(dims[i - 1], 1e-6, device)).add(conv(dims[i - 1], dims[i], 2, random));
                 }
                 downsample.add(ds);
                 List<ConvNeXtBlock> blocks = new ArrayList<>();
@@ -88,8 +93,8 @@ public final class ConvNeXtDcls implements Module {
                 stages.add(new TiedStage(blocks));
             }
             int last = dims[dims.length - 1];
-            norm = new LayerNorm(last, 1e-6);
-            head = new Linear(last, b.numClasses, true, random.nextLong());
+            norm = new LayerNorm(last, 1e-6, device);
+            head = new Linear(last, b.numClasses, true, random.nextLong(), device);
             truncatedNormal(head.weight(), head.bias(), random);
         } catch (RuntimeException | Error e) {
             closeParts();
@@ -97,8 +102,9 @@ public final class ConvNeXtDcls implements Module {
         }
     }
 
-    private static Conv conv(int in, int out, int k, SplittableRandom random) {
-        Conv c = new Conv(in, out, new int[] {k, k}, new int[] {k, k}, new int[] {0, 0}, 1, true, random.nextLong());
+    private Conv conv(int in, int out, int k, SplittableRandom random) {
+        Conv c = new Conv(in, out, new int[] {k, k}, new int[] {k, k}, new int[] {0, 0}, null, 1, true,
+                random.nextLong(), device);
         truncatedNormal(c.weight(), c.bias(), random);
         return c;
     }
@@ -112,7 +118,7 @@ public final class ConvNeXtDcls implements Module {
         Module dw = depthwise(dim, b, random);
         ConvNeXtBlock block;
         try {
-            block = new ConvNeXtBlock(dw, dim, b.layerScaleInit, dropPath, random.nextLong());
+            block = new ConvNeXtBlock(dw, dim, b.layerScaleInit, dropPath, random.nextLong(), device);
         } catch (RuntimeException | Error e) {
             dw.close();
             throw e;
@@ -123,17 +129,17 @@ public final class ConvNeXtDcls implements Module {
         return block;
     }
 
-    private static Module depthwise(int dim, Builder b, SplittableRandom random) {
+    private Module depthwise(int dim, Builder b, SplittableRandom random) {
         if (b.depthwise == Depthwise.DCLS) {
             return DclsConv.builder(dim, dim).groups(dim).kernelCount(b.dclsKernelCount)
                     .dilatedKernelSize(b.dclsKernelSize, b.dclsKernelSize).padding(b.dclsKernelSize / 2)
-                    .interpolation(b.interpolation).bias(true).seed(random.nextLong()).build();
+                    .interpolation(b.interpolation).bias(true).seed(random.nextLong()).device(device).build();
         }
         int k = b.depthwiseKernelSize;
         int dilation = b.depthwise == Depthwise.DILATED ? b.dilation : 1;   // dense: dilation 1
         int padding = (k - 1) * dilation / 2;                                // the span's half: sizes kept
         return new Conv(dim, dim, new int[] {k, k}, new int[] {1, 1}, new int[] {padding, padding},
-                new int[] {dilation, dilation}, dim, true, random.nextLong());
+                new int[] {dilation, dilation}, dim, true, random.nextLong(), device);
     }
 
     public static Builder builder() {
@@ -241,6 +247,11 @@ public final class ConvNeXtDcls implements Module {
         StateDict.save(path, stateEntries());
     }
 
+    /** Where the parameters live and the layers run; the inputs must be there. */
+    public Device device() {
+        return device;
+    }
+
     /** Clamps every stage's P to +-dclsKernelSize/2, as the official clamp_parameters (after an optimizer step). */
     public void clampPositions() {
         ensureOpen();
@@ -316,6 +327,7 @@ public final class ConvNeXtDcls implements Module {
         private double layerScaleInit = 1e-6;
         private double dropPathRate;
         private long seed = 0;
+        private Device device = Device.cpu();
         private Depthwise depthwise = Depthwise.DCLS;
         private int depthwiseKernelSize = 7;
         private int dilation = 2;
@@ -403,6 +415,18 @@ public final class ConvNeXtDcls implements Module {
         /** Seed of the initialisation and of DropPath. Default 0. */
         public Builder seed(long seed) {
             this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Where the model's parameters live and its layers run: the CPU (the default) or a CUDA device, with the
+         * same initial values from the same seed. Its inputs must be on that device.
+         */
+        public Builder device(Device device) {
+            if (device == null) {
+                throw new IllegalArgumentException("ConvNeXtDcls: device must not be null");
+            }
+            this.device = device;
             return this;
         }
 

@@ -68,6 +68,26 @@ final class CpuNnOps implements NnOps {
     }
 
     @Override
+    public NativePlan batchNorm(long batch, long channels, long inner, float eps) {
+        return NativePlan.cpu(p -> dcls_nn_h.dcls_batch_norm_plan_create(batch, channels, inner, eps, p),
+                dcls_nn_h::dcls_batch_norm_plan_destroy);
+    }
+
+    @Override
+    public void batchNormForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor runningMean,
+                                 Tensor runningVar, float momentum, boolean training, Tensor y) {
+        check(dcls_nn_h.dcls_batch_norm_forward(plan.get(), x.segment(), weight.segment(), bias.segment(),
+                runningMean.segment(), runningVar.segment(), momentum, training ? 1 : 0, y.segment()));
+    }
+
+    @Override
+    public void batchNormBackward(NativePlan plan, Tensor x, Tensor gradY, Tensor weight, Tensor gradX,
+                                  Tensor gradWeight, Tensor gradBias, boolean accumulate) {
+        check(dcls_nn_h.dcls_batch_norm_backward(plan.get(), x.segment(), gradY.segment(), weight.segment(),
+                gradX.segment(), gradWeight.segment(), gradBias.segment(), accumulate ? 1 : 0));
+    }
+
+    @Override
     public NativePlan activation(int kind, long count) {
         return NativePlan.cpu(p -> dcls_nn_h.dcls_activation_plan_create(kind, count, p),
                 dcls_nn_h::dcls_activation_plan_destroy);

@@ -97,6 +97,32 @@ final class CudaNnOps implements NnOps {
     }
 
     @Override
+    public NativePlan batchNorm(long batch, long channels, long inner, float eps) {
+        return plan(p -> dcls_cuda_nn_h.dcls_cuda_batch_norm_plan_create(context.handle(), batch, channels, inner, eps,
+                p), dcls_cuda_nn_h::dcls_cuda_batch_norm_plan_destroy);
+    }
+
+    @Override
+    public void batchNormForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor runningMean,
+                                 Tensor runningVar, float momentum, boolean training, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_batch_norm_forward(plan.get(), x.nativeAddress(), weight.nativeAddress(),
+                    bias.nativeAddress(), runningMean.nativeAddress(), runningVar.nativeAddress(), momentum,
+                    training ? 1 : 0, y.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void batchNormBackward(NativePlan plan, Tensor x, Tensor gradY, Tensor weight, Tensor gradX,
+                                  Tensor gradWeight, Tensor gradBias, boolean accumulate) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_batch_norm_backward(plan.get(), x.nativeAddress(), gradY.nativeAddress(),
+                    weight.nativeAddress(), gradX.nativeAddress(), gradWeight.nativeAddress(),
+                    gradBias.nativeAddress(), accumulate ? 1 : 0));
+        }
+    }
+
+    @Override
     public NativePlan activation(int kind, long count) {
         return plan(p -> dcls_cuda_nn_h.dcls_cuda_activation_plan_create(context.handle(), kind, count, p),
                 dcls_cuda_nn_h::dcls_cuda_activation_plan_destroy);

@@ -38,11 +38,6 @@ public final class DropPath extends Layer<DropPath.DropState> {
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     DropState newState(long[] shape) {
         if (shape.length < 2) {
             throw new IllegalArgumentException("DropPath: input needs a batch axis and at least one more");

@@ -33,11 +33,6 @@ abstract class Layer<S extends Layer.State> implements Module {
     boolean training = true;
     private boolean closed;
 
-    /** A layer on the CPU. */
-    Layer() {
-        this.ops = CpuNnOps.INSTANCE;
-    }
-
     /** A layer whose parameters and buffers live on {@code device}. */
     Layer(Device device) {
         if (device == null) {
@@ -49,11 +44,6 @@ abstract class Layer<S extends Layer.State> implements Module {
     /** The device of the layer's parameters, inputs and outputs. */
     public Device device() {
         return ops.device();
-    }
-
-    /** Whether the layer can be made on a CUDA device (its constructor takes one). */
-    boolean runsOnCuda() {
-        return false;
     }
 
     /** The layer's ops, on its device. */
@@ -82,9 +72,7 @@ abstract class Layer<S extends Layer.State> implements Module {
         requireAlive(x, "input");
         if (!x.device().equals(ops.device())) {
             throw new IllegalArgumentException(name() + ": input is on " + x.device() + ", the layer on "
-                    + ops.device() + (ops.device().isCuda() ? ""
-                    : runsOnCuda() ? " (give its constructor the device to run it there)"
-                    : " (" + name() + " runs on the CPU only, for now)"));
+                    + ops.device() + " (a layer runs where it was made: give its constructor the device)");
         }
         S c = current;
         if (c == null || !x.hasShape(c.inputShape)) {
@@ -211,11 +199,6 @@ abstract class Layer<S extends Layer.State> implements Module {
         final Tensor y;
         final Tensor gradX;
         private final List<AutoCloseable> plans = new ArrayList<>();
-
-        /** The state of a CPU-only layer. */
-        State(long[] inputShape, long[] outputShape) {
-            this(Device.cpu(), inputShape, outputShape);
-        }
 
         /** Buffers on {@code device}. */
         State(Device device, long[] inputShape, long[] outputShape) {

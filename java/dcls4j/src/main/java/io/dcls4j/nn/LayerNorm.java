@@ -44,11 +44,6 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     NormState newState(long[] shape) {
         requireChannels(shape, channels, 2);
         return new NormState(shape);

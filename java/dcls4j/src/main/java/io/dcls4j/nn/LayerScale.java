@@ -32,11 +32,6 @@ public final class LayerScale extends Layer<LayerScale.ScaleState> {
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     ScaleState newState(long[] shape) {
         requireChannels(shape, channels, 2);
         return new ScaleState(shape);

@@ -49,11 +49,6 @@ public final class Linear extends Layer<Linear.LinearState> {
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     LinearState newState(long[] shape) {
         requireChannels(shape, in, 2);
         long[] outShape = shape.clone();

@@ -38,6 +38,16 @@ sealed interface NnOps permits CpuNnOps, CudaNnOps {
     void layerNormBackward(NativePlan plan, Tensor gradY, Tensor weight, Tensor gradX, Tensor gradWeight,
                            Tensor gradBias, boolean accumulate);
 
+    NativePlan batchNorm(long batch, long channels, long inner, float eps);
+
+    /** Training: the batch statistics, and the running ones updated in place; else the running ones. */
+    void batchNormForward(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor runningMean, Tensor runningVar,
+                          float momentum, boolean training, Tensor y);
+
+    /** The gradient of the last forward ({@code x} as given to it). */
+    void batchNormBackward(NativePlan plan, Tensor x, Tensor gradY, Tensor weight, Tensor gradX, Tensor gradWeight,
+                           Tensor gradBias, boolean accumulate);
+
     /** {@code kind}: a dcls_activation. */
     NativePlan activation(int kind, long count);
 

@@ -88,11 +88,6 @@ public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool,
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     public Tensor forward(Tensor x) {
         PoolState st = forwardState(x);
         ops().poolForward(st.plan, x, st.y);

@@ -1,6 +1,7 @@
 package io.dcls4j.nn;
 
 import io.dcls4j.DclsConv;
+import io.dcls4j.Device;
 import io.dcls4j.Interpolation;
 import io.dcls4j.Parameter;
 import io.dcls4j.PyTorchLayout;
@@ -48,10 +49,12 @@ public final class ResNetDcls implements Module {
     private final int[] dks;
     private final List<DclsConv> dcls = new ArrayList<>();
     private final int inChannels;
+    private final Device device;
     private boolean closed;
 
     private ResNetDcls(Builder b) {
         interpolation = b.interpolation;
+        device = b.device;
         dks = new int[] {b.dclsKernelSize, b.dclsKernelSize};
         inChannels = b.inChannels;
         SplittableRandom random = new SplittableRandom(b.seed);
@@ -59,10 +62,10 @@ public final class ResNetDcls implements Module {
             int k = b.stem == Stem.IMAGENET ? 7 : 3;
             int s = b.stem == Stem.IMAGENET ? 2 : 1;
             net.add("conv1", new Conv(b.inChannels, b.width, new int[] {k, k}, new int[] {s, s},
-                    new int[] {k / 2, k / 2}, 1, false, random.nextLong()));
-            net.add("bn1", new BatchNorm(b.width)).add("relu", new Relu());
+                    new int[] {k / 2, k / 2}, null, 1, false, random.nextLong(), device));
+            net.add("bn1", batchNorm(b.width)).add("relu", new Relu(device));
             if (b.stem == Stem.IMAGENET) {
-                net.add("maxpool", new MaxPool(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}));
+                net.add("maxpool", new MaxPool(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, device));
             }
             int in = b.width;
             int expansion = b.layout.bottleneck ? 4 : 1;
@@ -76,8 +79,8 @@ public final class ResNetDcls implements Module {
                 }
                 net.add("layer" + (i + 1), layer);
             }
-            net.add("avgpool", new GlobalAvgPool());
-            net.add("fc", new Linear(in, b.numClasses, true, random.nextLong()));
+            net.add("avgpool", new GlobalAvgPool(device));
+            net.add("fc", new Linear(in, b.numClasses, true, random.nextLong(), device));
         } catch (RuntimeException | Error e) {
             net.close();
             throw e;
@@ -88,31 +91,36 @@ public final class ResNetDcls implements Module {
         int expansion = b.layout.bottleneck ? 4 : 1;
         Sequential body = new Sequential();
         if (b.layout.bottleneck) {
-            body.add("conv1", conv1x1(in, planes, 1, random)).add("bn1", new BatchNorm(planes)).add("relu1", new Relu());
-            body.add("conv2", dcls(b, planes, planes, stride, random)).add("bn2", new BatchNorm(planes))
-                    .add("relu2", new Relu());
-            body.add("conv3", conv1x1(planes, planes * 4, 1, random)).add("bn3", new BatchNorm(planes * 4));
+            body.add("conv1", conv1x1(in, planes, 1, random)).add("bn1", batchNorm(planes))
+                    .add("relu1", new Relu(device));
+            body.add("conv2", dcls(b, planes, planes, stride, random)).add("bn2", batchNorm(planes))
+                    .add("relu2", new Relu(device));
+            body.add("conv3", conv1x1(planes, planes * 4, 1, random)).add("bn3", batchNorm(planes * 4));
         } else {
-            body.add("conv1", dcls(b, in, planes, stride, random)).add("bn1", new BatchNorm(planes))
-                    .add("relu1", new Relu());
-            body.add("conv2", dcls(b, planes, planes, 1, random)).add("bn2", new BatchNorm(planes));
+            body.add("conv1", dcls(b, in, planes, stride, random)).add("bn1", batchNorm(planes))
+                    .add("relu1", new Relu(device));
+            body.add("conv2", dcls(b, planes, planes, 1, random)).add("bn2", batchNorm(planes));
         }
         Module shortcut = null;
         if (stride != 1 || in != planes * expansion) {
-            shortcut = Sequential.of(conv1x1(in, planes * expansion, stride, random), new BatchNorm(planes * expansion));
+            shortcut = Sequential.of(conv1x1(in, planes * expansion, stride, random), batchNorm(planes * expansion));
         }
-        return Sequential.of(new Residual(body, "downsample", shortcut)).add("relu", new Relu());
+        return Sequential.of(new Residual(body, "downsample", shortcut, device)).add("relu", new Relu(device));
     }
 
-    private static Conv conv1x1(int in, int out, int stride, SplittableRandom random) {
-        return new Conv(in, out, new int[] {1, 1}, new int[] {stride, stride}, new int[] {0, 0}, 1, false,
-                random.nextLong());
+    private BatchNorm batchNorm(int channels) {
+        return new BatchNorm(channels, 1e-5, 0.1, device);
+    }
+
+    private Conv conv1x1(int in, int out, int stride, SplittableRandom random) {
+        return new Conv(in, out, new int[] {1, 1}, new int[] {stride, stride}, new int[] {0, 0}, null, 1, false,
+                random.nextLong(), device);
     }
 
     private DclsConv dcls(Builder b, int in, int out, int stride, SplittableRandom random) {
         DclsConv c = DclsConv.builder(in, out).kernelCount(b.dclsKernelCount)
                 .dilatedKernelSize(b.dclsKernelSize, b.dclsKernelSize).padding(b.dclsKernelSize / 2).stride(stride)
-                .bias(false).interpolation(b.interpolation).seed(random.nextLong()).build();
+                .bias(false).interpolation(b.interpolation).seed(random.nextLong()).device(device).build();
         dcls.add(c);
         return c;
     }
@@ -195,6 +203,11 @@ public final class ResNetDcls implements Module {
         StateDict.save(path, stateEntries());
     }
 
+    /** Where the parameters live and the layers run; the inputs must be there. */
+    public Device device() {
+        return device;
+    }
+
     /** Clamps every DCLS layer's positions, as the reference's clamp_parameters. */
     public void clampPositions() {
         ensureOpen();
@@ -247,6 +260,7 @@ public final class ResNetDcls implements Module {
         private int dclsKernelCount = 9;
         private Interpolation interpolation = Interpolation.GAUSSIAN;
         private long seed;
+        private Device device = Device.cpu();
 
         private Builder(Layout layout) {
             if (layout == null) {
@@ -303,6 +317,18 @@ public final class ResNetDcls implements Module {
 
         public Builder seed(long v) {
             seed = v;
+            return this;
+        }
+
+        /**
+         * Where the model's parameters live and its layers run: the CPU (the default) or a CUDA device, with the
+         * same initial values from the same seed. Its inputs must be on that device.
+         */
+        public Builder device(Device v) {
+            if (v == null) {
+                throw new IllegalArgumentException("ResNetDcls: device must not be null");
+            }
+            device = v;
             return this;
         }
 

@@ -58,11 +58,6 @@ public final class Residual extends Layer<Residual.AddState> {
     }
 
     @Override
-    boolean runsOnCuda() {
-        return true;
-    }
-
-    @Override
     AddState newState(long[] shape) {
         return new AddState(shape, pendingOutput.shape());
     }

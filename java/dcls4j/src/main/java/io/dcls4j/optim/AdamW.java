@@ -67,6 +67,11 @@ public final class AdamW extends Optimizer {
         float stepSize = (float) (lr / bc1);
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
         float e = (float) eps;
+        if (cuda[i] != null) {
+            cuda[i].adamwUpdate(n, p, g, m, v, amsgrad ? stateSegments[2][i] : MemorySegment.NULL, decay, b1, c1, b2,
+                    c2, stepSize, invSqrtBc2, e);
+            return;
+        }
         if (amsgrad) {
             MemorySegment vmax = stateSegments[2][i];
             for (long j = 0; j < n; j++) {

@@ -4,6 +4,7 @@ import io.dcls4j.DclsConv;
 import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
+import io.dcls4j.internal.CudaContext;
 import io.dcls4j.internal.UseGuard;
 
 import java.lang.foreign.Arena;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,13 +30,11 @@ import java.util.Objects;
  * {@link IllegalStateException}. One thread at a time: a {@link #step()} or {@link #zeroGrad()} while
  * another thread is inside one gets an {@link IllegalStateException} naming the optimizer.
  *
- * <p><b>Parameters on a GPU.</b> The update runs on the host, so for parameters on a CUDA device
- * (a {@code DclsConv} built with {@code device(...)}) each step stages them: the values and gradients
- * are copied into pinned host buffers allocated once at build (one wait per device), updated there with
- * exactly the arithmetic of a CPU step, and copied back asynchronously. The state tensors
- * ({@link #state}) live on the host either way; {@link #zeroGrad()} clears the gradients where they
- * are. So the same training loop runs on either device, and gives the same numbers up to the
- * gradients' rounding.
+ * <p><b>Parameters on a GPU.</b> A parameter on a CUDA device (a layer or model built with {@code device(...)})
+ * is updated there, by dcls4j's kernels (dcls_cuda_adamw_update, dcls_cuda_sgd_update) with the host loop's
+ * arithmetic, and its state tensors ({@link #state}) live on that device too: nothing is copied to the host in
+ * a step. {@link #zeroGrad()} clears the gradients where they are. So the same training loop runs on either
+ * device, and gives the same numbers up to rounding.
  *
  * <pre>{@code
  * try (AdamW opt = AdamW.builder().lr(1e-3).weightDecay(0.05)
@@ -55,14 +53,13 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
     private final List<Parameter> parameters;
     private final List<ParamGroup> groups;
     private final Map<Parameter, Integer> index = new IdentityHashMap<>();
+    /** The parameters' memory: host segments, or device addresses (zero-length) for those on a GPU. */
     final MemorySegment[] values;
     final MemorySegment[] grads;
-    /** For each parameter on a GPU: its value and grad there, and the devices to wait for; else null. */
-    private final Tensor[] deviceValues;
-    private final Tensor[] deviceGrads;
-    private final Tensor[] stagedValues;
-    private final Tensor[] stagedGrads;
-    private final Device[] stagingDevices;
+    /** For each parameter on a GPU: its device's context, where its update runs; null on the host. */
+    final CudaContext[] cuda;
+    private final Tensor[] valueTensors;
+    private final Tensor[] gradTensors;
     final long[] counts;
     private final double[] lrScales;
     private final double[] decays;
@@ -108,48 +105,38 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
         counts = new long[n];
         lrScales = new double[n];
         decays = new double[n];
-        deviceValues = new Tensor[n];
-        deviceGrads = new Tensor[n];
-        stagedValues = new Tensor[n];
-        stagedGrads = new Tensor[n];
-        LinkedHashSet<Device> devices = new LinkedHashSet<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                Parameter p = all.get(i);
-                if (p.value().device().isCuda() || p.grad().device().isCuda()) {
-                    Device device = p.value().device();
-                    if (!p.grad().device().equals(device)) {
-                        throw new IllegalArgumentException("parameter " + p.name() + ": value on " + device
-                                + ", grad on " + p.grad().device());
-                    }
-                    deviceValues[i] = p.value();
-                    deviceGrads[i] = p.grad();
-                    stagedValues[i] = Tensor.allocatePinned(arena, device, p.value().shape());
-                    stagedGrads[i] = Tensor.allocatePinned(arena, device, p.value().shape());
-                    devices.add(device);
-                    values[i] = stagedValues[i].segment();
-                    grads[i] = stagedGrads[i].segment();
-                } else {
-                    values[i] = p.value().segment();
-                    grads[i] = p.grad().segment();
-                }
-                counts[i] = p.value().elementCount();
-                lrScales[i] = scales.get(i);
-                decays[i] = wds.get(i);
+        cuda = new CudaContext[n];
+        valueTensors = new Tensor[n];
+        gradTensors = new Tensor[n];
+        for (int i = 0; i < n; i++) {
+            Parameter p = all.get(i);
+            Device device = p.value().device();
+            if (!p.grad().device().equals(device)) {
+                throw new IllegalArgumentException("parameter " + p.name() + ": value on " + device + ", grad on "
+                        + p.grad().device());
             }
-        } catch (RuntimeException e) {
-            arena.close(); // pinned buffers are not the garbage collector's
-            throw e;
+            cuda[i] = device.isCuda() ? CudaContext.of(device.index()) : null;
+            valueTensors[i] = p.value();
+            gradTensors[i] = p.grad();
+            values[i] = p.value().nativeAddress();
+            grads[i] = p.grad().nativeAddress();
+            counts[i] = p.value().elementCount();
+            lrScales[i] = scales.get(i);
+            decays[i] = wds.get(i);
         }
-        stagingDevices = devices.toArray(new Device[0]);
         this.stateNames = List.copyOf(stateNames);
         state = new Tensor[stateNames.size()][n];
         stateSegments = new MemorySegment[stateNames.size()][n];
-        for (int s = 0; s < stateNames.size(); s++) {
-            for (int i = 0; i < n; i++) {
-                state[s][i] = Tensor.allocate(arena, all.get(i).value().shape());
-                stateSegments[s][i] = state[s][i].segment();
+        try {
+            for (int s = 0; s < stateNames.size(); s++) {
+                for (int i = 0; i < n; i++) {
+                    state[s][i] = Tensor.allocate(arena, all.get(i).value().device(), all.get(i).value().shape());
+                    stateSegments[s][i] = state[s][i].nativeAddress();
+                }
             }
+        } catch (RuntimeException e) {
+            arena.close(); // device memory is not the garbage collector's
+            throw e;
         }
         schedule = b.schedule;
         clampLayers = b.clampLayers.toArray(new DclsConv[0]);
@@ -173,7 +160,12 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
 
     private void stepInUse() {
         ensureOpen();
-        stageIn();
+        for (int i = 0; i < values.length; i++) {
+            if (cuda[i] != null) {   // a host segment checks itself; a device address is passed on, so check it here
+                valueTensors[i].requireAlive("parameter");
+                gradTensors[i].requireAlive("gradient");
+            }
+        }
         if (schedule != null) {
             lr = schedule.lr(steps);
         }
@@ -181,37 +173,8 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
         for (int i = 0; i < values.length; i++) {
             update(i, lr * lrScales[i], decays[i], steps);
         }
-        stageOut();
         for (DclsConv layer : clampLayers) {
             layer.clampPositions();
-        }
-    }
-
-    /** Copies the GPU parameters and gradients into their pinned buffers and waits for them. */
-    private void stageIn() {
-        if (stagingDevices.length == 0) {
-            return;
-        }
-        for (int i = 0; i < deviceValues.length; i++) {
-            if (deviceValues[i] != null) {
-                stagedValues[i].copyFrom(deviceValues[i]);
-                stagedGrads[i].copyFrom(deviceGrads[i]);
-            }
-        }
-        for (Device d : stagingDevices) {
-            d.synchronize();
-        }
-    }
-
-    /**
-     * Copies the updated values back, asynchronously: later work on the device runs after the copies,
-     * and the buffers are not touched again before the next {@link #stageIn()} has waited.
-     */
-    private void stageOut() {
-        for (int i = 0; i < deviceValues.length; i++) {
-            if (deviceValues[i] != null) {
-                deviceValues[i].copyFrom(stagedValues[i]);
-            }
         }
     }
 
@@ -231,8 +194,8 @@ public abstract sealed class Optimizer implements AutoCloseable permits SGD, Ada
     private void zeroGradInUse() {
         ensureOpen();
         for (int i = 0; i < grads.length; i++) {
-            if (deviceGrads[i] != null) {
-                deviceGrads[i].fill(0f); // on the device, in stream order
+            if (cuda[i] != null) {
+                gradTensors[i].fill(0f); // on the device, in stream order
             } else {
                 grads[i].fill((byte) 0);
             }

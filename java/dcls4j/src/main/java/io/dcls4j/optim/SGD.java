@@ -50,6 +50,11 @@ public final class SGD extends Optimizer {
         long n = counts[i];
         float lr = (float) lrD;
         float wd = (float) wdD;
+        if (cuda[i] != null) {
+            cuda[i].sgdUpdate(n, p, g, momentum == 0f ? MemorySegment.NULL : stateSegments[0][i], lr, wd, momentum,
+                    1f - dampening, step == 1, nesterov);
+            return;
+        }
         if (momentum == 0f) {
             for (long j = 0; j < n; j++) {
                 float pv = p.getAtIndex(F, j);

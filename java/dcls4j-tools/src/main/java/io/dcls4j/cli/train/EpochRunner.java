@@ -1,5 +1,6 @@
 package io.dcls4j.cli.train;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.data.Batch;
 import io.dcls4j.data.BatchAssembler;
@@ -39,6 +40,11 @@ public final class EpochRunner {
     private final Communicator communicator;
     /** Three floats off-heap (loss sum, correct, images) for the end-of-epoch sum over the processes. */
     private final Tensor totals;
+    /** A model on a CUDA device: the batch's images copied there, and its logits copied back for the accuracy. */
+    private final Device device;
+    private final Arena staging = Arena.ofAuto();   // freed with the runner (a few batches' worth)
+    private Tensor deviceImages;
+    private Tensor hostLogits;
 
     /**
      * @param dataParallel averages the gradients over its communicator's processes after every backward; null for
@@ -53,6 +59,29 @@ public final class EpochRunner {
         this.dataParallel = dataParallel;
         this.communicator = dataParallel == null ? Communicator.single() : dataParallel.communicator();
         this.totals = Tensor.allocate(Arena.ofAuto(), 3);
+        this.device = model.device();
+    }
+
+    /** The images where the model runs: the batch's own tensor on the CPU, else a copy on the device. */
+    private Tensor onDevice(Tensor images) {
+        if (!device.isCuda()) {
+            return images;
+        }
+        if (deviceImages == null || !deviceImages.sameShape(images)) {
+            deviceImages = Tensor.allocate(staging, device, images.shape());
+        }
+        return deviceImages.copyFrom(images);
+    }
+
+    /** The logits where the accuracy is counted: the host (a copy, which waits for the device, on CUDA). */
+    private Tensor onHost(Tensor logits) {
+        if (!logits.device().isCuda()) {
+            return logits;
+        }
+        if (hostLogits == null || !hostLogits.sameShape(logits)) {
+            hostLogits = Tensor.allocate(staging, logits.shape());
+        }
+        return hostLogits.copyFrom(logits);
     }
 
     /** Trains {@code steps} batches from {@code loader} (the epoch's first ones). */
@@ -66,7 +95,7 @@ public final class EpochRunner {
         for (int step = 1; step <= steps; step++) {
             Batch batch = loader.next();
             model.zeroGrad();
-            Tensor logits = model.forward(batch.images());
+            Tensor logits = model.forward(onDevice(batch.images()));
             float l = loss.forward(logits, batch.labels());
             model.backward(loss.backward());
             if (dataParallel != null) {
@@ -75,7 +104,7 @@ public final class EpochRunner {
             optimizer.step();
             model.clampPositions();
             lossSum += l * batch.size();
-            correct += correct(logits, batch.labels(), batch.size());
+            correct += correct(onHost(logits), batch.labels(), batch.size());
             images += batch.size();
             double seconds = (System.nanoTime() - start) / 1e9;
             progress.update(step, lossSum / images, (double) correct / images,
@@ -112,7 +141,7 @@ public final class EpochRunner {
             int[] tail = null;
             for (int b = communicator.rank(); b < assembler.batchesPerEpoch(); b += communicator.size()) {
                 assembler.fill(0, b, batch);
-                Tensor logits = model.forward(batch.images());
+                Tensor logits = model.forward(onDevice(batch.images()));
                 int[] labels = batch.labels();
                 if (batch.size() != labels.length) {           // the last, smaller batch
                     if (tail == null || tail.length != batch.size()) {
@@ -122,7 +151,7 @@ public final class EpochRunner {
                     labels = tail;
                 }
                 lossSum += (double) loss.forward(logits, labels) * batch.size();
-                correct += correct(logits, labels, batch.size());
+                correct += correct(onHost(logits), labels, batch.size());
                 images += batch.size();
             }
         }

@@ -1,0 +1,2 @@
+// nn_optim_cuda.cu compiled as C++ against the CPU emulation of the CUDA runtime (cuda_runtime.h here).
+#include "nn_optim_cuda.cu"
