@@ -14,17 +14,17 @@
 #                      ./gpu-check-out)
 #   --configs N        random shapes per family in test_cuda (default 120)
 #
-# Steps: configure and build libdcls_cuda.so, test_cuda and bench_cuda with CMake
-# (DCLS_WITH_ONEDNN=OFF: no libdcls.so; cuDNN from the Python site-packages); run test_cuda
-# (against a CPU reference compiled into it); time the DCLS layer of the benchmark (Dcls2d 96ch,
+# Steps: configure and build libdcls_cuda.so, test_cuda, test_cuda_nn and bench_cuda with CMake
+# (DCLS_WITH_ONEDNN=OFF: no libdcls.so; cuDNN from the Python site-packages); run test_cuda and
+# test_cuda_nn (against CPU references compiled into them); time the DCLS layer of the benchmark (Dcls2d 96ch,
 # groups 96, K=34, 17x17, padding 8, batch 64, 56x56, gauss and v0) with bench_cuda and, given
 # --dcls-src, with the PyTorch reference on the same GPU.
 # Also checks native/src/cuda/cudnn_api.h against the host's cudnn.h (cudnn_api_check.log).
 # Results in the out folder: environment.txt, configure.log, build.log, cudnn_api_check.log, test_cuda.log,
-# bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/ (scripts/gpu-pack.sh), also the
-# Java GPU tests on a jlinked runtime: java_tests.log, java-reports/.
-# Exit status: 0 when test_cuda (and the Java tests, if packed) passed and cudnn_api.h matches; 1 on a
-# failure, a skip, a build error or a cudnn_api.h mismatch.
+# test_cuda_nn.log, bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/
+# (scripts/gpu-pack.sh), also the Java GPU tests on a jlinked runtime: java_tests.log, java-reports/.
+# Exit status: 0 when test_cuda and test_cuda_nn (and the Java tests, if packed) passed and cudnn_api.h
+# matches; 1 on a failure, a skip, a build error or a cudnn_api.h mismatch.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -120,6 +120,17 @@ case $TEST_RC in
     77) summary "test_cuda: SKIPPED (no GPU seen): $(grep SKIPPED "$OUT_DIR/test_cuda.log")"; TEST_RC=1 ;;
     *) summary "test_cuda: FAILED rc=$TEST_RC ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda.log" || echo 'no summary'))" ;;
 esac
+
+# 2b. The network layers' kernels (dcls_cuda_nn.h) against float64: skipped is a failure here too.
+"$BUILD/tests/native/test_cuda_nn" > "$OUT_DIR/test_cuda_nn.log" 2>&1
+NN_RC=$?
+grep -E '^(FAIL|SKIPPED)|passed, .* failed' "$OUT_DIR/test_cuda_nn.log" | head -30
+case $NN_RC in
+    0) summary "test_cuda_nn: PASSED ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda_nn.log"))" ;;
+    77) summary "test_cuda_nn: SKIPPED (no GPU seen)"; NN_RC=1 ;;
+    *) summary "test_cuda_nn: FAILED rc=$NN_RC ($(grep -E 'passed, .* failed' "$OUT_DIR/test_cuda_nn.log" || echo 'no summary'))" ;;
+esac
+[ "$NN_RC" -eq 0 ] || TEST_RC=1
 
 # 3. The benchmark: dcls4j's CUDA path (each engine; "rows" and "segments": dcls4j's depthwise kernels
 #    with each backward-weights kernel), then the PyTorch reference on the same GPU.
