@@ -102,14 +102,10 @@ namespace {
 
 using dcls::cuda::DeviceGuard;
 using dcls::cuda::guarded;
-
-void require_positive(int64_t v, const char *name) {
-    require(v >= 1, std::string(name) + " must be >= 1, got " + std::to_string(v));
-}
-
-void require_pointers(std::initializer_list<std::pair<const void *, const char *>> pointers) {
-    for (const auto &[p, name] : pointers) require(p != nullptr, std::string(name) + " is null");
-}
+using dcls::nn::checked_dims;
+using dcls::nn::require_broadcast;
+using dcls::nn::require_pointers;
+using dcls::nn::require_positive;
 
 template <typename Plan>
 Plan &plan_of(Plan *plan) {
@@ -146,16 +142,6 @@ dcls_status destroy(const char *function, Plan *plan) {
         DeviceGuard guard(plan->ctx.device);
         delete plan;
     });
-}
-
-std::vector<int64_t> dims_of(int32_t rank, const int64_t *dims, const char *name) {
-    require(rank >= 1 && rank <= nn::kMaxRank, "rank must be 1 to 6, got " + std::to_string(rank));
-    require(dims != nullptr, std::string(name) + " is null");
-    std::vector<int64_t> out(dims, dims + rank);
-    for (int i = 0; i < rank; ++i)
-        require(out[i] >= 1, std::string(name) + "[" + std::to_string(i) + "] must be >= 1, got " +
-                                 std::to_string(out[i]));
-    return out;
 }
 
 }  // namespace
@@ -299,11 +285,9 @@ dcls_status dcls_cuda_binary_plan_create(dcls_cuda_context *ctx, int32_t op, int
                                          const int64_t *b_dims, dcls_cuda_binary_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
         require(op == DCLS_BINARY_ADD || op == DCLS_BINARY_MUL, "unknown binary op " + std::to_string(op));
-        const auto a = dims_of(rank, a_dims, "a_dims");
-        const auto b = dims_of(rank, b_dims, "b_dims");
-        for (int i = 0; i < rank; ++i)
-            require(b[i] == a[i] || b[i] == 1, "b_dims[" + std::to_string(i) + "] is " + std::to_string(b[i]) +
-                                                   ", expected " + std::to_string(a[i]) + " or 1");
+        const auto a = checked_dims(rank, a_dims, "a_dims");
+        const auto b = checked_dims(rank, b_dims, "b_dims");
+        require_broadcast(a, b, "b_dims", "a");
         return new dcls_cuda_binary_plan(c, op, nn::broadcast_shape(rank, a.data(), b.data()));
     });
 }
@@ -318,11 +302,9 @@ dcls_status dcls_cuda_binary_execute(dcls_cuda_binary_plan *plan, const float *a
 dcls_status dcls_cuda_sum_plan_create(dcls_cuda_context *ctx, int32_t rank, const int64_t *src_dims,
                                       const int64_t *dst_dims, dcls_cuda_sum_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
-        const auto s = dims_of(rank, src_dims, "src_dims");
-        const auto d = dims_of(rank, dst_dims, "dst_dims");
-        for (int i = 0; i < rank; ++i)
-            require(d[i] == s[i] || d[i] == 1, "dst_dims[" + std::to_string(i) + "] is " + std::to_string(d[i]) +
-                                                   ", expected " + std::to_string(s[i]) + " or 1");
+        const auto s = checked_dims(rank, src_dims, "src_dims");
+        const auto d = checked_dims(rank, dst_dims, "dst_dims");
+        require_broadcast(s, d, "dst_dims", "src");
         return new dcls_cuda_sum_plan(c, nn::reduction_shape(rank, s.data(), d.data()));
     });
 }
@@ -340,7 +322,7 @@ dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_d
                                        dcls_cuda_pool_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
         require(desc != nullptr, "desc is null");
-        dcls::nn::validate_pool(*desc);
+        dcls::nn::validate_pool(*desc);  // nn_validate.h, as the CPU's
         const nn::PoolGeometry g = dcls::nn::pool_geometry(*desc);
         require(g.in_plane() <= INT32_MAX, "an input plane of " + std::to_string(g.in_plane()) +
                                                " elements is too large for max pooling's indices");

@@ -8,13 +8,14 @@
 
 #include <cstdint>
 
+#include "nn/nn_validate.h"
 #include "nn/pool_geometry.h"
 
 namespace dcls {
 namespace cuda {
 namespace nn {
 
-constexpr int kMaxRank = 6;
+using dcls::nn::kMaxRank;
 
 // ---- element-wise (nn_elementwise_cuda.cu) ----------------------------------------------------
 

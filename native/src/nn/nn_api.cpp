@@ -4,7 +4,6 @@
 
 #include "dcls_nn.h"
 #include "nn_ops.h"
-#include "pool_geometry.h"
 
 struct dcls_linear_plan : dcls::nn::LinearPlan { using LinearPlan::LinearPlan; };
 struct dcls_layer_norm_plan : dcls::nn::LayerNormPlan { using LayerNormPlan::LayerNormPlan; };
@@ -34,6 +33,7 @@ dcls_status guarded(const char *function, Body &&body) {
 
 using dcls::require;
 using dcls::nn::require_pointer;
+using dcls::nn::require_pointers;
 using dcls::nn::require_positive;
 
 template <typename Plan, typename Make>
@@ -49,20 +49,6 @@ template <typename Plan>
 Plan &plan_of(Plan *plan) {
     require_pointer(plan, "plan");
     return *plan;
-}
-
-void require_pointers(std::initializer_list<std::pair<const void *, const char *>> pointers) {
-    for (const auto &[p, name] : pointers) require_pointer(p, name);
-}
-
-dnnl::memory::dims dims_of(int32_t rank, const int64_t *dims, const char *name) {
-    require(rank >= 1 && rank <= 6, std::string("rank must be 1 to 6, got ") + std::to_string(rank));
-    require_pointer(dims, name);
-    dnnl::memory::dims out(dims, dims + rank);
-    for (int i = 0; i < rank; ++i)
-        require(out[i] >= 1, std::string(name) + "[" + std::to_string(i) + "] must be >= 1, got " +
-                                 std::to_string(out[i]));
-    return out;
 }
 
 }  // namespace
@@ -250,11 +236,9 @@ dcls_status dcls_binary_plan_create(int32_t op, int32_t rank, const int64_t *a_d
                                     dcls_binary_plan **plan) {
     return create(__func__, plan, [&] {
         require(op == DCLS_BINARY_ADD || op == DCLS_BINARY_MUL, "unknown binary op " + std::to_string(op));
-        auto a = dims_of(rank, a_dims, "a_dims");
-        auto b = dims_of(rank, b_dims, "b_dims");
-        for (int i = 0; i < rank; ++i)
-            require(b[i] == a[i] || b[i] == 1, "b_dims[" + std::to_string(i) + "] is " + std::to_string(b[i]) +
-                                                   ", neither a's " + std::to_string(a[i]) + " nor 1");
+        auto a = dcls::nn::checked_dims(rank, a_dims, "a_dims");
+        auto b = dcls::nn::checked_dims(rank, b_dims, "b_dims");
+        dcls::nn::require_broadcast(a, b, "b_dims", "a");
         return new dcls_binary_plan(op, a, b);
     });
 }
@@ -272,11 +256,9 @@ dcls_status dcls_binary_execute(dcls_binary_plan *plan, const float *a, const fl
 dcls_status dcls_sum_plan_create(int32_t rank, const int64_t *src_dims, const int64_t *dst_dims,
                                  dcls_sum_plan **plan) {
     return create(__func__, plan, [&] {
-        auto s = dims_of(rank, src_dims, "src_dims");
-        auto d = dims_of(rank, dst_dims, "dst_dims");
-        for (int i = 0; i < rank; ++i)
-            require(d[i] == s[i] || d[i] == 1, "dst_dims[" + std::to_string(i) + "] is " + std::to_string(d[i]) +
-                                                   ", neither src's " + std::to_string(s[i]) + " nor 1");
+        auto s = dcls::nn::checked_dims(rank, src_dims, "src_dims");
+        auto d = dcls::nn::checked_dims(rank, dst_dims, "dst_dims");
+        dcls::nn::require_broadcast(s, d, "dst_dims", "src");
         return new dcls_sum_plan(s, d);
     });
 }

@@ -14,6 +14,7 @@
 
 #include "dcls_nn.h"
 #include "error.h"
+#include "nn_validate.h"
 #include "onednn_engine.h"
 
 namespace dcls::nn {
@@ -75,14 +76,6 @@ inline void fold(const float *src, float *dst, int64_t n, bool accumulate) {
     } else {
         for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
     }
-}
-
-inline void require_positive(int64_t v, const char *name) {
-    require(v >= 1, std::string(name) + " must be >= 1, got " + std::to_string(v));
-}
-
-inline void require_pointer(const void *p, const char *name) {
-    require(p != nullptr, std::string(name) + " is null");
 }
 
 }  // namespace dcls::nn

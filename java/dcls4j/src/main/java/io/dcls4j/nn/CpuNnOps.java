@@ -105,12 +105,8 @@ final class CpuNnOps implements NnOps {
 
     @Override
     public NativePlan binary(int op, long[] aShape, long[] bShape) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = arena.allocateFrom(ValueLayout.JAVA_LONG, aShape);
-            MemorySegment b = arena.allocateFrom(ValueLayout.JAVA_LONG, bShape);
-            return NativePlan.cpu(p -> dcls_nn_h.dcls_binary_plan_create(op, aShape.length, a, b, p),
-                    dcls_nn_h::dcls_binary_plan_destroy);
-        }
+        return NnOps.withShapes(aShape, bShape, (a, b) -> NativePlan.cpu(
+                p -> dcls_nn_h.dcls_binary_plan_create(op, aShape.length, a, b, p), dcls_nn_h::dcls_binary_plan_destroy));
     }
 
     @Override
@@ -120,12 +116,8 @@ final class CpuNnOps implements NnOps {
 
     @Override
     public NativePlan sum(long[] srcShape, long[] dstShape) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, srcShape);
-            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_LONG, dstShape);
-            return NativePlan.cpu(p -> dcls_nn_h.dcls_sum_plan_create(srcShape.length, s, d, p),
-                    dcls_nn_h::dcls_sum_plan_destroy);
-        }
+        return NnOps.withShapes(srcShape, dstShape, (s, d) -> NativePlan.cpu(
+                p -> dcls_nn_h.dcls_sum_plan_create(srcShape.length, s, d, p), dcls_nn_h::dcls_sum_plan_destroy));
     }
 
     @Override

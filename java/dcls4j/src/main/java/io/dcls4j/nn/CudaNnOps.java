@@ -145,12 +145,9 @@ final class CudaNnOps implements NnOps {
 
     @Override
     public NativePlan binary(int op, long[] aShape, long[] bShape) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = arena.allocateFrom(ValueLayout.JAVA_LONG, aShape);
-            MemorySegment b = arena.allocateFrom(ValueLayout.JAVA_LONG, bShape);
-            return plan(p -> dcls_cuda_nn_h.dcls_cuda_binary_plan_create(context.handle(), op, aShape.length, a, b, p),
-                    dcls_cuda_nn_h::dcls_cuda_binary_plan_destroy);
-        }
+        return NnOps.withShapes(aShape, bShape, (a, b) -> plan(
+                p -> dcls_cuda_nn_h.dcls_cuda_binary_plan_create(context.handle(), op, aShape.length, a, b, p),
+                dcls_cuda_nn_h::dcls_cuda_binary_plan_destroy));
     }
 
     @Override
@@ -163,12 +160,9 @@ final class CudaNnOps implements NnOps {
 
     @Override
     public NativePlan sum(long[] srcShape, long[] dstShape) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocateFrom(ValueLayout.JAVA_LONG, srcShape);
-            MemorySegment d = arena.allocateFrom(ValueLayout.JAVA_LONG, dstShape);
-            return plan(p -> dcls_cuda_nn_h.dcls_cuda_sum_plan_create(context.handle(), srcShape.length, s, d, p),
-                    dcls_cuda_nn_h::dcls_cuda_sum_plan_destroy);
-        }
+        return NnOps.withShapes(srcShape, dstShape, (s, d) -> plan(
+                p -> dcls_cuda_nn_h.dcls_cuda_sum_plan_create(context.handle(), srcShape.length, s, d, p),
+                dcls_cuda_nn_h::dcls_cuda_sum_plan_destroy));
     }
 
     @Override

@@ -4,7 +4,10 @@ import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.internal.CudaContext;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.BiFunction;
 
 /**
  * Where a layer's ops run: the CPU ({@link CpuNnOps}: dcls_nn.h, oneDNN) or one CUDA device ({@link CudaNnOps}:
@@ -19,6 +22,14 @@ sealed interface NnOps permits CpuNnOps, CudaNnOps {
     }
 
     Device device();
+
+    /** {@code create} called with two shapes as native arrays of longs (a binary op's or a sum's), freed after. */
+    static NativePlan withShapes(long[] first, long[] second, BiFunction<MemorySegment, MemorySegment, NativePlan> create) {
+        try (Arena arena = Arena.ofConfined()) {
+            return create.apply(arena.allocateFrom(ValueLayout.JAVA_LONG, first),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, second));
+        }
+    }
 
     NativePlan linear(long batch, long in, long out, long inner);
 
