@@ -2,7 +2,8 @@
 // that nothing is transposed in memory: forward Y(o, n) = sum_i W(o, i) X(i, n) with n = (b, s);
 // backward data X'(i, n) = sum_o W(o, i) Y'(o, n); backward weights W'(o, i) = sum_n Y'(o, n) X(i, n).
 // One tiled kernel serves the three: 64 x 64 tiles of C, 16 deep, each of the 256 threads
-// computing 4 x 4 outputs from shared memory. It is ours, not cuBLAS (no cuBLAS is linked or
+// computing 4 x 4 outputs from shared memory; the views' offsets are worked out per tile, not per
+// element (their split indices divide). It is ours, not cuBLAS (no cuBLAS is linked or
 // loaded); its speed is that of a plain tiled GEMM, a few times below cuBLAS on large layers.
 #include <climits>
 
@@ -38,26 +39,44 @@ struct Gemm {
     View a, b, c;  // a: (m, k), b: (n, k), c: (m, n) with cols the n axis
 };
 
-// Loads a kTileK x 64 slice of rows [r0, r0 + 64) and depth [k0, k0 + kTileK) into tile[k][r]; zeros outside.
-__device__ inline void load_tile(const View &v, const float *p, int64_t rows, int64_t depth, int64_t r0, int64_t k0,
+// Loads a kTileK x 64 slice into tile[k][r]: element (r, k) at row_off[r] + col_off[k], zero where
+// either is -1 (past the matrix).
+__device__ inline void load_tile(bool k_fast, const float *p, const int64_t *row_off, const int64_t *col_off,
                                  float (*tile)[kTileM + 4]) {
     for (int e = threadIdx.x; e < kTileK * kTileM; e += kBlock) {
-        const int r = v.k_fast ? e / kTileK : e % kTileM;
-        const int kk = v.k_fast ? e % kTileK : e / kTileM;
-        const int64_t gr = r0 + r, gk = k0 + kk;
-        tile[kk][r] = gr < rows && gk < depth ? p[at(v.rows, gr) + at(v.cols, gk)] : 0.f;
+        const int r = k_fast ? e / kTileK : e % kTileM;
+        const int kk = k_fast ? e % kTileK : e / kTileM;
+        tile[kk][r] = row_off[r] >= 0 && col_off[kk] >= 0 ? p[row_off[r] + col_off[kk]] : 0.f;
     }
+}
+
+// The offset of index i of an axis of `extent`, or -1 past it.
+__device__ inline int64_t offset_or_none(const Axis &a, int64_t i, int64_t extent) {
+    return i < extent ? at(a, i) : -1;
 }
 
 __global__ void gemm_kernel(Gemm g, const float *a, const float *b, float *c, const float *bias, int accumulate) {
     __shared__ float as[kTileK][kTileM + 4];
     __shared__ float bs[kTileK][kTileN + 4];
+    // The split indices' offsets, worked out once per block (rows, C's columns) or per k step (the
+    // depth), so that no thread divides per element.
+    __shared__ int64_t a_row[kTileM], b_row[kTileN], c_row[kTileM], c_col[kTileN], a_col[kTileK], b_col[kTileK];
     const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
     const int64_t m0 = int64_t(blockIdx.y) * kTileM, n0 = int64_t(blockIdx.x) * kTileN;
+    for (int t = threadIdx.x; t < kTileM; t += kBlock) {
+        a_row[t] = offset_or_none(g.a.rows, m0 + t, g.m);
+        c_row[t] = offset_or_none(g.c.rows, m0 + t, g.m);
+        b_row[t] = offset_or_none(g.b.rows, n0 + t, g.n);
+        c_col[t] = offset_or_none(g.c.cols, n0 + t, g.n);
+    }
     float acc[4][4] = {};
     for (int64_t k0 = 0; k0 < g.k; k0 += kTileK) {
-        load_tile(g.a, a, g.m, g.k, m0, k0, as);
-        load_tile(g.b, b, g.n, g.k, n0, k0, bs);
+        const int t = threadIdx.x;
+        if (t < kTileK) a_col[t] = offset_or_none(g.a.cols, k0 + t, g.k);
+        else if (t < 2 * kTileK) b_col[t - kTileK] = offset_or_none(g.b.cols, k0 + t - kTileK, g.k);
+        __syncthreads();
+        load_tile(g.a.k_fast, a, a_row, a_col, as);
+        load_tile(g.b.k_fast, b, b_row, b_col, bs);
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < kTileK; ++kk) {
@@ -73,17 +92,18 @@ __global__ void gemm_kernel(Gemm g, const float *a, const float *b, float *c, co
         }
         __syncthreads();
     }
+    __syncthreads();  // c_row and c_col, when g.k is 0
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-        const int64_t m = m0 + ty + 16 * i;
-        if (m >= g.m) continue;
+        const int r = ty + 16 * i;
+        if (c_row[r] < 0) continue;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            const int64_t n = n0 + tx + 16 * j;
-            if (n >= g.n) continue;
-            float *out = c + at(g.c.rows, m) + at(g.c.cols, n);
+            const int q = tx + 16 * j;
+            if (c_col[q] < 0) continue;
+            float *out = c + c_row[r] + c_col[q];
             float v = acc[i][j];
-            if (bias) v += bias[m];
+            if (bias) v += bias[m0 + r];
             *out = accumulate ? *out + v : v;
         }
     }
