@@ -301,7 +301,8 @@ void test_linear(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool w
                              std::to_string(out) + " S=" + std::to_string(S) + (with_bias ? " bias" : "");
     const std::vector<float> x = rng.vec(B * in * S), w = rng.vec(out * in), b = rng.vec(out),
                              gy = rng.vec(B * out * S), gw0 = rng.vec(out * in), gb0 = rng.vec(out);
-    Vec y(static_cast<size_t>(B * out * S)), gx(static_cast<size_t>(B * in * S)), gw(static_cast<size_t>(out * in)), gb(static_cast<size_t>(out));
+    Vec y(static_cast<size_t>(B * out * S)), gx(static_cast<size_t>(B * in * S));
+    Vec gw(static_cast<size_t>(out * in)), gb(static_cast<size_t>(out));
     for (int64_t n = 0; n < B; ++n)
         for (int64_t s = 0; s < S; ++s)
             for (int64_t o = 0; o < out; ++o) {

@@ -85,7 +85,8 @@ __global__ void direct_backward_data_kernel(ConvGeometry g, const float *grad_y,
                     const int64_t o = (o0 * g.out[1] + o1) * g.out[2] + o2, kk = (k0 * g.k[1] + k1) * g.k[2] + k2;
                     for (int64_t m = 0; m < ocg; ++m) {
                         const int64_t oc = oc0 + m;
-                        acc += grad_y[(n * g.out_channels + oc) * g.out_plane() + o] * w[(oc * icg + c) * g.k_volume() + kk];
+                        acc += grad_y[(n * g.out_channels + oc) * g.out_plane() + o] *
+                               w[(oc * icg + c) * g.k_volume() + kk];
                     }
                 }
             }

@@ -29,7 +29,8 @@ __global__ void layer_norm_forward_kernel(ChannelShape s, float eps, const float
         }
         const float rstd = 1.f / sqrtf(squares / float(s.channels) + eps);
         float *yc = y + b * s.channels * s.inner + j;
-        for (int64_t c = 0; c < s.channels; ++c) yc[c * s.inner] = (xc[c * s.inner] - mean) * rstd * weight[c] + bias[c];
+        for (int64_t c = 0; c < s.channels; ++c)
+            yc[c * s.inner] = (xc[c * s.inner] - mean) * rstd * weight[c] + bias[c];
         mean_out[col] = mean;
         rstd_out[col] = rstd;
     }

@@ -61,7 +61,8 @@ inline void validate_pool(const dcls_pool_desc &d) {
                 "input size, kernel size and stride must be >= 1" + axis);
         require(d.padding[i] >= 0 && 2 * d.padding[i] <= d.kernel_size[i],
                 "padding must be in [0, kernel_size / 2]" + axis);
-        require(d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i], "the kernel is larger than the padded input" + axis);
+        require(d.input_size[i] + 2 * d.padding[i] >= d.kernel_size[i],
+                "the kernel is larger than the padded input" + axis);
     }
 }
 

@@ -22,10 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The io.dcls4j.nn layers made on a CUDA device against the same layers on the CPU (oneDNN, checked against PyTorch
- * elsewhere): the same initial parameters from the same seed, then the output, the input gradient and the
- * parameter gradients, accumulated over two backward passes, for channels-last (N, C) and channels-first
- * (N, C, H, W) inputs, pooling, DropPath's masks, the loss, and a ConvNeXt block's pointwise half. Runs on a GPU, and over the build's CUDA emulation
- * (these layers need no cuDNN); skipped where there is no CUDA device.
+ * elsewhere): the same initial parameters from the same seed, then the output, the input gradient and the parameter
+ * gradients, accumulated over two backward passes, for channels-last (N, C) and channels-first (N, C, H, W) inputs,
+ * pooling, DropPath's masks, the loss, and a ConvNeXt block's pointwise half. Runs on a GPU, and over the build's CUDA
+ * emulation (these layers need no cuDNN); skipped where there is no CUDA device.
  */
 class GpuLayersTest {
     private static final Device GPU = Device.cuda(0);

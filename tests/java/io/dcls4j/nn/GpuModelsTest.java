@@ -21,10 +21,10 @@ import static io.dcls4j.Compare.toDouble;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The two models built on a CUDA device against the same models on the CPU, from the same seed: three training
- * steps (forward, cross-entropy, backward, AdamW, position clamp), comparing the loss, every parameter gradient
- * and every parameter after each step; and SGD's device update against the host's. Over the build's CUDA emulation too: the dense convolutions there run on
- * dcls4j's direct kernels, the depthwise ones on its depthwise kernels.
+ * The two models built on a CUDA device against the same models on the CPU, from the same seed: three training steps
+ * (forward, cross-entropy, backward, AdamW, position clamp), comparing the loss, every parameter gradient and every
+ * parameter after each step; and SGD's device update against the host's. Over the build's CUDA emulation too: the dense
+ * convolutions there run on dcls4j's direct kernels, the depthwise ones on its depthwise kernels.
  */
 class GpuModelsTest {
     private static final Device GPU = Device.cuda(0);

@@ -67,8 +67,9 @@ public final class Device {
         if (n.equals("cuda")) {
             return cuda(0);
         }
-        if (n.startsWith("cuda:") && n.length() > 5 && n.length() <= 14 && n.substring(5).chars().allMatch(Character::isDigit)) {
-            long index = Long.parseLong(n.substring(5));
+        String digits = n.startsWith("cuda:") ? n.substring(5) : "";
+        if (!digits.isEmpty() && digits.length() <= 10 && digits.chars().allMatch(Character::isDigit)) {
+            long index = Long.parseLong(digits);
             if (index <= Integer.MAX_VALUE) {
                 return cuda((int) index);
             }

@@ -3,7 +3,7 @@ package io.dcls4j.nn;
 import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 
-/** An element-wise activation ({@link NnOps}: oneDNN eltwise, or dcls4j's CUDA kernel): {@link Gelu} and {@link Relu}. */
+/** An element-wise activation ({@link NnOps}: oneDNN eltwise, or dcls4j's CUDA kernel): {@link Gelu}, {@link Relu}. */
 public abstract sealed class Activation extends Layer<Activation.ActState> permits Gelu, Relu {
     private final int kind;
 

@@ -9,9 +9,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * torch.nn.CrossEntropyLoss(reduction="mean", label_smoothing): the mean over the batch of the negative
- * log-softmax at each label (oneDNN log-softmax on the CPU, dcls4j's kernels on CUDA). {@link #backward()} gives the gradient of that mean with
- * respect to the logits, owned by the loss until its next forward with logits of the same shape.
+ * torch.nn.CrossEntropyLoss(reduction="mean", label_smoothing): the mean over the batch of the negative log-softmax at
+ * each label (oneDNN log-softmax on the CPU, dcls4j's kernels on CUDA). {@link #backward()} gives the gradient of that
+ * mean with respect to the logits, owned by the loss until its next forward with logits of the same shape.
  */
 public final class CrossEntropyLoss implements AutoCloseable {
     private final float labelSmoothing;

@@ -24,7 +24,8 @@ sealed interface NnOps permits CpuNnOps, CudaNnOps {
     Device device();
 
     /** {@code create} called with two shapes as native arrays of longs (a binary op's or a sum's), freed after. */
-    static NativePlan withShapes(long[] first, long[] second, BiFunction<MemorySegment, MemorySegment, NativePlan> create) {
+    static NativePlan withShapes(long[] first, long[] second,
+                                 BiFunction<MemorySegment, MemorySegment, NativePlan> create) {
         try (Arena arena = Arena.ofConfined()) {
             return create.apply(arena.allocateFrom(ValueLayout.JAVA_LONG, first),
                     arena.allocateFrom(ValueLayout.JAVA_LONG, second));

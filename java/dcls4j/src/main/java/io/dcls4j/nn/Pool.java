@@ -9,9 +9,9 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
- * Pooling on (N, C, spatial...), oneDNN's pooling on the CPU and dcls4j's kernels on CUDA ({@link NnOps}): {@link MaxPool},
- * {@link AvgPool} (torch's count_include_pad=True) and {@link GlobalAvgPool}. Output sizes floor, as torch's
- * ceil_mode=False.
+ * Pooling on (N, C, spatial...), oneDNN's pooling on the CPU and dcls4j's kernels on CUDA ({@link NnOps}):
+ * {@link MaxPool}, {@link AvgPool} (torch's count_include_pad=True) and {@link GlobalAvgPool}. Output sizes floor, as
+ * torch's ceil_mode=False.
  */
 public abstract sealed class Pool extends Layer<Pool.PoolState> permits MaxPool, AvgPool, GlobalAvgPool {
     private final int kind;
