@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI's robustness checks (issue 10), run after ./run.sh test has built the jars and the native tests:
 #   1. fuzz: 2,000 cases in child JVMs, seeds 0-1499 (fixed) and 500 from a range that changes every day
-#   2. sanitizers: libdcls.so and the native tests built with ASan + UBSan, the native tests run, then 300
-#      fuzz cases (fixed seeds) against the sanitized library (the sanitizer runtimes LD_PRELOADed)
+#   2. sanitizers: libdcls.so and the native tests (the CUDA ones over the emulation too) built with ASan +
+#      UBSan, the native tests run, then 300 fuzz cases (fixed seeds) against the sanitized library (the
+#      sanitizer runtimes LD_PRELOADed)
 #   3. soak: 10,000 training steps, resident memory sampled, at most 5% growth after the warm-up
 # Any crash, hang, unclear exception, wrong result, sanitizer finding or leak fails it (exit 1).
 # A longer fuzz run is one command: scripts/fuzz.sh --from 0 --count 20000
@@ -35,6 +36,8 @@ tests=java/dcls4j/target/cmake-asan/tests/native
 "$tests/test_construct"
 "$tests/test_extremes"
 "$tests/test_conv" 20240601 60 10   # 60 random shapes and 10 for the own kernels (300 and 40 unsanitized)
+"$tests/test_cuda_emu" 20240611 3 quick   # the CUDA kernels' indexing, over the CPU emulation of CUDA
+"$tests/test_cuda_nn_emu"
 stamp "sanitizers: fuzz against the sanitized library"
 preload="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
 scripts/fuzz.sh --from 0 --count 300 --timeout 120 --report "$reports/fuzz-sanitized.txt" \

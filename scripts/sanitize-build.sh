@@ -11,4 +11,5 @@ flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fr
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNNL_ROOT="$PWD/$dnnl" -DDCLS_OUTPUT_DIR="$PWD/$build/lib" \
   -DDCLS_WITH_CUDA=OFF -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build "$build" --parallel 2 --target dcls test_construct test_conv test_api test_extremes
+cmake --build "$build" --parallel 2 --target dcls test_construct test_conv test_api test_extremes \
+  test_cuda_emu test_cuda_nn_emu

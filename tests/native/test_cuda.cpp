@@ -53,8 +53,8 @@ using dcls_test::to_double;
 // ---- construction ------------------------------------------------------------------------------
 
 const char *interp_name(int i) {
-    static const char *names[] = {"bilinear", "triangle", "triangle_learned_width", "gaussian"};
-    return names[i];
+    static const char *names[] = {"bilinear", "triangle", "triangle_learned_width", "gaussian", "gaussian_unit_offset"};
+    return i >= 0 && i < int(sizeof names / sizeof names[0]) ? names[i] : "unknown";
 }
 
 bool uses_sigma(int interp) {
