@@ -4,7 +4,7 @@
 #   2. sanitizers: libdcls.so and the native tests (the CUDA ones over the emulation too) built with ASan +
 #      UBSan, the native tests run, then 300 fuzz cases (fixed seeds) against the sanitized library (the
 #      sanitizer runtimes LD_PRELOADed)
-#   3. soak: 10,000 training steps, resident memory sampled, at most 5% growth after the warm-up
+#   3. soak: 10,000 training steps, resident memory sampled, at most 5% growth after the warm-up (2,000 steps)
 # Any crash, hang, unclear exception, wrong result, sanitizer finding or leak fails it (exit 1).
 # A longer fuzz run is one command: scripts/fuzz.sh --from 0 --count 20000
 set -euo pipefail

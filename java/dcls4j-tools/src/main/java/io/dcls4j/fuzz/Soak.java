@@ -20,8 +20,10 @@ import java.util.SplittableRandom;
  * The soak test: {@code steps} training steps (default 10,000) of two layers sharing positions, with
  * AdamW, position clamping, an input shape that changes every 100 steps among ten (so plans are evicted
  * and made again) and a checkpoint saved and loaded every 1,000, while the process's resident memory is
- * sampled. Exits 1 if, after the warm-up (the first tenth of the steps), it grows by more than 5% over
- * its level at the end of the warm-up, or if the loss is not finite. Run it with a fixed heap
+ * sampled. Exits 1 if, after the warm-up (the first fifth of the steps), it grows by more than 5% over
+ * its level at the end of the warm-up, or if the loss is not finite. The warm-up holds the first two checkpoint
+ * round trips: between steps 1,000 and 2,000, 2 runs in 7 (2026-12-06) rose once by 6 to 16 MiB and stayed flat
+ * after it, a one-time cost, not a leak; a leak still has the remaining 8,000 steps to show. Run it with a fixed heap
  * ({@code -Xms256m -Xmx256m -XX:+AlwaysPreTouch}) so that the Java heap's growth is not counted.
  *
  * <pre>java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp dcls4j-tools-0.1.0-all.jar io.dcls4j.fuzz.Soak [steps]</pre>
@@ -31,7 +33,7 @@ public final class Soak {
 
     public static void main(String[] args) throws IOException {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        int warmup = steps / 10;
+        int warmup = steps / 5;
         Path dir = Files.createTempDirectory("dcls4j-soak");
         Path file = dir.resolve("soak.npz");
         SplittableRandom r = new SplittableRandom(1);
