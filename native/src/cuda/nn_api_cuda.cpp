@@ -125,7 +125,7 @@ dcls_status create(const char *function, dcls_cuda_context *ctx, Plan **plan, Ma
     });
 }
 
-// Runs `body` on the plan's device; the plan's scratch memory is freed on its stream.
+// Runs `body` on the plan's device.
 template <typename Plan, typename Body>
 dcls_status run(const char *function, Plan *plan, Body &&body) {
     return guarded(function, [&] {
@@ -135,6 +135,7 @@ dcls_status run(const char *function, Plan *plan, Body &&body) {
     });
 }
 
+// Deletes the plan on its device: its scratch memory is freed on its context's stream. Null is ignored.
 template <typename Plan>
 dcls_status destroy(const char *function, Plan *plan) {
     return guarded(function, [&] {

@@ -31,6 +31,9 @@ import java.util.SplittableRandom;
  * DCLS convolution for a dense k x k depthwise convolution (ConvNeXt's own) or a fixed-grid dilated one with the
  * same k x k weights; their parameters are {@code dwconv.weight} and {@code dwconv.bias}, as in ConvNeXt.
  *
+ * <p>{@link Builder#device} builds it on a CUDA device, from the same initial values: its input, the loss
+ * ({@code new CrossEntropyLoss(0, device)}) and an optimizer's updates are then there too.
+ *
  * <pre>{@code
  * try (ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(3).numClasses(10)
  *         .depths(3, 3, 9, 3).dims(96, 192, 384, 768).seed(0).build();
