@@ -189,10 +189,7 @@ dcls_status dcls_cuda_linear_backward_weights(dcls_cuda_linear_plan *plan, const
 dcls_status dcls_cuda_layer_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,
                                              float eps, dcls_cuda_layer_norm_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
-        require_positive(batch, "batch");
-        require_positive(channels, "channels");
-        require_positive(inner, "inner");
-        require(eps > 0, "eps must be > 0");
+        dcls::nn::require_norm_shape(batch, channels, inner, eps);
         return new dcls_cuda_layer_norm_plan(c, nn::ChannelShape{batch, channels, inner}, eps);
     });
 }
@@ -221,10 +218,7 @@ dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *plan, const
 dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,
                                              float eps, dcls_cuda_batch_norm_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
-        require_positive(batch, "batch");
-        require_positive(channels, "channels");
-        require_positive(inner, "inner");
-        require(eps > 0, "eps must be > 0");
+        dcls::nn::require_norm_shape(batch, channels, inner, eps);
         return new dcls_cuda_batch_norm_plan(c, nn::ChannelShape{batch, channels, inner}, eps);
     });
 }

@@ -102,10 +102,7 @@ dcls_status dcls_linear_backward_weights(dcls_linear_plan *plan, const float *x,
 dcls_status dcls_layer_norm_plan_create(int64_t batch, int64_t channels, int64_t inner, float eps,
                                         dcls_layer_norm_plan **plan) {
     return create(__func__, plan, [&] {
-        require_positive(batch, "batch");
-        require_positive(channels, "channels");
-        require_positive(inner, "inner");
-        require(eps > 0, "eps must be > 0");
+        dcls::nn::require_norm_shape(batch, channels, inner, eps);
         return new dcls_layer_norm_plan(batch, channels, inner, eps);
     });
 }
@@ -135,10 +132,7 @@ dcls_status dcls_layer_norm_backward(dcls_layer_norm_plan *plan, const float *gr
 dcls_status dcls_batch_norm_plan_create(int64_t batch, int64_t channels, int64_t inner, float eps,
                                         dcls_batch_norm_plan **plan) {
     return create(__func__, plan, [&] {
-        require_positive(batch, "batch");
-        require_positive(channels, "channels");
-        require_positive(inner, "inner");
-        require(eps > 0, "eps must be > 0");
+        dcls::nn::require_norm_shape(batch, channels, inner, eps);
         return new dcls_batch_norm_plan(batch, channels, inner, eps);
     });
 }

@@ -28,6 +28,14 @@ inline void require_pointers(std::initializer_list<std::pair<const void *, const
     for (const auto &[p, name] : pointers) require_pointer(p, name);
 }
 
+// A (batch, channels, inner) shape and eps of a normalisation (layer or batch norm).
+inline void require_norm_shape(int64_t batch, int64_t channels, int64_t inner, float eps) {
+    require_positive(batch, "batch");
+    require_positive(channels, "channels");
+    require_positive(inner, "inner");
+    require(eps > 0, "eps must be > 0");
+}
+
 // The first `rank` entries of `dims` (rank 1 to 6, each >= 1).
 inline std::vector<int64_t> checked_dims(int32_t rank, const int64_t *dims, const char *name) {
     require(rank >= 1 && rank <= kMaxRank, "rank must be 1 to 6, got " + std::to_string(rank));

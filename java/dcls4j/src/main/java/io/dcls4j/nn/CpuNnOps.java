@@ -4,9 +4,7 @@ import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_nn_h;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static io.dcls4j.nn.NnNative.check;
 
@@ -127,16 +125,13 @@ final class CpuNnOps implements NnOps {
 
     @Override
     public NativePlan pool(MemorySegment desc) {
-        return NativePlan.cpu(out -> dcls_nn_h.dcls_pool_plan_create(desc, out), dcls_nn_h::dcls_pool_plan_destroy);
+        return NativePlan.cpu(out -> dcls_nn_h.dcls_pool_plan_create(desc, out),
+                dcls_nn_h::dcls_pool_plan_destroy);
     }
 
     @Override
     public long[] poolOutputSize(NativePlan plan) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG, 3);
-            check(dcls_nn_h.dcls_pool_plan_output_size(plan.get(), out));
-            return out.toArray(ValueLayout.JAVA_LONG);
-        }
+        return NnOps.outputSize(out -> dcls_nn_h.dcls_pool_plan_output_size(plan.get(), out), NnNative::check);
     }
 
     @Override

@@ -6,9 +6,7 @@ import io.dcls4j.ffi.dcls_cuda_nn_h;
 import io.dcls4j.internal.Cuda;
 import io.dcls4j.internal.CudaContext;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.function.ToIntFunction;
 
 import static io.dcls4j.internal.Cuda.check;
@@ -181,11 +179,7 @@ final class CudaNnOps implements NnOps {
 
     @Override
     public long[] poolOutputSize(NativePlan plan) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG, 3);
-            check(dcls_cuda_nn_h.dcls_cuda_pool_plan_output_size(plan.get(), out));
-            return out.toArray(ValueLayout.JAVA_LONG);
-        }
+        return NnOps.outputSize(out -> dcls_cuda_nn_h.dcls_cuda_pool_plan_output_size(plan.get(), out), Cuda::check);
     }
 
     @Override

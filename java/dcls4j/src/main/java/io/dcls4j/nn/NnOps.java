@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.BiFunction;
+import java.util.function.IntConsumer;
+import java.util.function.ToIntFunction;
 
 /**
  * Where a layer's ops run: the CPU ({@link CpuNnOps}: dcls_nn.h, oneDNN) or one CUDA device ({@link CudaNnOps}:
@@ -22,6 +24,15 @@ sealed interface NnOps permits CpuNnOps, CudaNnOps {
     }
 
     Device device();
+
+    /** The three longs a {@code *_plan_output_size(plan, int64_t[3])} call writes; {@code check} takes its status. */
+    static long[] outputSize(ToIntFunction<MemorySegment> query, IntConsumer check) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG, 3);
+            check.accept(query.applyAsInt(out));
+            return out.toArray(ValueLayout.JAVA_LONG);
+        }
+    }
 
     /** {@code create} called with two shapes as native arrays of longs (a binary op's or a sum's), freed after. */
     static NativePlan withShapes(long[] first, long[] second,
