@@ -104,7 +104,8 @@ final class CpuNnOps implements NnOps {
     @Override
     public NativePlan binary(int op, long[] aShape, long[] bShape) {
         return NnOps.withShapes(aShape, bShape, (a, b) -> NativePlan.cpu(
-                p -> dcls_nn_h.dcls_binary_plan_create(op, aShape.length, a, b, p), dcls_nn_h::dcls_binary_plan_destroy));
+                p -> dcls_nn_h.dcls_binary_plan_create(op, aShape.length, a, b, p),
+                dcls_nn_h::dcls_binary_plan_destroy));
     }
 
     @Override
