@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code dcls4j train --device cuda} against the same run on the CPU: a few steps on the real Fashion-MNIST files
- * give the same model, tensor by tensor, and the same epoch figures. Runs on a GPU and over the library build's CUDA
+ * give the same model, element by element (up to AdamW's steps on gradients within rounding of zero; see below). Runs on a GPU and over the library build's CUDA
  * emulation (this module's "gpu-emulated" test run); skipped where there is no CUDA device.
  */
 class TrainOnCudaTest {
@@ -36,8 +36,11 @@ class TrainOnCudaTest {
         return code;
     }
 
+    private static final double LR = 4e-3;
+
     private static String[] args(Path out, String device) {
         return new String[] {"train", "--device", device, "--steps", "6", "--epochs", "1", "--eval-images", "64",
+                "--lr", Double.toString(LR),
                 "--dims", "8,16", "--depths", "1,1", "--kernel-count", "3", "--dcls-kernel-size", "5", "--batch-size",
                 "16", "--threads", "2", "--seed", "4", "--out", out.toString()};
     }
@@ -53,18 +56,33 @@ class TrainOnCudaTest {
         Safetensors.Contents want = Safetensors.read(cpu.resolve("model.safetensors"));
         Safetensors.Contents got = Safetensors.read(gpu.resolve("model.safetensors"));
         assertEquals(want.tensors().keySet(), got.tensors().keySet());
+        // The two devices' gradients differ by rounding (other summation orders), and AdamW moves an element by up
+        // to about lr per step whatever its gradient's size: an element whose gradient is within that rounding of
+        // zero may step the other way. So: every element within 1e-4 of the CPU's (relative to max(1, |max|)),
+        // except at most 1 in 1,000 (and 3), which must still be within the run's whole step budget: 2 x 6 steps x
+        // the largest learning rate (the positions', TrainCommand.POSITION_LR_SCALE x lr).
+        long elements = 0;
+        long apart = 0;
         for (var e : want.tensors().entrySet()) {
             float[] a = e.getValue().array().toFloatArray();
             float[] b = got.array(e.getKey()).toFloatArray();
             assertEquals(a.length, b.length, e.getKey());
             double scale = 1;
-            double worst = 0;
-            for (int i = 0; i < a.length; i++) {
-                scale = Math.max(scale, Math.abs(a[i]));
-                worst = Math.max(worst, Math.abs(a[i] - b[i]));
+            for (float v : a) {
+                scale = Math.max(scale, Math.abs(v));
             }
-            assertTrue(worst <= 1e-4 * scale, e.getKey() + ": max |cpu - cuda| " + worst + " over 6 steps");
+            for (int i = 0; i < a.length; i++) {
+                double d = Math.abs(a[i] - b[i]);
+                if (d > 1e-4 * scale) {
+                    apart++;
+                    assertTrue(d <= 2 * 6 * LR * TrainCommand.POSITION_LR_SCALE, e.getKey() + "[" + i + "]: cpu " + a[i] + ", cuda " + b[i]
+                            + ", more apart than 6 AdamW steps can take them");
+                }
+            }
+            elements += a.length;
         }
+        assertTrue(apart <= Math.max(3, elements / 1000), apart + " of " + elements
+                + " parameters differ by more than 1e-4 between the CPU and CUDA runs");
         String metrics = Files.readString(gpu.resolve("metrics.json"));
         assertTrue(metrics.contains("\"train_loss\""), metrics);
     }
