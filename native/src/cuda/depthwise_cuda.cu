@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <string>
 
+#include "block_cuda.h"
+
 namespace dcls {
 namespace cuda {
 namespace {
@@ -191,18 +193,8 @@ __global__ void generic_backward_data_kernel(TileArgs a, const float *__restrict
     }
 }
 
-// A block's sum of v (blockDim.x == kThreads); every thread gets it.
-__device__ inline float block_sum(float v, float *scratch) {
-    scratch[threadIdx.x] = v;
-    __syncthreads();
-    for (int half = kThreads / 2; half > 0; half /= 2) {
-        if (int(threadIdx.x) < half) scratch[threadIdx.x] += scratch[threadIdx.x + half];
-        __syncthreads();
-    }
-    const float total = scratch[0];
-    __syncthreads();
-    return total;
-}
+// block_sum (block_cuda.h) sums over kBlock threads: the blocks that call it have kThreads.
+static_assert(kThreads == kBlock, "block_sum needs blocks of kBlock threads");
 
 // Backward weights, one block per (o, tap), for shapes the segment kernel cannot hold.
 __global__ void __launch_bounds__(kThreads, 2) generic_backward_weights_kernel(TileArgs a, const float *__restrict__ x,

@@ -4,16 +4,12 @@
 // output positions in a fixed order (block_sum). The bias gradient is nn::sum over (N, spatial).
 #include "direct_conv_cuda.h"
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
 namespace cuda {
 namespace {
-
-using nn::block_sum;
-using nn::grid_for;
-using nn::kBlock;
 
 // Splits a flat index over three axes of sizes s (last fastest).
 __device__ inline void split3(int64_t i, const int64_t s[3], int64_t c[3]) {

@@ -4,9 +4,7 @@
 #include <cuda_runtime.h>
 
 #include <climits>
-#include <initializer_list>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "cuda_common.h"
@@ -402,7 +400,7 @@ dcls_status dcls_cuda_adamw_update(dcls_cuda_context *ctx, int64_t count, float 
                                    float inv_sqrt_bias2, float eps) {
     return guarded(__func__, [&] {
         require(ctx != nullptr, "ctx is null");
-        require(count >= 0, "count must be >= 0, got " + std::to_string(count));
+        dcls::require_count(count);
         if (count == 0) return;
         require_pointers({{param, "param"}, {grad, "grad"}, {exp_avg, "exp_avg"}, {exp_avg_sq, "exp_avg_sq"}});
         DeviceGuard guard(ctx->device);
@@ -417,7 +415,7 @@ dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *p
                                  int32_t first, int32_t nesterov) {
     return guarded(__func__, [&] {
         require(ctx != nullptr, "ctx is null");
-        require(count >= 0, "count must be >= 0, got " + std::to_string(count));
+        dcls::require_count(count);
         if (count == 0) return;
         require_pointers({{param, "param"}, {grad, "grad"}});
         DeviceGuard guard(ctx->device);

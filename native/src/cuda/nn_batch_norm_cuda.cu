@@ -5,7 +5,7 @@
 // statistics' terms only after a training forward.
 #include <cmath>
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

@@ -3,7 +3,7 @@
 // one block takes the mean in a fixed order. The backward pass is (softmax - target) / B.
 #include <cmath>
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

@@ -4,7 +4,7 @@
 
 #include "dcls_nn.h"
 #include "error.h"
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
@@ -39,15 +39,7 @@ __global__ void activation_backward_kernel(int kind, int64_t count, const float 
 __global__ void binary_kernel(int op, Broadcast s, const float *a, const float *b, float *c) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < s.count; i += int64_t(gridDim.x) * blockDim.x)
     {
-        int64_t rest = i, bo = 0;
-        // Unrolled over every axis, so that dims and b_strides stay in registers (not local memory).
-#pragma unroll
-        for (int d = kMaxRank - 1; d >= 0; --d) {
-            if (d >= s.rank) continue;
-            const int64_t dim = s.dims[d];
-            bo += (rest % dim) * s.b_strides[d];
-            rest /= dim;
-        }
+        const int64_t bo = offset_of(i, s.rank, s.dims, s.b_strides);
         c[i] = op == DCLS_BINARY_ADD ? a[i] + b[bo] : a[i] * b[bo];
     }
 }

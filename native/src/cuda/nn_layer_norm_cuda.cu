@@ -4,7 +4,7 @@
 // as the CPU's. The per-channel gradients are one block per channel over (B, S), in a fixed order.
 #include <cmath>
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

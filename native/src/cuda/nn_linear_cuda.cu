@@ -7,7 +7,7 @@
 // loaded); its speed is that of a plain tiled GEMM, a few times below cuBLAS on large layers.
 #include <climits>
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

@@ -3,7 +3,7 @@
 // (bias corrections, learning rate) computed once on the host as there.
 #include <cmath>
 
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

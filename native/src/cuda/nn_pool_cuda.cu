@@ -5,7 +5,7 @@
 // from the outputs whose windows cover it, so each gradient is written once, with no atomics, in
 // a fixed order.
 #include "dcls_nn.h"
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {

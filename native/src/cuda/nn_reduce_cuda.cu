@@ -1,22 +1,12 @@
 // Sums over axes (dcls_cuda_sum_*, and the bias gradients of linear): one block per kept element,
 // its threads striding over the reduced elements, then a tree (block_sum), so the order is fixed.
-#include "nn_block_cuda.h"
+#include "block_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
 namespace cuda {
 namespace nn {
 namespace {
-
-// The src offset of index i over `rank` axes of sizes dims and strides strides, last axis fastest.
-__device__ inline int64_t offset_of(int64_t i, int rank, const int64_t *dims, const int64_t *strides) {
-    int64_t offset = 0;
-    for (int d = rank - 1; d >= 0; --d) {
-        offset += (i % dims[d]) * strides[d];
-        i /= dims[d];
-    }
-    return offset;
-}
 
 __global__ void sum_kernel(Reduction s, const float *src, float *dst, int accumulate) {
     __shared__ float partial[kBlock];

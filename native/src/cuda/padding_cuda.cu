@@ -7,13 +7,12 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "block_cuda.h"
 #include "cuda_common.h"
 
 namespace dcls {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 // The shape as three axes (d, h, w); unused leading axes have size 1 and no padding.
 struct Axes {
@@ -119,19 +118,18 @@ __global__ void pad_backward_kernel(Axes a, int mode, const float *__restrict__ 
     }
 }
 
-int grid_for(int64_t total) { return int(std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, 1 << 20))); }
 
 }  // namespace
 
 void pad_forward(cudaStream_t stream, const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst) {
     const Axes a = axes_of(shape);
-    DCLS_LAUNCH(pad_forward_kernel, grid_for(a.planes * a.plane_padded), kThreads, 0, stream)(a, mode, src, dst);
+    DCLS_LAUNCH(pad_forward_kernel, grid_for(a.planes * a.plane_padded), kBlock, 0, stream)(a, mode, src, dst);
     check_launch("pad_forward_kernel");
 }
 
 void pad_backward(cudaStream_t stream, const PadShape &shape, dcls_padding_mode mode, const float *src, float *dst) {
     const Axes a = axes_of(shape);
-    DCLS_LAUNCH(pad_backward_kernel, grid_for(a.planes * a.plane), kThreads, 0, stream)(a, mode, src, dst);
+    DCLS_LAUNCH(pad_backward_kernel, grid_for(a.planes * a.plane), kBlock, 0, stream)(a, mode, src, dst);
     check_launch("pad_backward_kernel");
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "block_cuda.h"
 #include "construct_geometry.h"
 #include "construct_math.h"
 #include "cuda_common.h"
@@ -11,12 +12,6 @@
 namespace dcls {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-int grid_for(int64_t total) {
-    return int(std::max<int64_t>(1, std::min<int64_t>((total + kThreads - 1) / kThreads, 1 << 20)));
-}
 
 // Components d < ndim, each param_stride floats; axis d's dilated size size[d].
 struct ClampShape {
@@ -49,13 +44,13 @@ void clamp_positions(cudaStream_t stream, const dcls_construct_desc &desc, float
     for (int d = 0; d < g.ndim; ++d) s.size[d] = g.size[g.first + d];
     const int64_t total = g.ndim * g.param_stride;
     if (total == 0) return;
-    DCLS_LAUNCH(clamp_positions_kernel, grid_for(total), kThreads, 0, stream)(s, positions);
+    DCLS_LAUNCH(clamp_positions_kernel, grid_for(total), kBlock, 0, stream)(s, positions);
     check_launch("clamp_positions_kernel");
 }
 
 void round_positions(cudaStream_t stream, const float *src, float *dst, int64_t count) {
     if (count == 0) return;
-    DCLS_LAUNCH(round_positions_kernel, grid_for(count), kThreads, 0, stream)(src, dst, count);
+    DCLS_LAUNCH(round_positions_kernel, grid_for(count), kBlock, 0, stream)(src, dst, count);
     check_launch("round_positions_kernel");
 }
 

@@ -11,6 +11,7 @@
 
 #include "dcls_nn.h"
 #include "error.h"
+#include "validate.h"
 
 namespace dcls::nn {
 
@@ -20,9 +21,7 @@ inline void require_positive(int64_t v, const char *name) {
     require(v >= 1, std::string(name) + " must be >= 1, got " + std::to_string(v));
 }
 
-inline void require_pointer(const void *p, const char *name) {
-    require(p != nullptr, std::string(name) + " is null");
-}
+using dcls::require_pointer;  // validate.h, the C ABI's own
 
 inline void require_pointers(std::initializer_list<std::pair<const void *, const char *>> pointers) {
     for (const auto &[p, name] : pointers) require_pointer(p, name);

@@ -75,7 +75,7 @@ public final class EpochRunner {
 
     /** The logits where the accuracy is counted: the host (a copy, which waits for the device, on CUDA). */
     private Tensor onHost(Tensor logits) {
-        if (!logits.device().isCuda()) {
+        if (!device.isCuda()) {
             return logits;
         }
         if (hostLogits == null || !hostLogits.sameShape(logits)) {
