@@ -3,11 +3,13 @@
 # compiler and a Python with PyTorch and cuDNN 9 (site-packages/nvidia/cudnn), but no JDK, no
 # oneDNN and no network. Downloads nothing.
 #
-#   scripts/gpu-check.sh [--dcls-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]
+#   scripts/gpu-check.sh [--dcls-src DIR] [--convnext-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]
 #
 #   --dcls-src DIR     the PyTorch DCLS reference (K-H-Ismail/Dilated-Convolution-with-Learnable-
 #                      Spacings-PyTorch), extracted into the working tree beforehand (not committed);
 #                      without it the peer is not timed
+#   --convnext-src DIR the official ConvNeXt-DCLS (K-H-Ismail/ConvNeXt-dcls, holding models/convnext_dcls.py),
+#                      extracted likewise: with --dcls-src, the PyTorch peer of the model-step bench
 #   --peer-bench FILE  the peer's timing script (default: shared/peer/dcls_torch_bench.py, or
 #                      ../shared/peer/dcls_torch_bench.py)
 #   --out DIR          where the results go (default: $OUT, as the device tool sets it, else
@@ -22,7 +24,9 @@
 # Also checks native/src/cuda/cudnn_api.h against the host's cudnn.h (cudnn_api_check.log).
 # Results in the out folder: environment.txt, configure.log, build.log, cudnn_api_check.log, test_cuda.log,
 # test_cuda_nn.log, bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/
-# (scripts/gpu-pack.sh), also the Java GPU tests on a jlinked runtime: java_tests.log, java-reports/.
+# (scripts/gpu-pack.sh), also the Java GPU tests on a jlinked runtime (java_tests.log, java-reports/), a
+# ConvNeXt-DCLS training step on the GPU against the same model in PyTorch (model_step.txt / .csv) and
+# Fashion-MNIST training on the GPU, one epoch of the packed 6,400 images, tested on 2,000 (train.log: images/s).
 # Exit status: 0 when test_cuda and test_cuda_nn (and the Java tests, if packed) passed and cudnn_api.h
 # matches; 1 on a failure, a skip, a build error or a cudnn_api.h mismatch.
 set -uo pipefail
@@ -30,16 +34,19 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 DCLS_SRC=""
+CONVNEXT_SRC=""
 PEER=""
 OUT_DIR="${OUT:-$ROOT/gpu-check-out}"
 CONFIGS=120
 while [ $# -gt 0 ]; do
     case "$1" in
         --dcls-src) DCLS_SRC=$(cd "$2" && pwd); shift 2 ;;
+        --convnext-src) CONVNEXT_SRC=$(cd "$2" && pwd); shift 2 ;;
         --peer-bench) PEER=$2; shift 2 ;;
         --out) OUT_DIR=$2; shift 2 ;;
         --configs) CONFIGS=$2; shift 2 ;;
-        *) echo "usage: $0 [--dcls-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--dcls-src DIR] [--convnext-src DIR] [--peer-bench FILE] [--out DIR] [--configs N]" >&2
+           exit 2 ;;
     esac
 done
 mkdir -p "$OUT_DIR"
@@ -177,8 +184,37 @@ if [ -f "$ROOT/gpu-pack/jre.tar.xz" ]; then
         summary "java tests: FAILED or skipped rc=$JAVA_RC (java_tests.log)"
         TEST_RC=1
     fi
+
+    # 5. The command line on the GPU: a ConvNeXt-DCLS training step (tiny layout, N=8, 64x64) against the official
+    #    model in PyTorch on the same card, then Fashion-MNIST training for images/s (no charts: the packed runtime
+#    has no java.desktop).
+    TOOLS_CP="$ROOT/gpu-pack/dcls4j.jar:$(ls "$ROOT"/gpu-pack/tools/*.jar | tr '\n' ':')"
+    run_tool() {
+        "$JAVA_DIR/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+            -Djava.awt.headless=true -Ddcls4j.cuda.library="$BUILD/lib/libdcls_cuda.so" \
+            -Ddcls4j.cache.dir="$JAVA_DIR/cache" -cp "$TOOLS_CP" io.dcls4j.cli.Main "$@"
+    }
+    MODEL_PEER=()
+    [ -n "$DCLS_SRC" ] && [ -n "$CONVNEXT_SRC" ] && MODEL_PEER=(--peer-src "$DCLS_SRC" --convnext-src "$CONVNEXT_SRC" \
+        --python "$PYTHON" --model-peer-script "$ROOT/scripts/convnext_dcls_torch_step.py")
+    if run_tool bench --model-step --device cuda --reps 10 --warmup 3 "${MODEL_PEER[@]}" --csv "$OUT_DIR/model_step.csv" \
+            > "$OUT_DIR/model_step.txt" 2>&1; then
+        summary "model step: $(grep -E 'dcls4j: step|PyTorch .*step|ratio' "$OUT_DIR/model_step.txt" | tr -s ' ' | tr '\n' ' ')"
+    else
+        tail -20 "$OUT_DIR/model_step.txt"
+        summary "model step: FAILED (model_step.txt)"
+        TEST_RC=1
+    fi
+    if run_tool train --device cuda --data "$ROOT/gpu-pack/fashion-mnist" --data-prefix --epochs 1 --warmup-steps 10 --no-charts \
+            --out "$OUT_DIR/train" > "$OUT_DIR/train.log" 2>&1; then
+        summary "training (Fashion-MNIST, 6,400 images, 1 epoch): $(grep -E 'images/s' "$OUT_DIR/train.log" | tail -1 | tr -s ' ')"
+    else
+        tail -20 "$OUT_DIR/train.log"
+        summary "training: FAILED (train.log)"
+        TEST_RC=1
+    fi
 else
-    summary "java tests: not run (no gpu-pack/: run scripts/gpu-pack.sh on the development machine first)"
+    summary "java tests, model step, training: not run (no gpu-pack/: run scripts/gpu-pack.sh on the development machine first)"
 fi
 
 summary "dcls4j (bench_cuda): $(tail -n +2 "$OUT_DIR/bench_dcls4j.csv" 2>/dev/null | cut -d, -f1-6 | tr '\n' ' ')"

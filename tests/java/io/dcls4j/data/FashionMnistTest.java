@@ -2,13 +2,22 @@ package io.dcls4j.data;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -138,5 +147,56 @@ class FashionMnistTest {
         int[] sixThousand = new int[10];
         Arrays.fill(sixThousand, 6000);
         assertArrayEquals(sixThousand, perClass);
+    }
+
+    /** Copies the first {@code n} items of Debian's IDX file {@code name} into {@code dir}, the count set to n. */
+    private static void cutPrefix(String name, int n, Path dir) throws IOException {
+        byte[] all;
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(FashionMnist.DEFAULT_DIR.resolve(name + ".gz")))) {
+            all = in.readAllBytes();
+        }
+        int dims = all[3];
+        ByteBuffer header = ByteBuffer.wrap(all, 0, 4 + 4 * dims);
+        int itemBytes = 1;
+        for (int d = 1; d < dims; d++) {
+            itemBytes *= header.getInt(4 + 4 * d);
+        }
+        byte[] cut = Arrays.copyOf(all, 4 + 4 * dims + n * itemBytes);
+        ByteBuffer.wrap(cut).putInt(4, n);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve(name + ".gz")))) {
+            out.write(cut);
+        }
+    }
+
+    @Test
+    void aPrefixOfTheFilesLoadsAsTheFirstImagesOnlyWhereAllowed(@TempDir Path dir) throws IOException {
+        cutPrefix("train-images-idx3-ubyte", 300, dir);
+        cutPrefix("train-labels-idx1-ubyte", 300, dir);
+        cutPrefix("t10k-images-idx3-ubyte", 40, dir);
+        cutPrefix("t10k-labels-idx1-ubyte", 40, dir);
+        ImageDataset head = FashionMnist.trainPrefix(dir);
+        assertEquals(300, head.size());
+        assertArrayEquals(train.first(300).pixelArray(), head.pixelArray());
+        assertArrayEquals(train.first(300).labelArray(), head.labelArray());
+        ImageDataset testHead = FashionMnist.testPrefix(dir);
+        assertEquals(40, testHead.size());
+        assertArrayEquals(test.first(40).labelArray(), testHead.labelArray());
+        // the plain loaders still insist on the whole sets
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> FashionMnist.train(dir));
+        assertTrue(e.getMessage().contains("300 images"), e.getMessage());
+        assertThrows(IdxFormatException.class, () -> FashionMnist.test(dir));
+        // and the whole sets are prefixes of themselves
+        assertEquals(10_000, FashionMnist.testPrefix(FashionMnist.DEFAULT_DIR).size());
+    }
+
+    @Test
+    void aPrefixLongerThanTheSetIsRefused(@TempDir Path dir) throws IOException {
+        // the training files where the test files belong: 10,001 of them cannot be a prefix of the 10,000
+        cutPrefix("train-images-idx3-ubyte", 10_001, dir);
+        cutPrefix("train-labels-idx1-ubyte", 10_001, dir);
+        Files.move(dir.resolve("train-images-idx3-ubyte.gz"), dir.resolve("t10k-images-idx3-ubyte.gz"));
+        Files.move(dir.resolve("train-labels-idx1-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"));
+        IdxFormatException e = assertThrows(IdxFormatException.class, () -> FashionMnist.testPrefix(dir));
+        assertTrue(e.getMessage().contains("a prefix: 1 to 10000"), e.getMessage());
     }
 }

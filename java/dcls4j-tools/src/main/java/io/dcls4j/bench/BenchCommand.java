@@ -3,7 +3,9 @@ package io.dcls4j.bench;
 import io.dcls4j.Dcls;
 import io.dcls4j.Backend;
 import io.dcls4j.DclsConv;
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
+import io.dcls4j.cli.DeviceConverter;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.ConstructConfig;
@@ -65,6 +67,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " with the Java heap allocated per step and the peak memory; with --peer-src and --convnext-src, the"
             + " same model in PyTorch in the same run.")
     boolean modelStep;
+
+    @Option(names = "--device", converter = DeviceConverter.class, defaultValue = "cpu",
+            description = "--model-step: where the model (and the PyTorch peer) runs: cpu, cuda or cuda:N"
+                    + " (default: ${DEFAULT-VALUE}). The layer cases run on the CPU.")
+    Device device;
 
     @Option(names = "--convnext-src", description = "Folder holding models/convnext_dcls.py of K-H-Ismail/ConvNeXt-dcls.")
     Path convnextSource;
@@ -173,18 +180,21 @@ public final class BenchCommand implements Callable<Integer> {
         out.println(ModelBench.NAME + ": " + ModelBench.describe());
         settle();
         List<Result> rows = new ArrayList<>();
-        ModelBench.Measurement m = ModelBench.run(warmup, reps);
+        ModelBench.Measurement m = ModelBench.run(warmup, reps, device);
         out.printf(Locale.ROOT, "  dcls4j: step %.1f ms, Java heap allocated per step %.0f bytes (median of %d steps;"
                         + " largest %.0f), peak RSS %.0f MiB%n",
                 m.stepMs(), m.heapBytesPerStep(), ModelBench.ALLOCATION_STEPS, m.heapBytesMaxStep(), m.peakRssMiB());
-        rows.add(new Result(ModelBench.NAME, "dcls4j (io.dcls4j.nn)", Double.NaN, m.stepMs()));
+        String where = device.isCuda() ? device.toString() : "CPU";
+        rows.add(new Result(ModelBench.NAME, "dcls4j (io.dcls4j.nn, " + where + ")", Double.NaN, m.stepMs()));
         if (peerSource != null && convnextSource != null) {
             ModelBench.Measurement t = ModelBench.peer(python, modelPeerScript, peerSource, convnextSource, warmup, reps,
-                    Dcls.numThreads());
-            out.printf(Locale.ROOT, "  PyTorch (official model, DCLS reference, %d threads): step %.1f ms, peak RSS %.0f"
-                    + " MiB%n  ratio PyTorch / dcls4j: %.2fx%n", Dcls.numThreads(), t.stepMs(), t.peakRssMiB(),
-                    t.stepMs() / m.stepMs());
-            rows.add(new Result(ModelBench.NAME, "PyTorch ConvNeXt-DCLS (torch, CPU)", Double.NaN, t.stepMs()));
+                    Dcls.numThreads(), device);
+            out.printf(Locale.ROOT, "  PyTorch (official model, DCLS reference, %s): step %.1f ms, peak %s %.0f"
+                    + " MiB%n  ratio PyTorch / dcls4j: %.2fx%n",
+                    device.isCuda() ? device.toString() : Dcls.numThreads() + " threads", t.stepMs(),
+                    device.isCuda() ? "GPU memory" : "RSS", t.peakRssMiB(), t.stepMs() / m.stepMs());
+            rows.add(new Result(ModelBench.NAME, "PyTorch ConvNeXt-DCLS (torch, " + where + ")", Double.NaN,
+                    t.stepMs()));
         }
         out.println();
         return rows;

@@ -1,5 +1,6 @@
 package io.dcls4j.bench;
 
+import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.nn.ConvNeXtDcls;
 import io.dcls4j.nn.CrossEntropyLoss;
@@ -18,9 +19,9 @@ import java.util.regex.Pattern;
 /**
  * A training step of ConvNeXt-DCLS (the official tiny layout: dims 96/192/384/768, depths 3/3/9/3, DCLS 17x17
  * with 34 elements, bilinear; 1000 classes) on N = 8 inputs of 3x64x64: zeroGrad, forward, cross-entropy,
- * backward. Also the Java heap allocated per step (the thread's allocation counter) and the process's peak
- * resident memory; and, given the peer, the same model in PyTorch (official code, DCLS reference, CPU) timed
- * in a separate process of the same run.
+ * backward, on the CPU or a CUDA device. Also the Java heap allocated per step (the thread's allocation counter)
+ * and the process's peak resident memory; and, given the peer, the same model in PyTorch (official code, DCLS
+ * reference, on the same device) timed in a separate process of the same run.
  */
 final class ModelBench {
     static final String NAME = "convnext-dcls-tiny-step";
@@ -44,24 +45,36 @@ final class ModelBench {
                 + " N=8, 3x64x64, 1000 classes";
     }
 
-    static Measurement run(int warmup, int reps) {
+    /**
+     * The step on {@code device}. On CUDA the step ends by copying one gradient element to the host: the copy is
+     * enqueued behind the whole backward pass on the context's stream, so the timer stops when the GPU is done
+     * (as torch.cuda.synchronize() in the peer). The input is copied to the device once, outside the step.
+     */
+    static Measurement run(int warmup, int reps, Device device) {
         SplittableRandom random = new SplittableRandom(7);
         try (var arena = java.lang.foreign.Arena.ofConfined();
              ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(3).numClasses(1000).depths(3, 3, 9, 3)
-                     .dims(96, 192, 384, 768).seed(0).build();
-             CrossEntropyLoss loss = new CrossEntropyLoss()) {
-            Tensor x = Tensor.allocate(arena, 8, 3, 64, 64);
-            for (long i = 0; i < x.elementCount(); i++) {
-                x.set(i, (float) random.nextGaussian());
+                     .dims(96, 192, 384, 768).seed(0).device(device).build();
+             CrossEntropyLoss loss = new CrossEntropyLoss(0, device)) {
+            Tensor host = Tensor.allocate(arena, 8, 3, 64, 64);
+            for (long i = 0; i < host.elementCount(); i++) {
+                host.set(i, (float) random.nextGaussian());
             }
+            Tensor x = device.isCuda() ? host.to(arena, device) : host;
             int[] labels = new int[8];
             for (int i = 0; i < labels.length; i++) {
                 labels[i] = random.nextInt(1000);
             }
+            // The stem's first parameter: its gradient is the last one backward writes.
+            Tensor lastGradient = model.namedParameters().values().iterator().next().grad();
+            Tensor sync = Tensor.allocate(arena, lastGradient.shape());
             Runnable step = () -> {
                 model.zeroGrad();
                 loss.forward(model.forward(x), labels);
                 model.backward(loss.backward());
+                if (device.isCuda()) {
+                    sync.copyFrom(lastGradient);
+                }
             };
             double ms = Timer.medianMs(warmup, reps, step);
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -78,10 +91,11 @@ final class ModelBench {
 
     /** The peer: official ConvNeXt-DCLS in PyTorch, same shapes, in its own process. */
     static Measurement peer(String python, Path script, Path dclsSource, Path convnextSource, int warmup, int reps,
-                            int threads) {
+                            int threads, Device device) {
         List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--dcls-ref", dclsSource.toString(),
                 "--convnext-ref", convnextSource.toString(), "--threads", String.valueOf(threads), "--batch", "8",
-                "--size", "64", "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup)));
+                "--size", "64", "--reps", String.valueOf(reps), "--warmup", String.valueOf(warmup), "--device",
+                device.isCuda() ? "cuda:" + device.index() : "cpu"));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

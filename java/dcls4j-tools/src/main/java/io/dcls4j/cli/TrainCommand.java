@@ -45,7 +45,7 @@ import java.util.concurrent.Callable;
  * flips (and, on request, crops) prepared ahead of the training thread, an evaluation on the 10,000 test images after every
  * epoch, and in {@code --out}: metrics.json, the model (model.safetensors, PyTorch's names, readable by
  * {@code ConvNeXtDcls.loadPyTorchState} and torch's {@code load_state_dict}), the optimizer state for
- * {@code --resume}, and PNGs of the curves and of the learned positions.
+ * {@code --resume}, and PNGs of the curves and of the learned positions (unless {@code --no-charts}).
  *
  * <p>Under {@code mpirun -np N} (or with {@code --distributed}) it trains data-parallel over MPI: every process
  * builds the same model (rank 0's values are broadcast), takes its shard of every global batch of
@@ -149,6 +149,14 @@ public final class TrainCommand implements Callable<Integer> {
                     + " it can be loaded, dcls4j's own kernels for the rest; one process.")
     Device device = Device.cpu();
 
+    @Option(names = "--data-prefix", description = "--data may hold only the first N images of each set (IDX files"
+            + " cut by scripts/idx_head.py), for a quick run or a timing; without it a short file is an error.")
+    boolean dataPrefix;
+
+    @Option(names = "--no-charts", description = "Write no PNGs (the charts need java.desktop, which a minimal"
+            + " jlinked runtime may lack).")
+    boolean noCharts;
+
     @Option(names = "--distributed", description = "Train data-parallel over MPI even if no MPI launcher is"
             + " detected (under mpirun or srun it is on by itself).")
     boolean distributed;
@@ -175,17 +183,6 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Interpolation by the reference's names or the enum's. */
-    static final class DeviceConverter implements ITypeConverter<Device> {
-        @Override
-        public Device convert(String value) {
-            try {
-                return Device.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
     static final class InterpolationConverter implements ITypeConverter<Interpolation> {
         @Override
         public Interpolation convert(String value) {
@@ -309,8 +306,8 @@ public final class TrainCommand implements Callable<Integer> {
     /** The training, on one process or as one of {@code comm.size()} data-parallel ones. */
     private int train(Communicator comm, PrintWriter o, PrintWriter err) throws IOException {
         boolean root = comm.isRoot();
-        ImageDataset train = FashionMnist.train(data);
-        ImageDataset test = FashionMnist.test(data);
+        ImageDataset train = dataPrefix ? FashionMnist.trainPrefix(data) : FashionMnist.train(data);
+        ImageDataset test = dataPrefix ? FashionMnist.testPrefix(data) : FashionMnist.test(data);
         if (evalImages > 0) {
             test = test.first(evalImages);
         }
@@ -343,7 +340,7 @@ public final class TrainCommand implements Callable<Integer> {
                                 : Dcls.numThreads() + " threads",
                         comm.size() > 1 ? String.format(Locale.ROOT,
                                 " x %d processes (MPI, %d images each per step)", comm.size(), localBatch) : "");
-                PositionSnapshot start = root && conv == ConvNeXtDcls.Depthwise.DCLS   // only rank 0 charts them
+                PositionSnapshot start = root && !noCharts && conv == ConvNeXtDcls.Depthwise.DCLS   // rank 0 charts
                         ? PositionSnapshot.of(model) : null;
                 try (DataParallel dp = comm.size() > 1
                         ? DataParallel.of(comm, List.copyOf(model.namedParameters().values()),
@@ -384,7 +381,7 @@ public final class TrainCommand implements Callable<Integer> {
                     }
                     return Main.USAGE;
                 }
-                if (root) {
+                if (root && !noCharts) {
                     String title = "ConvNeXt (" + depthwiseName() + ") on Fashion-MNIST";
                     TrainingCharts.loss(finished, out.resolve("loss.png"), title + ": loss");
                     TrainingCharts.accuracy(finished, out.resolve("accuracy.png"), title + ": test accuracy");

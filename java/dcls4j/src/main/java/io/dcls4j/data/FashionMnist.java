@@ -75,22 +75,40 @@ public final class FashionMnist {
 
     /** The 60,000 training images from {@code dir}. */
     public static ImageDataset train(Path dir) throws IOException {
-        return load(dir, TRAIN_IMAGES, TRAIN_LABELS, TRAIN_SIZE);
+        return load(dir, TRAIN_IMAGES, TRAIN_LABELS, TRAIN_SIZE, false);
     }
 
     /** The 10,000 test images from {@code dir}. */
     public static ImageDataset test(Path dir) throws IOException {
-        return load(dir, TEST_IMAGES, TEST_LABELS, TEST_SIZE);
+        return load(dir, TEST_IMAGES, TEST_LABELS, TEST_SIZE, false);
     }
 
-    private static ImageDataset load(Path dir, String images, String labels, int expected) throws IOException {
+    /**
+     * The training images from {@code dir}, whose files may hold only the first N of the 60,000 (IDX files with
+     * their count set to N): a slice for a quick run where the whole set cannot be had, e.g. a GPU machine reached
+     * through a size-limited copy ({@code scripts/idx_head.py} cuts one). {@link #train(Path)} refuses a slice.
+     */
+    public static ImageDataset trainPrefix(Path dir) throws IOException {
+        return load(dir, TRAIN_IMAGES, TRAIN_LABELS, TRAIN_SIZE, true);
+    }
+
+    /** The test images from {@code dir}, the first N of the 10,000 or all of them, as {@link #trainPrefix}. */
+    public static ImageDataset testPrefix(Path dir) throws IOException {
+        return load(dir, TEST_IMAGES, TEST_LABELS, TEST_SIZE, true);
+    }
+
+    private static ImageDataset load(Path dir, String images, String labels, int expected, boolean prefix)
+            throws IOException {
         Path imagesFile = find(dir, images);
         Path labelsFile = find(dir, labels);
         ImageDataset d = ImageDataset.load(imagesFile, labelsFile, CLASSES);
-        // well-formed IDX files of the wrong size (a subset, the train and test files swapped) are caught here
-        if (d.size() != expected || d.rows() != ROWS || d.columns() != COLUMNS) {
+        // well-formed IDX files of the wrong size (a subset, the train and test files swapped) are caught here;
+        // a prefix may be smaller, never larger (swapped files are still caught one way round)
+        boolean sizeOk = prefix ? d.size() >= 1 && d.size() <= expected : d.size() == expected;
+        if (!sizeOk || d.rows() != ROWS || d.columns() != COLUMNS) {
             throw new IdxFormatException(imagesFile, d.size() + " images of " + d.rows() + " x " + d.columns()
-                    + "; Fashion-MNIST's " + images + " has " + expected + " of " + ROWS + " x " + COLUMNS);
+                    + "; Fashion-MNIST's " + images + " has " + expected + " of " + ROWS + " x " + COLUMNS
+                    + (prefix ? " (a prefix: 1 to " + expected + ")" : ""));
         }
         return d;
     }
