@@ -143,6 +143,23 @@ DCLS_API dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count,
                                           float *momentum_buffer, float lr, float weight_decay, float momentum,
                                           float keep, int32_t first, int32_t nesterov);
 
+/* ---- the spread kernel of a dilated convolution ---------------------------------------------
+ * A convolution dilated by dilation[d] runs as the dense convolution of its spread kernel: weight
+ * (pairs, k_0, ..., k_{ndim-1}) and spread (pairs, s_0, ..., s_{ndim-1}), s_d = (k_d - 1) dilation_d
+ * + 1, both row-major on the context's device (pairs: out_channels x in_channels / groups); weight
+ * (p, j_0, ...) sits at spread cell (p, j_0 dilation_0, ...), the taps; the cells between them are
+ * the gaps. ndim 1 to 3; kernel_size and dilation: host arrays of ndim entries, each >= 1. */
+/* The taps of spread = weight. The gaps are not written: the caller zeroes spread once, when it
+ * allocates it, and they stay zero. */
+DCLS_API dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim,
+                                             const int64_t *kernel_size, const int64_t *dilation,
+                                             const float *weight, float *spread);
+/* grad_weight (pairs, k...) += grad_spread at the taps; then every cell of grad_spread, gaps
+ * included, is zero: ready for the next backward pass to accumulate into. */
+DCLS_API dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim,
+                                                 const int64_t *kernel_size, const int64_t *dilation,
+                                                 float *grad_spread, float *grad_weight);
+
 #ifdef __cplusplus
 }
 #endif

@@ -552,6 +552,95 @@ void test_optimizers(Rng &rng) {
           "sgd_update: null param is refused");
 }
 
+// ---- a dilated convolution's spread kernel ---------------------------------------------------
+
+// Where weight (p, j0, j1, j2) of `pairs` x kernel sits in the spread kernel: its coordinates times the
+// dilation, row-major over the spread sizes (written out axis by axis, unlike the kernels' index walk).
+std::vector<int64_t> spread_cells(int64_t pairs, const std::vector<int64_t> &k, const std::vector<int64_t> &dil) {
+    int64_t kk[3] = {1, 1, 1}, dd[3] = {1, 1, 1}, ss[3] = {1, 1, 1};
+    for (size_t d = 0; d < k.size(); ++d) {
+        kk[d] = k[d];
+        dd[d] = dil[d];
+        ss[d] = (k[d] - 1) * dil[d] + 1;
+    }
+    std::vector<int64_t> cells;
+    for (int64_t p = 0; p < pairs; ++p)
+        for (int64_t j0 = 0; j0 < kk[0]; ++j0)
+            for (int64_t j1 = 0; j1 < kk[1]; ++j1)
+                for (int64_t j2 = 0; j2 < kk[2]; ++j2)
+                    cells.push_back(((p * ss[0] + j0 * dd[0]) * ss[1] + j1 * dd[1]) * ss[2] + j2 * dd[2]);
+    return cells;
+}
+
+// Two scatters into one spread kernel (the second over the first's values, as from one training step to the
+// next: the gaps must stay zero, the taps take the new weights) and two gathers (weight gradients added to, the
+// whole spread gradient zeroed, gaps included, which a backward pass writes too), against spread_cells.
+void test_kernel_spread(Rng &rng, int64_t pairs, const std::vector<int64_t> &k, const std::vector<int64_t> &dil) {
+    std::string name = "kernel spread " + std::to_string(pairs) + " pairs, kernel";
+    for (int64_t v : k) name += " " + std::to_string(v);
+    name += ", dilation";
+    for (int64_t v : dil) name += " " + std::to_string(v);
+    const int32_t ndim = int32_t(k.size());
+    const std::vector<int64_t> cells = spread_cells(pairs, k, dil);
+    int64_t spread_count = pairs;
+    for (size_t d = 0; d < k.size(); ++d) spread_count *= (k[d] - 1) * dil[d] + 1;
+    const int64_t weights = int64_t(cells.size());
+
+    Device dspread(std::vector<float>(size_t(spread_count), 0.f)), dw{size_t(weights)};
+    for (int pass = 0; pass < 2; ++pass) {
+        const std::vector<float> w = rng.vec(weights);
+        dw.upload(w);
+        std::vector<float> want(size_t(spread_count), 0.f);
+        for (size_t i = 0; i < cells.size(); ++i) want[size_t(cells[i])] = w[i];
+        check(dcls_cuda_kernel_spread(ctx, pairs, ndim, k.data(), dil.data(), dw.get(), dspread.get()) == DCLS_OK &&
+                  dspread.download() == want,
+              name + ": scatter " + std::to_string(pass + 1) + " (taps the weights, gaps zero)");
+    }
+
+    std::vector<float> gw = rng.vec(weights);
+    Device dgw(gw);
+    Device dgs{size_t(spread_count)};
+    for (int pass = 0; pass < 2; ++pass) {
+        const std::vector<float> gs = rng.vec(spread_count);  // every cell: the gaps too
+        dgs.upload(gs);
+        for (size_t i = 0; i < cells.size(); ++i) gw[i] += gs[size_t(cells[i])];
+        check(dcls_cuda_kernel_gather_add(ctx, pairs, ndim, k.data(), dil.data(), dgs.get(), dgw.get()) == DCLS_OK &&
+                  dgw.download() == gw && dgs.download() == std::vector<float>(size_t(spread_count), 0.f),
+              name + ": gather " + std::to_string(pass + 1) + " (added to the weight gradient, spread gradient zeroed)");
+    }
+}
+
+void test_kernel_spread_refusals() {
+    Device a(16), b(16);
+    const int64_t k[3] = {3, 3, 3}, d[3] = {2, 2, 2}, zero[3] = {3, 0, 3}, huge[3] = {3, INT64_MAX / 2, 1};
+    check(dcls_cuda_kernel_spread(nullptr, 1, 1, k, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          "kernel_spread: a null context is refused");
+    check(dcls_cuda_kernel_spread(ctx, 1, 4, k, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("ndim") != std::string::npos,
+          "kernel_spread: ndim 4 is refused, naming it");
+    check(dcls_cuda_kernel_spread(ctx, 0, 1, k, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT,
+          "kernel_spread: 0 pairs are refused");
+    check(dcls_cuda_kernel_gather_add(ctx, 1, 2, k, zero, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("dilation[1]") != std::string::npos,
+          "kernel_gather_add: dilation 0 is refused, naming the axis");
+    check(dcls_cuda_kernel_gather_add(ctx, 1, 2, zero, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("kernel_size[1]") != std::string::npos,
+          "kernel_gather_add: kernel size 0 is refused, naming the axis");
+    check(dcls_cuda_kernel_spread(ctx, 1, 2, nullptr, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("kernel_size") != std::string::npos,
+          "kernel_spread: null kernel_size is refused");
+    check(dcls_cuda_kernel_spread(ctx, 1, 2, k, d, nullptr, b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("weight") != std::string::npos,
+          "kernel_spread: null weight is refused");
+    check(dcls_cuda_kernel_gather_add(ctx, 1, 2, k, d, a.get(), nullptr) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("grad_weight") != std::string::npos,
+          "kernel_gather_add: null grad_weight is refused");
+    check(dcls_cuda_kernel_spread(ctx, 1, 2, huge, d, a.get(), b.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("too large") != std::string::npos,
+          "kernel_spread: a spread kernel past 2^62 bytes is refused");
+}
+
 // ---- error paths ------------------------------------------------------------------------------
 
 void test_refusals() {
@@ -642,6 +731,12 @@ int main(int argc, char **argv) {
     test_cross_entropy(rng, 5, 10, 0.f);
     test_cross_entropy(rng, 9, 4, 0.1f);
     test_optimizers(rng);
+    test_kernel_spread(rng, 6, {5}, {3});
+    test_kernel_spread(rng, 4, {3, 4}, {5, 1});
+    test_kernel_spread(rng, 3, {2, 3, 2}, {3, 1, 7});
+    test_kernel_spread(rng, 300, {3, 3}, {3, 3});  // over one block of weights and of cells
+    test_kernel_spread(rng, 2, {1, 4}, {9, 2});    // a one-tap axis: its dilation spreads nothing
+    test_kernel_spread_refusals();
     test_refusals();
     check(dcls_cuda_synchronize(ctx) == DCLS_OK, "final synchronize");
     check(dcls_cuda_context_destroy(ctx) == DCLS_OK, "context_destroy");

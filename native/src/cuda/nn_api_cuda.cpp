@@ -425,3 +425,60 @@ dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *p
 }
 
 }  // extern "C"
+
+// ---- a dilated convolution's spread kernel
+
+namespace {
+
+// The shape of dcls_cuda_kernel_spread's and dcls_cuda_kernel_gather_add's arguments, each checked, the first bad
+// one named; the tensors' sizes in bytes must stay below 2^62, as every tensor's.
+nn::KernelSpread checked_spread(int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation) {
+    require_positive(pairs, "pairs");
+    require(ndim >= 1 && ndim <= 3, "ndim must be 1, 2 or 3, got " + std::to_string(ndim));
+    require_pointers({{kernel_size, "kernel_size"}, {dilation, "dilation"}});
+    nn::KernelSpread s;
+    s.ndim = ndim;
+    s.pairs = pairs;
+    for (int d = 0; d < ndim; ++d) {
+        const std::string axis = "[" + std::to_string(d) + "]";
+        require_positive(kernel_size[d], ("kernel_size" + axis).c_str());
+        require_positive(dilation[d], ("dilation" + axis).c_str());
+        s.kernel[d] = kernel_size[d];
+        s.dilation[d] = dilation[d];
+        s.spread[d] = dcls::checked_product(kernel_size[d] - 1, dilation[d], "the spread kernel") + 1;
+        s.cells = dcls::checked_product(s.cells, s.spread[d], "the spread kernel");
+        s.taps *= s.kernel[d];  // <= cells: no overflow
+    }
+    dcls::checked_product(dcls::checked_product(pairs, s.cells, "the spread kernel"), int64_t(sizeof(float)),
+                          "the spread kernel");
+    return s;
+}
+
+}  // namespace
+
+extern "C" {
+
+dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size,
+                                    const int64_t *dilation, const float *weight, float *spread) {
+    return guarded(__func__, [&] {
+        require(ctx != nullptr, "ctx is null");
+        const nn::KernelSpread s = checked_spread(pairs, ndim, kernel_size, dilation);
+        require_pointers({{weight, "weight"}, {spread, "spread"}});
+        DeviceGuard guard(ctx->device);
+        nn::kernel_spread(ctx->stream, s, weight, spread);
+    });
+}
+
+dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim,
+                                        const int64_t *kernel_size, const int64_t *dilation, float *grad_spread,
+                                        float *grad_weight) {
+    return guarded(__func__, [&] {
+        require(ctx != nullptr, "ctx is null");
+        const nn::KernelSpread s = checked_spread(pairs, ndim, kernel_size, dilation);
+        require_pointers({{grad_spread, "grad_spread"}, {grad_weight, "grad_weight"}});
+        DeviceGuard guard(ctx->device);
+        nn::kernel_gather_add(ctx->stream, s, grad_spread, grad_weight);
+    });
+}
+
+}  // extern "C"

@@ -118,6 +118,21 @@ struct SgdStep {
 void sgd_update(cudaStream_t stream, int64_t count, float *param, const float *grad, float *momentum_buffer,
                 const SgdStep &s);
 
+// ---- a dilated convolution's spread kernel (nn_spread_cuda.cu) -----------------------------------
+
+// weight (pairs, kernel...) and spread (pairs, spread...), spread[d] = (kernel[d] - 1) * dilation[d] + 1,
+// over the first ndim (1 to 3) axes. Each thread finds its cell (or weight) from its own index.
+struct KernelSpread {
+    int ndim = 0;
+    int64_t pairs = 0;
+    int64_t kernel[3] = {1, 1, 1}, dilation[3] = {1, 1, 1}, spread[3] = {1, 1, 1};
+    int64_t taps = 1, cells = 1;  // per pair: weights, spread cells
+};
+// The taps of spread = weight; the gaps are not written.
+void kernel_spread(cudaStream_t stream, const KernelSpread &s, const float *weight, float *spread);
+// grad_weight += grad_spread at the taps; every cell of grad_spread is zeroed.
+void kernel_gather_add(cudaStream_t stream, const KernelSpread &s, float *grad_spread, float *grad_weight);
+
 }  // namespace nn
 }  // namespace cuda
 }  // namespace dcls

@@ -2177,5 +2177,137 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_cuda_kernel_spread {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_kernel_spread");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, const float *weight, float *spread)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_kernel_spread$descriptor() {
+        return dcls_cuda_kernel_spread.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, const float *weight, float *spread)
+     * }
+     */
+    public static MethodHandle dcls_cuda_kernel_spread$handle() {
+        return dcls_cuda_kernel_spread.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, const float *weight, float *spread)
+     * }
+     */
+    public static MemorySegment dcls_cuda_kernel_spread$address() {
+        return dcls_cuda_kernel_spread.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, const float *weight, float *spread)
+     * }
+     */
+    public static int dcls_cuda_kernel_spread(MemorySegment ctx, long pairs, int ndim, MemorySegment kernel_size, MemorySegment dilation, MemorySegment weight, MemorySegment spread) {
+        var mh$ = dcls_cuda_kernel_spread.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_kernel_spread", ctx, pairs, ndim, kernel_size, dilation, weight, spread);
+            }
+            return (int)mh$.invokeExact(ctx, pairs, ndim, kernel_size, dilation, weight, spread);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_kernel_gather_add {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_LONG,
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_kernel_gather_add");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, float *grad_spread, float *grad_weight)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_kernel_gather_add$descriptor() {
+        return dcls_cuda_kernel_gather_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, float *grad_spread, float *grad_weight)
+     * }
+     */
+    public static MethodHandle dcls_cuda_kernel_gather_add$handle() {
+        return dcls_cuda_kernel_gather_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, float *grad_spread, float *grad_weight)
+     * }
+     */
+    public static MemorySegment dcls_cuda_kernel_gather_add$address() {
+        return dcls_cuda_kernel_gather_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim, const int64_t *kernel_size, const int64_t *dilation, float *grad_spread, float *grad_weight)
+     * }
+     */
+    public static int dcls_cuda_kernel_gather_add(MemorySegment ctx, long pairs, int ndim, MemorySegment kernel_size, MemorySegment dilation, MemorySegment grad_spread, MemorySegment grad_weight) {
+        var mh$ = dcls_cuda_kernel_gather_add.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_kernel_gather_add", ctx, pairs, ndim, kernel_size, dilation, grad_spread, grad_weight);
+            }
+            return (int)mh$.invokeExact(ctx, pairs, ndim, kernel_size, dilation, grad_spread, grad_weight);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

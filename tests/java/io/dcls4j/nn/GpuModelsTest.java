@@ -51,6 +51,15 @@ class GpuModelsTest {
         return wrap(m, m::clampPositions);
     }
 
+    /** ConvNeXt with dilated depthwise convolutions in place of DCLS: the spread kernel on the device. */
+    private static Model convNeXtDilated(Device d) {
+        ConvNeXtDcls m = ConvNeXtDcls.builder().inChannels(1).numClasses(10).depths(1, 1).dims(8, 16).stemKernel(2)
+                .depthwise(ConvNeXtDcls.Depthwise.DILATED).depthwiseKernelSize(3).dilation(3)
+                .interpolation(Interpolation.GAUSSIAN).dropPathRate(0.2).layerScaleInit(0.5).seed(5).device(d)
+                .build();
+        return wrap(m, m::clampPositions);
+    }
+
     private static Model resNet(Device d) {
         ResNetDcls m = ResNetDcls.builder(ResNetDcls.Layout.RESNET18).stem(ResNetDcls.Stem.SMALL).width(4)
                 .depths(1, 1).inChannels(3).numClasses(10).dclsKernelSize(5).dclsKernelCount(3)
@@ -174,6 +183,11 @@ class GpuModelsTest {
     @Test
     void convNeXtDclsTrainsTheSameOnBothDevices() {
         sameTrainingOnBothDevices("ConvNeXt-DCLS", GpuModelsTest::convNeXt, new long[] {4, 1, 16, 16});
+    }
+
+    @Test
+    void convNeXtWithDilatedDepthwiseTrainsTheSameOnBothDevices() {
+        sameTrainingOnBothDevices("ConvNeXt dilated", GpuModelsTest::convNeXtDilated, new long[] {4, 1, 16, 16});
     }
 
     @Test

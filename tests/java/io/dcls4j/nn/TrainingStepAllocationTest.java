@@ -36,6 +36,16 @@ class TrainingStepAllocationTest {
         }
     }
 
+    /** Dilated depthwise convolutions: their spread kernel's scatter and gather too. */
+    @Test
+    void convNeXtDilatedStepAllocatesNothingOnTheHeap() {
+        try (ConvNeXtDcls model = ConvNeXtDcls.builder().inChannels(1).numClasses(10).depths(1, 1).dims(8, 16)
+                .stemKernel(2).depthwise(ConvNeXtDcls.Depthwise.DILATED).depthwiseKernelSize(3).dilation(2)
+                .interpolation(Interpolation.GAUSSIAN).dropPathRate(0.2).layerScaleInit(1.0).seed(5).build()) {
+            assertSteadyStateIsAllocationFree(model, model::clampPositions, 1, 16, "ConvNeXt dilated");
+        }
+    }
+
     @Test
     void resNetDclsStepAllocatesNothingOnTheHeap() {
         try (ResNetDcls model = ResNetDcls.builder(ResNetDcls.Layout.RESNET18).stem(ResNetDcls.Stem.SMALL).width(8)

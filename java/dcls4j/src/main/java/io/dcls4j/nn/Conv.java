@@ -7,8 +7,6 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ops.Convolution;
 import io.dcls4j.ops.ConvConfig;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -20,8 +18,8 @@ import java.util.SplittableRandom;
  *
  * <p>A dilated convolution runs as the dense convolution of its spread kernel, ((k - 1) * dilation + 1) per axis,
  * zero between the taps: the weights are scattered into it before each forward, and its gradient gathered back
- * after each backward (a few thousand floats, no allocation). The plans' engines (oneDNN and dcls4j's own) then
- * serve both kinds alike; the cost is that of the spread kernel.
+ * after each backward ({@link NnOps#kernelSpread}: a few thousand floats, no allocation, on the layer's device). The
+ * plans' engines (oneDNN, cuDNN and dcls4j's own) then serve both kinds alike; the cost is that of the spread kernel.
  */
 public final class Conv extends Layer<Conv.ConvState> {
     private final int in;
@@ -35,10 +33,10 @@ public final class Conv extends Layer<Conv.ConvState> {
     private final int[] spreadKernel;
     private final Parameter weight;
     private final Parameter bias;
-    /** Dilated only: the spread kernel and its gradient, and where each weight sits in them. */
+    /** Dilated only: the spread kernel and its gradient, on the layer's device, and where each weight sits in them. */
     private final Tensor spread;
     private final Tensor spreadGrad;
-    private final int[] spreadIndex;
+    private final KernelSpread spreadGeometry;
 
     /** stride and padding: one value per axis of {@code kernel}. */
     public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int groups, boolean bias, long seed) {
@@ -51,10 +49,7 @@ public final class Conv extends Layer<Conv.ConvState> {
         this(in, out, kernel, stride, padding, dilation, groups, bias, seed, Device.cpu());
     }
 
-    /**
-     * On {@code device}, a CPU or CUDA device (cuDNN there, or dcls4j's own CUDA kernels where it is missing). A
-     * dilated convolution runs on the CPU only, for now: its kernel is spread on the host.
-     */
+    /** On {@code device}, a CPU or CUDA device (cuDNN there, or dcls4j's own CUDA kernels where it is missing). */
     public Conv(int in, int out, int[] kernel, int[] stride, int[] padding, int[] dilation, int groups, boolean bias,
                 long seed, Device device) {
         super(device);
@@ -87,10 +82,6 @@ public final class Conv extends Layer<Conv.ConvState> {
                         + Arrays.toString(dilation) + " spans " + size + " cells on axis " + d + ", over 2^31 - 1");
             }
             spreadSizes[d] = (int) size;
-        }
-        if (device.isCuda() && !Arrays.equals(spreadSizes, kernel)) {
-            throw new IllegalArgumentException("Conv: a dilated convolution (dilation " + Arrays.toString(dilation)
-                    + ") runs on the CPU only, for now, not on " + device);
         }
         double spreadElements = (double) out * (in / groups);
         for (int size : spreadSizes) {
@@ -127,15 +118,16 @@ public final class Conv extends Layer<Conv.ConvState> {
         if (Arrays.equals(spreadSizes, kernel)) {
             spread = null;
             spreadGrad = null;
-            spreadIndex = null;
+            spreadGeometry = null;
         } else {
             long[] sShape = wShape.clone();
             for (int d = 0; d < kernel.length; d++) {
                 sShape[2 + d] = spreadSizes[d];
             }
-            spread = Tensor.allocate(arena, sShape);
-            spreadGrad = Tensor.allocate(arena, sShape);
-            spreadIndex = spreadIndex(wShape, spreadSizes, this.dilation);
+            // zero-filled: the gaps are never written again (kernelSpread sets the taps only)
+            spread = Tensor.allocate(arena, device, sShape);
+            spreadGrad = Tensor.allocate(arena, device, sShape);
+            spreadGeometry = new KernelSpread(wShape[0] * wShape[1], kernel, this.dilation, arena);
         }
     }
 
@@ -143,34 +135,6 @@ public final class Conv extends Layer<Conv.ConvState> {
         int[] a = new int[n];
         Arrays.fill(a, value);
         return a;
-    }
-
-    /** For each weight (row-major over wShape), its element in the spread kernel. */
-    private static int[] spreadIndex(long[] wShape, int[] spreadSizes, int[] dilation) {
-        int nd = spreadSizes.length;
-        int pairs = (int) (wShape[0] * wShape[1]);
-        int taps = 1;
-        int cells = 1;
-        for (int d = 0; d < nd; d++) {
-            taps *= (int) wShape[2 + d];
-            cells *= spreadSizes[d];
-        }
-        int[] index = new int[pairs * taps];
-        for (int t = 0; t < taps; t++) {
-            int rest = t;
-            int cell = 0;
-            int cellStride = 1;
-            for (int d = nd - 1; d >= 0; d--) {
-                int k = (int) wShape[2 + d];
-                cell += (rest % k) * dilation[d] * cellStride;
-                rest /= k;
-                cellStride *= spreadSizes[d];
-            }
-            for (int p = 0; p < pairs; p++) {
-                index[p * taps + t] = p * cells + cell;
-            }
-        }
-        return index;
     }
 
     public Parameter weight() {
@@ -217,15 +181,12 @@ public final class Conv extends Layer<Conv.ConvState> {
         if (spread == null) {
             s.plan.backwardWeights(lastInput(), gradY, weight.grad(), bias == null ? null : bias.grad(), true);
         } else {
-            // spreadGrad is zero here (made so after every gather): accumulate into it for the bias's sake.
+            // One accumulate flag governs both gradients of the pass, and the bias's must accumulate (into
+            // bias.grad, as every parameter's across backward calls). So the pass accumulates into spreadGrad too,
+            // which is all zero here: kernelGatherAdd, after adding its taps to weight.grad, zeroes all of it, the
+            // gaps included, which the pass writes as well (the dense kernel has a gradient in every cell).
             s.plan.backwardWeights(lastInput(), gradY, spreadGrad, bias == null ? null : bias.grad(), true);
-            MemorySegment from = spreadGrad.segment();
-            MemorySegment to = weight.grad().segment();
-            for (int i = 0; i < spreadIndex.length; i++) {
-                float g = to.getAtIndex(ValueLayout.JAVA_FLOAT, i) + from.getAtIndex(ValueLayout.JAVA_FLOAT, spreadIndex[i]);
-                to.setAtIndex(ValueLayout.JAVA_FLOAT, i, g);
-            }
-            spreadGrad.fill(0f);
+            ops().kernelGatherAdd(spreadGeometry, spreadGrad, weight.grad());
         }
         // the kernel of the forward pass: the spread kernel as forward() filled it (no second scatter)
         s.plan.backwardData(gradY, spread == null ? weight.value() : spread, s.gradX);
@@ -237,11 +198,7 @@ public final class Conv extends Layer<Conv.ConvState> {
         if (spread == null) {
             return weight.value();
         }
-        MemorySegment from = weight.value().segment();
-        MemorySegment to = spread.segment();
-        for (int i = 0; i < spreadIndex.length; i++) {
-            to.setAtIndex(ValueLayout.JAVA_FLOAT, spreadIndex[i], from.getAtIndex(ValueLayout.JAVA_FLOAT, i));
-        }
+        ops().kernelSpread(spreadGeometry, weight.value(), spread);
         return spread;
     }
 

@@ -5,6 +5,7 @@ import io.dcls4j.Tensor;
 import io.dcls4j.ffi.dcls_nn_h;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static io.dcls4j.nn.NnNative.check;
 
@@ -161,5 +162,45 @@ final class CpuNnOps implements NnOps {
     @Override
     public void crossEntropyBackward(NativePlan plan, Tensor gradLogits) {
         check(dcls_nn_h.dcls_cross_entropy_backward(plan.get(), gradLogits.segment()));
+    }
+
+    // The spread kernel's loops, in Java: a copy per weight, at offsets the geometry's strides give (no index array).
+
+    @Override
+    public void kernelSpread(KernelSpread g, Tensor weight, Tensor spread) {
+        MemorySegment from = weight.segment();
+        MemorySegment to = spread.segment();
+        long w = 0;
+        for (long pair = 0; pair < g.pairs; pair++) {
+            long cell = pair * g.cells;
+            for (int j0 = 0; j0 < g.kernel3[0]; j0++) {
+                for (int j1 = 0; j1 < g.kernel3[1]; j1++) {
+                    for (int j2 = 0; j2 < g.kernel3[2]; j2++) {
+                        long at = cell + j0 * g.tapStride3[0] + j1 * g.tapStride3[1] + j2 * g.tapStride3[2];
+                        to.setAtIndex(ValueLayout.JAVA_FLOAT, at, from.getAtIndex(ValueLayout.JAVA_FLOAT, w++));
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void kernelGatherAdd(KernelSpread g, Tensor spreadGrad, Tensor weightGrad) {
+        MemorySegment from = spreadGrad.segment();
+        MemorySegment to = weightGrad.segment();
+        long w = 0;
+        for (long pair = 0; pair < g.pairs; pair++) {
+            long cell = pair * g.cells;
+            for (int j0 = 0; j0 < g.kernel3[0]; j0++) {
+                for (int j1 = 0; j1 < g.kernel3[1]; j1++) {
+                    for (int j2 = 0; j2 < g.kernel3[2]; j2++, w++) {
+                        long at = cell + j0 * g.tapStride3[0] + j1 * g.tapStride3[1] + j2 * g.tapStride3[2];
+                        to.setAtIndex(ValueLayout.JAVA_FLOAT, w, to.getAtIndex(ValueLayout.JAVA_FLOAT, w)
+                                + from.getAtIndex(ValueLayout.JAVA_FLOAT, at));
+                    }
+                }
+            }
+        }
+        spreadGrad.fill(0f);
     }
 }

@@ -217,4 +217,20 @@ final class CudaNnOps implements NnOps {
             check(dcls_cuda_nn_h.dcls_cuda_cross_entropy_backward(plan.get(), gradLogits.nativeAddress()));
         }
     }
+
+    @Override
+    public void kernelSpread(KernelSpread g, Tensor weight, Tensor spread) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_kernel_spread(context.handle(), g.pairs, g.ndim, g.nativeKernel,
+                    g.nativeDilation, weight.nativeAddress(), spread.nativeAddress()));
+        }
+    }
+
+    @Override
+    public void kernelGatherAdd(KernelSpread g, Tensor spreadGrad, Tensor weightGrad) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_kernel_gather_add(context.handle(), g.pairs, g.ndim, g.nativeKernel,
+                    g.nativeDilation, spreadGrad.nativeAddress(), weightGrad.nativeAddress()));
+        }
+    }
 }

@@ -107,4 +107,16 @@ sealed interface NnOps permits CpuNnOps, CudaNnOps {
     void crossEntropyForward(NativePlan plan, Tensor logits, MemorySegment labels, float labelSmoothing, Tensor loss);
 
     void crossEntropyBackward(NativePlan plan, Tensor gradLogits);
+
+    /**
+     * A dilated convolution's spread kernel ({@link KernelSpread}): its taps set to {@code weight}; its gaps are not
+     * written (zeroed once, when the spread kernel is allocated, they stay zero).
+     */
+    void kernelSpread(KernelSpread geometry, Tensor weight, Tensor spread);
+
+    /**
+     * {@code weightGrad} += {@code spreadGrad} at the taps; then every cell of {@code spreadGrad} is zero, gaps
+     * included (a backward-weights pass writes those too), ready for the next pass to accumulate into.
+     */
+    void kernelGatherAdd(KernelSpread geometry, Tensor spreadGrad, Tensor weightGrad);
 }
