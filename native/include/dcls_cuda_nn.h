@@ -43,6 +43,18 @@ DCLS_API dcls_status dcls_cuda_linear_backward_weights(dcls_cuda_linear_plan *pl
                                                        const float *grad_y, float *grad_weight, float *grad_bias,
                                                        int32_t accumulate);
 
+/* ---- linear with the exact (erf) GELU fused into its GEMM, on a linear plan ------------------
+ * For Linear -> GELU -> Linear (ConvNeXt's pointwise layers): the same values as the unfused ops
+ * (the activation kernel's formula), without a pass of their own over the activations. */
+/* z (B, out, S) = weight . x + bias (bias may be null), y (B, out, S) = gelu(z): both written by
+ * the GEMM; z is what dcls_cuda_linear_backward_data_gelu needs. */
+DCLS_API dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight,
+                                                   const float *bias, float *z, float *y);
+/* grad_z (B, in, S), overwritten: (weight^T . grad_y) * gelu'(z), where z (B, in, S) is the GELU's
+ * input: the gradient with respect to z of a layer whose input was gelu(z). */
+DCLS_API dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y,
+                                                         const float *weight, const float *z, float *grad_z);
+
 /* ---- layer normalisation over the channel axis of (B, C, S), as dcls_layer_norm_* ---------- */
 typedef struct dcls_cuda_layer_norm_plan dcls_cuda_layer_norm_plan;
 

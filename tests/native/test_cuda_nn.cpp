@@ -1,8 +1,9 @@
 // Tests of the network layers' ops on a CUDA device (dcls_cuda_nn.h), against float64 references
-// written here: the forward passes directly, the gradients of GELU, layer normalisation and the
-// cross-entropy by central finite differences of those references, the rest (linear, binary ops,
-// sums, pooling) by their exact formulas. Each op on several shapes (one and several GEMM tiles, channels
-// first and last), with accumulate 0 and 1, then the error paths. Runs on a GPU (test_cuda_nn) and
+// written here: the forward passes directly, the gradients of GELU (alone and fused into a linear
+// layer), layer normalisation and the cross-entropy by central finite differences of those
+// references, the rest (linear, binary ops, sums, pooling) by their exact formulas. Each op on
+// several shapes (one and several GEMM tiles, channels first and last), with accumulate 0 and 1,
+// then the error paths. Runs on a GPU (test_cuda_nn) and
 // over the CPU emulation of CUDA in every build (test_cuda_nn_emu); without a device it checks the
 // no-device refusals and exits 77 (skipped). Tolerance: max|got - ref| <= 1e-4 * max(1, max|ref|).
 //
@@ -334,6 +335,59 @@ void test_linear(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool w
     check(dcls_cuda_linear_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), nullptr, 0) == DCLS_OK &&
               close(dgw.download(), gw, name + " grad_weight"),
           name + ": backward_weights (overwrite, no bias)");
+    check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- linear with GELU fused -------------------------------------------------------------------
+
+// The fused entries against float64 loops written here: z = W x + b and y = gelu(z) (gelu by its erf
+// formula), and grad_z = (W^T grad_y) * gelu'(z), gelu' by central differences of that formula.
+// Filled outputs first, so that an element the GEMM skips (a ragged tile edge) shows.
+void test_linear_gelu(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, bool with_bias) {
+    const std::string name = "linear_gelu B=" + std::to_string(B) + " " + std::to_string(in) + "->" +
+                             std::to_string(out) + " S=" + std::to_string(S) + (with_bias ? " bias" : "");
+    // Forward: a layer in -> out. Backward data: the next layer out -> in, whose input was gelu(z_in)
+    // with z_in (B, in, S): the plan's in and out are the same two layers' shapes.
+    const std::vector<float> x = rng.vec(B * in * S), w = rng.vec(out * in), b = rng.vec(out),
+                             gy = rng.vec(B * out * S), z_in = rng.vec(B * in * S, -3, 3);
+    Vec z(static_cast<size_t>(B * out * S)), y(z.size()), gz(static_cast<size_t>(B * in * S));
+    const auto gelu = [](double v) { return activation_ref(DCLS_ACTIVATION_GELU_ERF, v); };
+    for (int64_t n = 0; n < B; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+            for (int64_t o = 0; o < out; ++o) {
+                double acc = with_bias ? b[size_t(o)] : 0.0;
+                for (int64_t i = 0; i < in; ++i)
+                    acc += double(w[size_t(o * in + i)]) * x[size_t((n * in + i) * S + s)];
+                z[size_t((n * out + o) * S + s)] = acc;
+                y[size_t((n * out + o) * S + s)] = gelu(acc);
+            }
+            for (int64_t i = 0; i < in; ++i) {
+                double acc = 0;
+                for (int64_t o = 0; o < out; ++o)
+                    acc += double(w[size_t(o * in + i)]) * gy[size_t((n * out + o) * S + s)];
+                const double v = z_in[size_t((n * in + i) * S + s)], h = 1e-6;
+                gz[size_t((n * in + i) * S + s)] = acc * (gelu(v + h) - gelu(v - h)) / (2 * h);
+            }
+        }
+    dcls_cuda_linear_plan *plan = nullptr;
+    check(dcls_cuda_linear_plan_create(ctx, B, in, out, S, &plan) == DCLS_OK, name + ": plan_create");
+    Device dx(x), dw(w), db(b), dgy(gy), dzin(z_in), dz(rng.vec(int64_t(z.size()), 50, 60)),
+        dy(rng.vec(int64_t(y.size()), 50, 60)), dgz(rng.vec(int64_t(gz.size()), 50, 60));
+    const float *bias = with_bias ? db.get() : nullptr;
+    check(dcls_cuda_linear_forward_gelu(plan, dx.get(), dw.get(), bias, dz.get(), dy.get()) == DCLS_OK &&
+              close(dz.download(), z, name + " z") && close(dy.download(), y, name + " y"),
+          name + ": forward (z and gelu(z))");
+    check(dcls_cuda_linear_backward_data_gelu(plan, dgy.get(), dw.get(), dzin.get(), dgz.get()) == DCLS_OK &&
+              close(dgz.download(), gz, name + " grad_z"),
+          name + ": backward data times gelu'(z)");
+    check(dcls_cuda_linear_forward_gelu(plan, dx.get(), dw.get(), bias, dy.get(), dy.get()) ==
+                  DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          name + ": z and y in one buffer are refused");
+    check(dcls_cuda_linear_backward_data_gelu(plan, dgy.get(), dw.get(), nullptr, dgz.get()) ==
+                  DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("z") != std::string::npos,
+          name + ": a null z is refused, naming it");
     check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK, name + ": destroy");
 }
 
@@ -721,6 +775,12 @@ int main(int argc, char **argv) {
     test_linear(rng, 2, 37, 70, 6, true);
     test_linear(rng, 70, 20, 3, 1, false);
     test_linear(rng, 4, 17, 65, 3, true);
+    test_linear_gelu(rng, 3, 5, 7, 1, true);
+    test_linear_gelu(rng, 2, 37, 70, 6, true);
+    test_linear_gelu(rng, 2, 37, 70, 6, false);
+    test_linear_gelu(rng, 70, 20, 3, 1, false);
+    test_linear_gelu(rng, 3, 24, 96, 9, true);  // ConvNeXt's C -> 4C, 27 positions
+    test_linear_gelu(rng, 1, 65, 130, 67, true);
     for (int kind = DCLS_POOL_MAX; kind <= DCLS_POOL_AVG_EXCLUDE_PADDING; ++kind) {
         test_pool(rng, kind, 2, 7, 3, 2, 1);
         test_pool(rng, kind, 1, 9, 4, 3, 2);

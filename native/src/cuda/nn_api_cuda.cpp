@@ -182,6 +182,24 @@ dcls_status dcls_cuda_linear_backward_weights(dcls_cuda_linear_plan *plan, const
     });
 }
 
+// ---- linear with GELU fused
+
+dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight,
+                                          const float *bias, float *z, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{x, "x"}, {weight, "weight"}, {z, "z"}, {y, "y"}});
+        require(z != y, "z and y must be different buffers (backward needs z)");
+        nn::linear_forward_gelu(p.ctx.stream, p.shape, x, weight, bias, z, y);
+    });
+}
+dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y,
+                                                const float *weight, const float *z, float *grad_z) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{grad_y, "grad_y"}, {weight, "weight"}, {z, "z"}, {grad_z, "grad_z"}});
+        nn::linear_backward_data_gelu(p.ctx.stream, p.shape, grad_y, weight, z, grad_z);
+    });
+}
+
 // ---- layer norm
 
 dcls_status dcls_cuda_layer_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,

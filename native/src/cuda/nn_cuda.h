@@ -82,6 +82,13 @@ void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_
 void linear_backward_weights(cudaStream_t stream, LinearShape s, const float *x, const float *grad_y,
                              float *grad_weight, float *grad_bias, bool accumulate);
 
+// The same GEMMs with a GELU fused into their epilogue: z (B, out, S) = the linear forward, y = gelu(z),
+// both written by the GEMM; grad_z (B, in, S) = (the linear backward data of grad_y) * gelu'(z).
+void linear_forward_gelu(cudaStream_t stream, LinearShape s, const float *x, const float *weight, const float *bias,
+                         float *z, float *y);
+void linear_backward_data_gelu(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
+                               const float *z, float *grad_z);
+
 // ---- pooling (nn_pool_cuda.cu) -----------------------------------------------------------------
 
 using dcls::nn::PoolGeometry;

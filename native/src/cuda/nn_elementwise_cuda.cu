@@ -5,6 +5,7 @@
 #include "dcls_nn.h"
 #include "error.h"
 #include "block_cuda.h"
+#include "gelu_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
@@ -12,26 +13,21 @@ namespace cuda {
 namespace nn {
 namespace {
 
-constexpr float kInvSqrt2 = 0.70710678118654752f;
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;
-
 __global__ void activation_forward_kernel(int kind, int64_t count, const float *x, float *y) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x)
     {
         const float v = x[i];
-        y[i] = kind == DCLS_ACTIVATION_RELU ? (v > 0.f ? v : 0.f) : 0.5f * v * (1.f + erff(v * kInvSqrt2));
+        y[i] = kind == DCLS_ACTIVATION_RELU ? (v > 0.f ? v : 0.f) : gelu_erf(v);
     }
 }
 
-// GELU: d/dx x * Phi(x) = Phi(x) + x * phi(x). ReLU: 1 above 0, else 0 (torch's choice at 0).
+// GELU: gelu_erf_grad. ReLU: 1 above 0, else 0 (torch's choice at 0).
 __global__ void activation_backward_kernel(int kind, int64_t count, const float *x, const float *grad_y,
                                            float *grad_x) {
     for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x)
     {
         const float v = x[i];
-        const float d = kind == DCLS_ACTIVATION_RELU
-                            ? (v > 0.f ? 1.f : 0.f)
-                            : 0.5f * (1.f + erff(v * kInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v);
+        const float d = kind == DCLS_ACTIVATION_RELU ? (v > 0.f ? 1.f : 0.f) : gelu_erf_grad(v);
         grad_x[i] = grad_y[i] * d;
     }
 }

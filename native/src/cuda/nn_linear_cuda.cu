@@ -5,9 +5,13 @@
 // computing 4 x 4 outputs from shared memory; the views' offsets are worked out per tile, not per
 // element (their split indices divide). It is ours, not cuBLAS (no cuBLAS is linked or
 // loaded); its speed is that of a plain tiled GEMM, a few times below cuBLAS on large layers.
+// Its epilogue can fuse a GELU that follows the layer (forward: z = the layer's output, y = gelu(z),
+// both written from registers) or that precedes it (backward data: X' times gelu'(z)), so that a
+// Linear -> GELU -> Linear block needs no activation kernel and no pass over z of its own.
 #include <climits>
 
 #include "block_cuda.h"
+#include "gelu_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
@@ -33,6 +37,11 @@ struct View {
     bool k_fast = false;
 };
 
+// What the GEMM does with each value v = sum_k A(m, k) B(n, k) [+ bias(m)] at C's offset o:
+// kStore: C[o] = v [+ C[o]]; kGelu: z[o] = v, C[o] = gelu(v); kGeluGrad: C[o] = v * gelu'(z[o]).
+// z has C's layout.
+enum class Epilogue { kStore, kGelu, kGeluGrad };
+
 // C (m, n) = sum_k A(m, k) B(n, k) [+ C] [+ bias(m)].
 struct Gemm {
     int64_t m = 0, n = 0, k = 0;
@@ -55,7 +64,10 @@ __device__ inline int64_t offset_or_none(const Axis &a, int64_t i, int64_t exten
     return i < extent ? at(a, i) : -1;
 }
 
-__global__ void gemm_kernel(Gemm g, const float *a, const float *b, float *c, const float *bias, int accumulate) {
+// z_out: where kGelu writes z; z_in: the z that kGeluGrad reads (both null for kStore).
+template <Epilogue E>
+__global__ void gemm_kernel(Gemm g, const float *a, const float *b, float *c, const float *bias, int accumulate,
+                            float *z_out, const float *z_in) {
     __shared__ float as[kTileK][kTileM + 4];
     __shared__ float bs[kTileK][kTileN + 4];
     // The split indices' offsets, worked out once per block (rows, C's columns) or per k step (the
@@ -101,19 +113,27 @@ __global__ void gemm_kernel(Gemm g, const float *a, const float *b, float *c, co
         for (int j = 0; j < 4; ++j) {
             const int q = tx + 16 * j;
             if (c_col[q] < 0) continue;
-            float *out = c + c_row[r] + c_col[q];
+            const int64_t o = c_row[r] + c_col[q];
             float v = acc[i][j];
             if (bias) v += bias[m0 + r];
-            *out = accumulate ? *out + v : v;
+            if (E == Epilogue::kGelu) {
+                z_out[o] = v;
+                c[o] = gelu_erf(v);
+            } else if (E == Epilogue::kGeluGrad) {
+                c[o] = v * gelu_erf_grad(z_in[o]);
+            } else {
+                c[o] = accumulate ? c[o] + v : v;
+            }
         }
     }
 }
 
+template <Epilogue E = Epilogue::kStore>
 void gemm(cudaStream_t stream, const Gemm &g, const float *a, const float *b, float *c, const float *bias,
-          bool accumulate) {
+          bool accumulate, float *z_out = nullptr, const float *z_in = nullptr) {
     if (g.m == 0 || g.n == 0) return;
     const dim3 grid(unsigned((g.n + kTileN - 1) / kTileN), unsigned((g.m + kTileM - 1) / kTileM));
-    DCLS_LAUNCH(gemm_kernel, grid, kBlock, 0, stream)(g, a, b, c, bias, accumulate ? 1 : 0);
+    DCLS_LAUNCH(gemm_kernel<E>, grid, kBlock, 0, stream)(g, a, b, c, bias, accumulate ? 1 : 0, z_out, z_in);
     check_launch("gemm_kernel");
 }
 
@@ -121,10 +141,7 @@ Axis plain(int64_t step) { return Axis{step, kNoSplit, 0}; }
 // The (b, s) index of a (B, C, S) tensor: s is contiguous, b steps over C * S.
 Axis batch_inner(int64_t inner, int64_t channels) { return Axis{1, inner, channels * inner}; }
 
-}  // namespace
-
-void linear_forward(cudaStream_t stream, LinearShape s, const float *x, const float *weight, const float *bias,
-                    float *y) {
+Gemm forward_gemm(LinearShape s) {
     Gemm g;
     g.m = s.out;
     g.n = s.batch * s.inner;
@@ -132,11 +149,10 @@ void linear_forward(cudaStream_t stream, LinearShape s, const float *x, const fl
     g.a = View{plain(s.in), plain(1), true};                             // W (o, i)
     g.b = View{batch_inner(s.inner, s.in), plain(s.inner), s.inner == 1};  // X (n, i)
     g.c = View{plain(s.inner), batch_inner(s.inner, s.out), false};      // Y (o, n)
-    gemm(stream, g, weight, x, y, bias, false);
+    return g;
 }
 
-void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
-                          float *grad_x) {
+Gemm backward_data_gemm(LinearShape s) {
     Gemm g;
     g.m = s.in;
     g.n = s.batch * s.inner;
@@ -144,7 +160,19 @@ void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_
     g.a = View{plain(1), plain(s.in), false};                              // W (i, o)
     g.b = View{batch_inner(s.inner, s.out), plain(s.inner), s.inner == 1};  // Y' (n, o)
     g.c = View{plain(s.inner), batch_inner(s.inner, s.in), false};         // X' (i, n)
-    gemm(stream, g, weight, grad_y, grad_x, nullptr, false);
+    return g;
+}
+
+}  // namespace
+
+void linear_forward(cudaStream_t stream, LinearShape s, const float *x, const float *weight, const float *bias,
+                    float *y) {
+    gemm(stream, forward_gemm(s), weight, x, y, bias, false);
+}
+
+void linear_backward_data(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
+                          float *grad_x) {
+    gemm(stream, backward_data_gemm(s), weight, grad_y, grad_x, nullptr, false);
 }
 
 void linear_backward_weights(cudaStream_t stream, LinearShape s, const float *x, const float *grad_y,
@@ -161,6 +189,18 @@ void linear_backward_weights(cudaStream_t stream, LinearShape s, const float *x,
         const int64_t src[3] = {s.batch, s.out, s.inner}, dst[3] = {1, s.out, 1};
         sum(stream, reduction_shape(3, src, dst), grad_y, grad_bias, accumulate);
     }
+}
+
+// ---- GELU fused into the GEMM's epilogue --------------------------------------------------------
+
+void linear_forward_gelu(cudaStream_t stream, LinearShape s, const float *x, const float *weight, const float *bias,
+                         float *z, float *y) {
+    gemm<Epilogue::kGelu>(stream, forward_gemm(s), weight, x, y, bias, false, z);
+}
+
+void linear_backward_data_gelu(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
+                               const float *z, float *grad_z) {
+    gemm<Epilogue::kGeluGrad>(stream, backward_data_gemm(s), weight, grad_y, grad_z, nullptr, false, nullptr, z);
 }
 
 }  // namespace nn

@@ -341,6 +341,135 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
         }
     }
 
+    private static class dcls_cuda_linear_forward_gelu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_linear_forward_gelu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_linear_forward_gelu$descriptor() {
+        return dcls_cuda_linear_forward_gelu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static MethodHandle dcls_cuda_linear_forward_gelu$handle() {
+        return dcls_cuda_linear_forward_gelu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static MemorySegment dcls_cuda_linear_forward_gelu$address() {
+        return dcls_cuda_linear_forward_gelu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_gelu(dcls_cuda_linear_plan *plan, const float *x, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static int dcls_cuda_linear_forward_gelu(MemorySegment plan, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment z, MemorySegment y) {
+        var mh$ = dcls_cuda_linear_forward_gelu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_linear_forward_gelu", plan, x, weight, bias, z, y);
+            }
+            return (int)mh$.invokeExact(plan, x, weight, bias, z, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_linear_backward_data_gelu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_linear_backward_data_gelu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y, const float *weight, const float *z, float *grad_z)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_linear_backward_data_gelu$descriptor() {
+        return dcls_cuda_linear_backward_data_gelu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y, const float *weight, const float *z, float *grad_z)
+     * }
+     */
+    public static MethodHandle dcls_cuda_linear_backward_data_gelu$handle() {
+        return dcls_cuda_linear_backward_data_gelu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y, const float *weight, const float *z, float *grad_z)
+     * }
+     */
+    public static MemorySegment dcls_cuda_linear_backward_data_gelu$address() {
+        return dcls_cuda_linear_backward_data_gelu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_data_gelu(dcls_cuda_linear_plan *plan, const float *grad_y, const float *weight, const float *z, float *grad_z)
+     * }
+     */
+    public static int dcls_cuda_linear_backward_data_gelu(MemorySegment plan, MemorySegment grad_y, MemorySegment weight, MemorySegment z, MemorySegment grad_z) {
+        var mh$ = dcls_cuda_linear_backward_data_gelu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_linear_backward_data_gelu", plan, grad_y, weight, z, grad_z);
+            }
+            return (int)mh$.invokeExact(plan, grad_y, weight, z, grad_z);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_layer_norm_plan_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_cuda_nn_h.C_INT,

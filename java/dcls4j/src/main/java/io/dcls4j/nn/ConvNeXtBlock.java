@@ -13,7 +13,8 @@ import java.util.Map;
  * One ConvNeXt-DCLS block: x + drop_path(gamma * pwconv2(gelu(pwconv1(norm(dwconv(x)))))), with a depthwise
  * convolution (DCLS, or for comparisons a dense or dilated {@link Conv}), a channels-first LayerNorm and channel-wise Linear layers on (N, C, H, W) (the official
  * code permutes to channels-last for nn.Linear; the result is the same). Parameters in torch's order: the
- * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*.
+ * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*. On CUDA the GELU is fused into the two
+ * pointwise GEMMs ({@link FusedGeluMlp}); the parameters, their names and the results are the same.
  */
 final class ConvNeXtBlock implements Module {
     final Module dwconv;
@@ -21,6 +22,7 @@ final class ConvNeXtBlock implements Module {
     final Linear pwconv1;
     final Linear pwconv2;
     final LayerScale gamma;
+    private final Sequential body;
     private final Residual residual;
 
     /** The block's layers on {@code device}, where {@code dwconv} runs too. */
@@ -30,8 +32,12 @@ final class ConvNeXtBlock implements Module {
         this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1, device);
         this.pwconv2 = new Linear(4 * dim, dim, true, seed + 2, device);
         this.gamma = layerScaleInit > 0 ? new LayerScale(dim, layerScaleInit, device) : null;
-        Sequential body = new Sequential().add("dwconv", dwconv).add("norm", norm).add("pwconv1", pwconv1)
-                .add("act", new Gelu(device)).add("pwconv2", pwconv2);
+        this.body = new Sequential().add("dwconv", dwconv).add("norm", norm);
+        if (fusesGelu(device)) {
+            body.add("", new FusedGeluMlp(pwconv1, pwconv2, device)); // names pwconv1.*, pwconv2.* itself
+        } else {
+            body.add("pwconv1", pwconv1).add("act", new Gelu(device)).add("pwconv2", pwconv2);
+        }
         if (gamma != null) {
             body.add("", gamma);
         }
@@ -39,6 +45,20 @@ final class ConvNeXtBlock implements Module {
             body.add("drop_path", new DropPath(dropPath, seed + 3, device));
         }
         this.residual = new Residual(body, device);
+    }
+
+    /**
+     * Whether a block on {@code device} fuses the GELU into its pointwise layers: on CUDA, where the fused GEMMs
+     * are dcls4j's own kernels; not on the CPU, where oneDNN's matmul would give gelu(z) but not z for backward.
+     */
+    static boolean fusesGelu(Device device) {
+        return device.isCuda();
+    }
+
+    /** Whether this block runs pwconv1 -> GELU -> pwconv2 as {@link FusedGeluMlp}: what its body holds. */
+    boolean runsFusedGelu() {
+        return body.children().stream().anyMatch(m -> m instanceof FusedGeluMlp)
+                && body.children().stream().noneMatch(m -> m instanceof Gelu);
     }
 
     /** The DCLS depthwise convolution, or null when the block has a dense or dilated one. */

@@ -233,4 +233,22 @@ final class CudaNnOps implements NnOps {
                     g.nativeDilation, spreadGrad.nativeAddress(), weightGrad.nativeAddress()));
         }
     }
+
+    // ---- GELU fused into the linear GEMMs: CUDA only (FusedGeluMlp), so not part of NnOps ----
+
+    /** z = the linear forward on a {@link #linear} plan ({@code bias} may be null), y = gelu(z): one GEMM. */
+    void linearForwardGelu(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor z, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_forward_gelu(plan.get(), x.nativeAddress(), weight.nativeAddress(),
+                    orNull(bias), z.nativeAddress(), y.nativeAddress()));
+        }
+    }
+
+    /** gradZ = the linear backward data of gradY, times gelu'(z): the gradient at z of a layer fed gelu(z). */
+    void linearBackwardDataGelu(NativePlan plan, Tensor gradY, Tensor weight, Tensor z, Tensor gradZ) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_backward_data_gelu(plan.get(), gradY.nativeAddress(),
+                    weight.nativeAddress(), z.nativeAddress(), gradZ.nativeAddress()));
+        }
+    }
 }
