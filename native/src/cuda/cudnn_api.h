@@ -96,7 +96,11 @@ typedef enum : int {
     CUDNN_POOLING_MAX_DETERMINISTIC = 3
 } cudnnPoolingMode_t;
 
-typedef enum : int { CUDNN_SOFTMAX_FAST = 0, CUDNN_SOFTMAX_ACCURATE = 1, CUDNN_SOFTMAX_LOG = 2 } cudnnSoftmaxAlgorithm_t;
+typedef enum : int {
+    CUDNN_SOFTMAX_FAST = 0,
+    CUDNN_SOFTMAX_ACCURATE = 1,
+    CUDNN_SOFTMAX_LOG = 2
+} cudnnSoftmaxAlgorithm_t;
 
 typedef enum : int { CUDNN_SOFTMAX_MODE_INSTANCE = 0, CUDNN_SOFTMAX_MODE_CHANNEL = 1 } cudnnSoftmaxMode_t;
 
