@@ -701,8 +701,11 @@ void test_engine_info(bool with_cudnn) {
 }
 
 // Plans made with cuDNN on (where it runs) and off, on the same inputs: the results agree.
+// Two float32 implementations summing in different orders agree to the file's tolerance; a difference
+// of meaning is far beyond it on the small shapes (a biased running variance would be momentum * var /
+// (count - 1) apart: about 1e-2 for 20 values per channel).
 bool agree(const std::vector<float> &got, const std::vector<float> &want, const std::string &what) {
-    return close(got, to_double(want), what, 1e-5);
+    return close(got, to_double(want), what);
 }
 
 void compare_pool(Rng &rng, int kind, int ndim, int64_t size, int64_t kernel, int64_t stride, int64_t pad) {
