@@ -241,9 +241,10 @@ DCLS_API dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const
  * contains these functions nor depends on CUDA; load libdcls_cuda.so (and look these symbols
  * up in it) only when a CUDA device is wanted. libdcls_cuda.so links the CUDA runtime
  * statically and needs only the driver's libcuda.so.1. cuDNN (libcudnn.so.9) is loaded when
- * the first convolution plan that needs it is made: from the file named by the environment
- * variable DCLS_CUDNN_LIBRARY if set, else from the cuDNN folder the library was built with,
- * else by the dynamic linker's search (LD_LIBRARY_PATH).
+ * the first convolution plan that needs it is made (or the first pooling, batch norm or
+ * cross-entropy plan of dcls_cuda_nn.h, which use it where it fits): from the file named by
+ * the environment variable DCLS_CUDNN_LIBRARY if set, else from the cuDNN folder the library
+ * was built with, else by the dynamic linker's search (LD_LIBRARY_PATH).
  *
  * Errors: as above, every function returns a dcls_status, but the message of a failure is
  * given by dcls_cuda_last_error() (thread-local, in libdcls_cuda.so), not dcls_last_error().

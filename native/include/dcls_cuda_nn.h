@@ -10,8 +10,10 @@
  * - on failure dcls_cuda_last_error() gives the message, as for every dcls_cuda_* function;
  * - the cross-entropy takes its labels from host memory (checked there, before any kernel runs)
  *   and writes its loss to one float of device memory.
- * These ops are dcls4j's own kernels: they need no cuDNN. Sums over many elements are tree
- * reductions in a fixed order, so that a result does not change from run to run.
+ * These ops are dcls4j's own kernels, and need no cuDNN, except where cuDNN is loaded and has the
+ * same semantics (see "which implementation" at the end): average pooling's forward pass, batch
+ * normalisation and the cross-entropy's log-softmax. Sums over many elements are tree reductions
+ * in a fixed order, so that a result does not change from run to run.
  */
 #ifndef DCLS_CUDA_NN_H
 #define DCLS_CUDA_NN_H
@@ -171,6 +173,27 @@ DCLS_API dcls_status dcls_cuda_kernel_spread(dcls_cuda_context *ctx, int64_t pai
 DCLS_API dcls_status dcls_cuda_kernel_gather_add(dcls_cuda_context *ctx, int64_t pairs, int32_t ndim,
                                                  const int64_t *kernel_size, const int64_t *dilation,
                                                  float *grad_spread, float *grad_weight);
+
+/* ---- which implementation the layers' plans run --------------------------------------------
+ * Chosen when a plan is made: cuDNN where it is loaded (dcls_cuda_cudnn_version), has the op, the
+ * context lets the layers use it, and its documented semantics are exactly the ones above for the
+ * plan's shape and options; dcls4j's kernels otherwise:
+ * - pooling: average pooling's forward pass on cuDNN; its backward and all of max pooling on
+ *   dcls4j's kernels (cuDNN's backward needs the forward's x and y, and documents no rule for tied
+ *   maxima, where dcls4j's gradient goes to the first, as torch's);
+ * - batch norm: on cuDNN where each channel has at least two values (its running variance is the
+ *   unbiased one, as torch's), except the backward after an evaluation forward;
+ * - cross-entropy: the log-softmax on cuDNN; the loss and the gradient on dcls4j's kernels.
+ * The info names each pass's implementation, "cudnn" or "dcls", then in parentheses why not cuDNN
+ * where it does not run, e.g. "forward=dcls backward=dcls (max pooling: ...)"; pooling
+ * "forward= backward=", batch norm "training= evaluation= backward= evaluation_backward=",
+ * cross-entropy "log_softmax= loss= backward=". The string is owned by the plan, valid until it is
+ * destroyed. */
+/* enabled 0: plans made on ctx from now on run dcls4j's kernels only (to compare); 1 (the default): as above. */
+DCLS_API dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled);
+DCLS_API dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info);
+DCLS_API dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info);
+DCLS_API dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info);
 
 #ifdef __cplusplus
 }

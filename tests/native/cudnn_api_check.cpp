@@ -1,7 +1,8 @@
 // The drift check of native/src/cuda/cudnn_api.h (dcls4j's own declarations of the cuDNN API it
 // calls) against NVIDIA's cudnn.h: compiles only where both match. Every enumeration value our
-// header declares, the algorithm-performance structs' layouts, and, for every function the loader
-// looks up (DCLS_CUDNN_FUNCTIONS in cudnn_loader.h), the function's type: our pointer type, with
+// header declares, the algorithm-performance structs' layouts, CUDNN_BN_MIN_EPSILON, and, for every
+// function the loader looks up (DCLS_CUDNN_FUNCTIONS and the layers' groups DCLS_CUDNN_POOLING_,
+// _SOFTMAX_ and _BATCH_NORM_FUNCTIONS in cudnn_loader.h), the function's type: our pointer type, with
 // our types replaced by cuDNN's, must be exactly the type of a pointer to cuDNN's function.
 //
 // Built as the CMake target dcls_cudnn_api_check where CUDNN_ROOT/include/cudnn.h exists
@@ -50,6 +51,7 @@ DCLS_MAP(cudnnContext)
 DCLS_MAP(cudnnTensorStruct)
 DCLS_MAP(cudnnFilterStruct)
 DCLS_MAP(cudnnConvolutionStruct)
+DCLS_MAP(cudnnPoolingStruct)
 DCLS_MAP(cudnnStatus_t)
 DCLS_MAP(cudnnDataType_t)
 DCLS_MAP(cudnnTensorFormat_t)
@@ -62,6 +64,11 @@ DCLS_MAP(cudnnConvolutionBwdFilterAlgo_t)
 DCLS_MAP(cudnnConvolutionFwdAlgoPerf_t)
 DCLS_MAP(cudnnConvolutionBwdDataAlgoPerf_t)
 DCLS_MAP(cudnnConvolutionBwdFilterAlgoPerf_t)
+DCLS_MAP(cudnnNanPropagation_t)
+DCLS_MAP(cudnnPoolingMode_t)
+DCLS_MAP(cudnnSoftmaxAlgorithm_t)
+DCLS_MAP(cudnnSoftmaxMode_t)
+DCLS_MAP(cudnnBatchNormMode_t)
 #undef DCLS_MAP
 
 // The handle and descriptor types.
@@ -72,7 +79,10 @@ static_assert(std::is_same<map_t<ours::cudnnFilterDescriptor_t>, ::cudnnFilterDe
               "cudnnFilterDescriptor_t");
 static_assert(std::is_same<map_t<ours::cudnnConvolutionDescriptor_t>, ::cudnnConvolutionDescriptor_t>::value,
               "cudnnConvolutionDescriptor_t");
+static_assert(std::is_same<map_t<ours::cudnnPoolingDescriptor_t>, ::cudnnPoolingDescriptor_t>::value,
+              "cudnnPoolingDescriptor_t");
 static_assert(ours::kMajor == CUDNN_MAJOR, "cuDNN major version");
+static_assert(ours::kBnMinEpsilon == CUDNN_BN_MIN_EPSILON, "CUDNN_BN_MIN_EPSILON");
 
 // The enumerations: same size, same values.
 #define DCLS_ENUM(type) static_assert(sizeof(ours::type) == sizeof(::type), "size of " #type);
@@ -85,6 +95,11 @@ DCLS_ENUM(cudnnDeterminism_t)
 DCLS_ENUM(cudnnConvolutionFwdAlgo_t)
 DCLS_ENUM(cudnnConvolutionBwdDataAlgo_t)
 DCLS_ENUM(cudnnConvolutionBwdFilterAlgo_t)
+DCLS_ENUM(cudnnNanPropagation_t)
+DCLS_ENUM(cudnnPoolingMode_t)
+DCLS_ENUM(cudnnSoftmaxAlgorithm_t)
+DCLS_ENUM(cudnnSoftmaxMode_t)
+DCLS_ENUM(cudnnBatchNormMode_t)
 #undef DCLS_ENUM
 
 #define DCLS_VALUE(name) static_assert(long(ours::name) == long(::name), #name);
@@ -123,6 +138,20 @@ DCLS_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD)
 DCLS_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED)
 DCLS_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING)
 DCLS_VALUE(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT)
+DCLS_VALUE(CUDNN_NOT_PROPAGATE_NAN)
+DCLS_VALUE(CUDNN_PROPAGATE_NAN)
+DCLS_VALUE(CUDNN_POOLING_MAX)
+DCLS_VALUE(CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING)
+DCLS_VALUE(CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING)
+DCLS_VALUE(CUDNN_POOLING_MAX_DETERMINISTIC)
+DCLS_VALUE(CUDNN_SOFTMAX_FAST)
+DCLS_VALUE(CUDNN_SOFTMAX_ACCURATE)
+DCLS_VALUE(CUDNN_SOFTMAX_LOG)
+DCLS_VALUE(CUDNN_SOFTMAX_MODE_INSTANCE)
+DCLS_VALUE(CUDNN_SOFTMAX_MODE_CHANNEL)
+DCLS_VALUE(CUDNN_BATCHNORM_PER_ACTIVATION)
+DCLS_VALUE(CUDNN_BATCHNORM_SPATIAL)
+DCLS_VALUE(CUDNN_BATCHNORM_SPATIAL_PERSISTENT)
 #undef DCLS_VALUE
 
 // The performance structs: size, and each field's offset and type.
@@ -149,6 +178,9 @@ DCLS_PERF(cudnnConvolutionBwdFilterAlgoPerf_t)
 #define DCLS_FUNCTION(f) \
     static_assert(std::is_same<map_t<ours::f##_fn>, decltype(&::f)>::value, "the type of " #f);
 DCLS_CUDNN_FUNCTIONS(DCLS_FUNCTION)
+DCLS_CUDNN_POOLING_FUNCTIONS(DCLS_FUNCTION)
+DCLS_CUDNN_SOFTMAX_FUNCTIONS(DCLS_FUNCTION)
+DCLS_CUDNN_BATCH_NORM_FUNCTIONS(DCLS_FUNCTION)
 #undef DCLS_FUNCTION
 
 }  // namespace

@@ -6,6 +6,10 @@
 // then the error paths. Runs on a GPU (test_cuda_nn) and
 // over the CPU emulation of CUDA in every build (test_cuda_nn_emu); without a device it checks the
 // no-device refusals and exits 77 (skipped). Tolerance: max|got - ref| <= 1e-4 * max(1, max|ref|).
+// Where cuDNN runs (pooling, batch norm, the cross-entropy's log-softmax: nn_engine.h), the tests
+// above check cuDNN's results; then the engine choice is tested as a function, each plan's info
+// against it, and, where cuDNN is loaded, cuDNN's plans against dcls4j's kernels on the same
+// inputs (skipped, and said so, without cuDNN: always in the emulation).
 //
 // Usage: test_cuda_nn [seed]
 #include <cmath>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "conv_reference.h"
+#include "cuda/nn_engine.h"
 #include "cuda_test_support.h"
 #include "dcls.h"
 #include "dcls_cuda_nn.h"
@@ -697,6 +702,271 @@ void test_kernel_spread_refusals() {
 
 // ---- error paths ------------------------------------------------------------------------------
 
+// ---- cuDNN or dcls4j's kernels (nn_engine.h) ------------------------------------------------------
+
+namespace engine = dcls::cuda::nn;
+
+dcls::nn::PoolGeometry pool_geometry_of(int kind, int64_t planes, int64_t size) {
+    dcls::nn::PoolGeometry g;
+    g.kind = kind;
+    g.planes = planes;
+    g.in[1] = g.in[2] = size;
+    g.out[1] = g.out[2] = size;
+    g.k[1] = g.k[2] = 3;
+    g.pad[1] = g.pad[2] = 1;
+    return g;
+}
+
+// The choice as a function: which configurations may run on cuDNN.
+void test_engine_choice() {
+    const engine::CudnnOffer on{true, true}, absent{true, false}, off{false, true};
+    for (int kind : {DCLS_POOL_AVG_INCLUDE_PADDING, DCLS_POOL_AVG_EXCLUDE_PADDING}) {
+        const std::string k = kind == DCLS_POOL_AVG_INCLUDE_PADDING ? "avg incl." : "avg excl.";
+        check(engine::pool_engine(on, pool_geometry_of(kind, 6, 8)).cudnn, "engine: " + k + " pooling on cuDNN");
+        check(!engine::pool_engine(absent, pool_geometry_of(kind, 6, 8)).cudnn &&
+                  engine::pool_engine(absent, pool_geometry_of(kind, 6, 8)).why_not.find("no cuDNN") !=
+                      std::string::npos,
+              "engine: " + k + " pooling without cuDNN's pooling is dcls4j's, saying so");
+        check(!engine::pool_engine(off, pool_geometry_of(kind, 6, 8)).cudnn &&
+                  engine::pool_engine(off, pool_geometry_of(kind, 6, 8)).why_not.find("off") != std::string::npos,
+              "engine: " + k + " pooling with cuDNN off for the context is dcls4j's, saying so");
+        check(!engine::pool_engine(on, pool_geometry_of(kind, 1 << 16, 1 << 8)).cudnn,
+              "engine: " + k + " pooling over 2^31 - 1 elements is dcls4j's");
+        check(engine::pool_engine(on, pool_geometry_of(kind, (1 << 15) - 1, 1 << 8)).cudnn,
+              "engine: " + k + " pooling of 2^31 elements less one plane is cuDNN's");
+    }
+    const engine::EngineChoice max_pool = engine::pool_engine(on, pool_geometry_of(DCLS_POOL_MAX, 6, 8));
+    check(!max_pool.cudnn && max_pool.why_not.find("tied maxima") != std::string::npos,
+          "engine: max pooling is dcls4j's even with cuDNN (tie rule), saying why");
+    check(engine::batch_norm_engine(on, 4, 3, 5).cudnn && engine::batch_norm_engine(on, 2, 3, 1).cudnn &&
+              engine::batch_norm_engine(on, 1, 3, 2).cudnn,
+          "engine: batch norm with at least two values per channel on cuDNN");
+    check(!engine::batch_norm_engine(on, 1, 3, 1).cudnn &&
+              engine::batch_norm_engine(on, 1, 3, 1).why_not.find("running variance") != std::string::npos,
+          "engine: batch norm with one value per channel is dcls4j's (unbiased variance undefined), saying why");
+    check(!engine::batch_norm_engine(absent, 4, 3, 5).cudnn && !engine::batch_norm_engine(off, 4, 3, 5).cudnn,
+          "engine: batch norm without cuDNN's, or with cuDNN off, is dcls4j's");
+    check(!engine::batch_norm_engine(on, 1 << 16, 1 << 8, 1 << 7).cudnn &&
+              engine::batch_norm_engine(on, (1 << 16) - 1, 1 << 8, 1 << 7).cudnn,
+          "engine: batch norm over 2^31 - 1 elements is dcls4j's, below cuDNN's");
+    check(engine::log_softmax_engine(on, 9, 4).cudnn && !engine::log_softmax_engine(absent, 9, 4).cudnn &&
+              !engine::log_softmax_engine(off, 9, 4).cudnn && !engine::log_softmax_engine(on, 1 << 16, 1 << 15).cudnn,
+          "engine: the log-softmax on cuDNN where offered and within int sizes");
+}
+
+// Whether cuDNN is loaded (its version), and why not.
+bool cudnn_loaded(std::string *why) {
+    int32_t version = 0;
+    if (dcls_cuda_cudnn_version(&version) != DCLS_OK || version <= 0) {
+        *why = dcls_cuda_last_error();
+        return false;
+    }
+    return true;
+}
+
+std::string pool_info(dcls_cuda_pool_plan *plan) {
+    const char *info = nullptr;
+    return dcls_cuda_pool_plan_info(plan, &info) == DCLS_OK && info ? info : "<no info>";
+}
+std::string batch_norm_info(dcls_cuda_batch_norm_plan *plan) {
+    const char *info = nullptr;
+    return dcls_cuda_batch_norm_plan_info(plan, &info) == DCLS_OK && info ? info : "<no info>";
+}
+std::string cross_entropy_info(dcls_cuda_cross_entropy_plan *plan) {
+    const char *info = nullptr;
+    return dcls_cuda_cross_entropy_plan_info(plan, &info) == DCLS_OK && info ? info : "<no info>";
+}
+
+bool starts_with(const std::string &s, const std::string &prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+dcls_pool_desc pool_desc(int kind, int ndim, int64_t size, int64_t kernel, int64_t stride, int64_t pad) {
+    dcls_pool_desc d{};
+    d.ndim = ndim;
+    d.kind = kind;
+    d.batch = 2;
+    d.channels = 3;
+    for (int i = 0; i < ndim; ++i) {
+        d.input_size[i] = size + i;
+        d.kernel_size[i] = kernel;
+        d.stride[i] = stride;
+        d.padding[i] = pad;
+    }
+    return d;
+}
+
+// Each plan's info: the engine the choice gives with what this machine's cuDNN offers (every op
+// group of cuDNN 9 when loaded), and dcls4j's for every plan made with cuDNN off.
+void test_engine_info(bool with_cudnn) {
+    for (int enabled : {1, 0}) {
+        check(dcls_cuda_nn_set_cudnn(ctx, enabled) == DCLS_OK, "nn_set_cudnn");
+        const bool cudnn = with_cudnn && enabled;
+        const std::string when = enabled ? "" : " (cuDNN off for the context)";
+        for (int kind = DCLS_POOL_MAX; kind <= DCLS_POOL_AVG_EXCLUDE_PADDING; ++kind) {
+            const dcls_pool_desc d = pool_desc(kind, 2, 7, 3, 2, 1);
+            dcls_cuda_pool_plan *plan = nullptr;
+            check(dcls_cuda_pool_plan_create(ctx, &d, &plan) == DCLS_OK, "pool plan_create for its info");
+            const std::string info = pool_info(plan);
+            const bool want = cudnn && kind != DCLS_POOL_MAX;
+            // Max pooling's reason is its tie rule, whatever cuDNN offers; average pooling's without cuDNN is
+            // that the context turned it off, or that it is absent.
+            const std::string reason = kind == DCLS_POOL_MAX ? "tied maxima" : !enabled ? "off" : "no cuDNN";
+            check(want ? info == "forward=cudnn backward=dcls"
+                       : starts_with(info, "forward=dcls backward=dcls (") && info.find(reason) != std::string::npos,
+                  "pool kind " + std::to_string(kind) + " info" + when + ": " + info);
+            dcls_cuda_pool_plan_destroy(plan);
+        }
+        dcls_cuda_batch_norm_plan *bn = nullptr;
+        check(dcls_cuda_batch_norm_plan_create(ctx, 4, 3, 5, 1e-5f, &bn) == DCLS_OK, "batch_norm plan_create");
+        const std::string bn_info = batch_norm_info(bn);
+        check(cudnn ? bn_info == "training=cudnn evaluation=cudnn backward=cudnn evaluation_backward=dcls"
+                    : starts_with(bn_info, "training=dcls evaluation=dcls backward=dcls evaluation_backward=dcls ("),
+              "batch_norm info" + when + ": " + bn_info);
+        dcls_cuda_batch_norm_plan_destroy(bn);
+        check(dcls_cuda_batch_norm_plan_create(ctx, 1, 3, 1, 1e-5f, &bn) == DCLS_OK, "batch_norm plan_create");
+        const std::string one_info = batch_norm_info(bn);
+        check(starts_with(one_info, "training=dcls") && one_info.find("running variance") != std::string::npos,
+              "batch_norm of one value per channel: dcls4j's" + when + ": " + one_info);
+        dcls_cuda_batch_norm_plan_destroy(bn);
+        dcls_cuda_cross_entropy_plan *ce = nullptr;
+        check(dcls_cuda_cross_entropy_plan_create(ctx, 9, 4, &ce) == DCLS_OK, "cross_entropy plan_create");
+        const std::string ce_info = cross_entropy_info(ce);
+        check(starts_with(ce_info, cudnn ? "log_softmax=cudnn loss=dcls backward=dcls"
+                                         : "log_softmax=dcls loss=dcls backward=dcls ("),
+              "cross_entropy info" + when + ": " + ce_info);
+        dcls_cuda_cross_entropy_plan_destroy(ce);
+    }
+    check(dcls_cuda_nn_set_cudnn(ctx, 1) == DCLS_OK, "nn_set_cudnn back on");
+    const char *info = nullptr;
+    check(dcls_cuda_pool_plan_info(nullptr, &info) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "pool_plan_info: a null plan is refused");
+    check(dcls_cuda_nn_set_cudnn(nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "nn_set_cudnn: a null context is refused");
+}
+
+// Plans made with cuDNN on (where it runs) and off, on the same inputs: the results agree.
+// Two float32 implementations summing in different orders agree to the file's tolerance; a difference
+// of meaning is far beyond it on the small shapes (a biased running variance would be momentum * var /
+// (count - 1) apart: about 1e-2 for 20 values per channel).
+bool agree(const std::vector<float> &got, const std::vector<float> &want, const std::string &what) {
+    return close(got, to_double(want), what);
+}
+
+void compare_pool(Rng &rng, int kind, int ndim, int64_t size, int64_t kernel, int64_t stride, int64_t pad) {
+    const dcls_pool_desc d = pool_desc(kind, ndim, size, kernel, stride, pad);
+    const std::string name = "cuDNN vs dcls: pool kind " + std::to_string(kind) + " " + std::to_string(ndim) + "D";
+    dcls_cuda_pool_plan *plans[2] = {nullptr, nullptr};
+    for (int enabled : {1, 0}) {
+        dcls_cuda_nn_set_cudnn(ctx, enabled);
+        dcls_cuda_pool_plan_create(ctx, &d, &plans[enabled ? 0 : 1]);
+    }
+    dcls_cuda_nn_set_cudnn(ctx, 1);
+    check(starts_with(pool_info(plans[0]), "forward=cudnn") && starts_with(pool_info(plans[1]), "forward=dcls"),
+          name + ": one plan on cuDNN, one on dcls4j's kernels");
+    int64_t out[3] = {1, 1, 1}, in_count = d.batch * d.channels, out_count = d.batch * d.channels;
+    dcls_cuda_pool_plan_output_size(plans[0], out);
+    for (int i = 0; i < ndim; ++i) {
+        in_count *= d.input_size[i];
+        out_count *= out[i];
+    }
+    const std::vector<float> x = rng.vec(in_count);
+    Device dx(x), y0(static_cast<size_t>(out_count)), y1(static_cast<size_t>(out_count));
+    check(dcls_cuda_pool_forward(plans[0], dx.get(), y0.get()) == DCLS_OK &&
+              dcls_cuda_pool_forward(plans[1], dx.get(), y1.get()) == DCLS_OK &&
+              agree(y0.download(), y1.download(), name + " y"),
+          name + ": forward");
+    for (auto *p : plans) dcls_cuda_pool_plan_destroy(p);
+}
+
+void compare_batch_norm(Rng &rng, int64_t B, int64_t C, int64_t S) {
+    const std::string name = "cuDNN vs dcls: batch_norm (" + std::to_string(B) + ", " + std::to_string(C) + ", " +
+                             std::to_string(S) + ")";
+    const int64_t n = B * C * S;
+    const std::vector<float> x = rng.vec(n, -2, 3), w = rng.vec(C, 0.5, 1.5), b = rng.vec(C), gy = rng.vec(n),
+                             rm = rng.vec(C), rv = rng.vec(C, 0.5, 2), gw0 = rng.vec(C), gb0 = rng.vec(C);
+    dcls_cuda_batch_norm_plan *plans[2] = {nullptr, nullptr};
+    for (int enabled : {1, 0}) {
+        dcls_cuda_nn_set_cudnn(ctx, enabled);
+        dcls_cuda_batch_norm_plan_create(ctx, B, C, S, 1e-5f, &plans[enabled ? 0 : 1]);
+    }
+    dcls_cuda_nn_set_cudnn(ctx, 1);
+    check(starts_with(batch_norm_info(plans[0]), "training=cudnn") &&
+              starts_with(batch_norm_info(plans[1]), "training=dcls"),
+          name + ": one plan on cuDNN, one on dcls4j's kernels");
+    Device dx(x), dw(w), db(b), dgy(gy);
+    std::vector<std::vector<float>> y(2), rms(2), rvs(2), gx(2), gw(2), gb(2), y_eval(2), gx_eval(2);
+    for (int i = 0; i < 2; ++i) {
+        Device drm(rm), drv(rv), dy(static_cast<size_t>(n)), dgx(static_cast<size_t>(n)), dgw(gw0), dgb(gb0);
+        dcls_cuda_batch_norm_forward(plans[i], dx.get(), dw.get(), db.get(), drm.get(), drv.get(), 0.1f, 1, dy.get());
+        dcls_cuda_batch_norm_backward(plans[i], dx.get(), dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 1);
+        y[i] = dy.download();
+        rms[i] = drm.download();
+        rvs[i] = drv.download();
+        gx[i] = dgx.download();
+        gw[i] = dgw.download();
+        gb[i] = dgb.download();
+        dcls_cuda_batch_norm_forward(plans[i], dx.get(), dw.get(), db.get(), drm.get(), drv.get(), 0.1f, 0, dy.get());
+        dcls_cuda_batch_norm_backward(plans[i], dx.get(), dgy.get(), dw.get(), dgx.get(), dgw.get(), dgb.get(), 0);
+        y_eval[i] = dy.download();
+        gx_eval[i] = dgx.download();
+    }
+    check(agree(y[0], y[1], name + " y") && agree(rms[0], rms[1], name + " running_mean") &&
+              agree(rvs[0], rvs[1], name + " running_var (unbiased in both)"),
+          name + ": training forward and running statistics");
+    check(agree(gx[0], gx[1], name + " grad_x") && agree(gw[0], gw[1], name + " grad_weight") &&
+              agree(gb[0], gb[1], name + " grad_bias"),
+          name + ": training backward (accumulate)");
+    check(agree(y_eval[0], y_eval[1], name + " y (eval)") && agree(gx_eval[0], gx_eval[1], name + " grad_x (eval)"),
+          name + ": evaluation forward and backward");
+    for (auto *p : plans) dcls_cuda_batch_norm_plan_destroy(p);
+}
+
+void compare_cross_entropy(Rng &rng, int64_t B, int64_t K, float smoothing) {
+    const std::string name = "cuDNN vs dcls: cross_entropy B=" + std::to_string(B) + " K=" + std::to_string(K);
+    const std::vector<float> logits = rng.vec(B * K, -8, 8);
+    std::vector<int32_t> labels(static_cast<size_t>(B));
+    for (auto &l : labels) l = int32_t(rng.integer(0, K - 1));
+    dcls_cuda_cross_entropy_plan *plans[2] = {nullptr, nullptr};
+    for (int enabled : {1, 0}) {
+        dcls_cuda_nn_set_cudnn(ctx, enabled);
+        dcls_cuda_cross_entropy_plan_create(ctx, B, K, &plans[enabled ? 0 : 1]);
+    }
+    dcls_cuda_nn_set_cudnn(ctx, 1);
+    check(starts_with(cross_entropy_info(plans[0]), "log_softmax=cudnn") &&
+              starts_with(cross_entropy_info(plans[1]), "log_softmax=dcls"),
+          name + ": one plan on cuDNN, one on dcls4j's kernels");
+    Device dl(logits);
+    std::vector<std::vector<float>> loss(2), grad(2);
+    for (int i = 0; i < 2; ++i) {
+        Device dloss(1), dg(static_cast<size_t>(B * K));
+        dcls_cuda_cross_entropy_forward(plans[i], dl.get(), labels.data(), smoothing, dloss.get());
+        dcls_cuda_cross_entropy_backward(plans[i], dg.get());
+        loss[i] = dloss.download();
+        grad[i] = dg.download();
+    }
+    check(agree(loss[0], loss[1], name + " loss") && agree(grad[0], grad[1], name + " grad"),
+          name + ": loss and gradient");
+    for (auto *p : plans) dcls_cuda_cross_entropy_plan_destroy(p);
+}
+
+void test_cudnn_against_dcls(Rng &rng, bool with_cudnn, const std::string &why) {
+    if (!with_cudnn) {
+        std::printf("SKIPPED: cuDNN against dcls4j's kernels (pooling, batch norm, log-softmax): no cuDNN (%s)\n",
+                    why.c_str());
+        return;
+    }
+    for (int kind : {DCLS_POOL_AVG_INCLUDE_PADDING, DCLS_POOL_AVG_EXCLUDE_PADDING}) {
+        compare_pool(rng, kind, 2, 7, 3, 2, 1);
+        compare_pool(rng, kind, 1, 9, 4, 3, 2);
+        compare_pool(rng, kind, 3, 4, 2, 1, 1);
+        compare_pool(rng, kind, 2, 33, 5, 2, 2);
+    }
+    compare_batch_norm(rng, 4, 3, 5);
+    compare_batch_norm(rng, 6, 5, 1);
+    compare_batch_norm(rng, 32, 16, 49);
+    compare_cross_entropy(rng, 5, 10, 0.f);
+    compare_cross_entropy(rng, 64, 1000, 0.1f);
+}
+
 void test_refusals() {
     dcls_cuda_linear_plan *lp = nullptr;
     check(dcls_cuda_linear_plan_create(nullptr, 1, 1, 1, 1, &lp) == DCLS_ERROR_INVALID_ARGUMENT && lp == nullptr &&
@@ -797,6 +1067,11 @@ int main(int argc, char **argv) {
     test_kernel_spread(rng, 300, {3, 3}, {3, 3});  // over one block of weights and of cells
     test_kernel_spread(rng, 2, {1, 4}, {9, 2});    // a one-tap axis: its dilation spreads nothing
     test_kernel_spread_refusals();
+    test_engine_choice();
+    std::string no_cudnn_why;
+    const bool with_cudnn = cudnn_loaded(&no_cudnn_why);
+    test_engine_info(with_cudnn);
+    test_cudnn_against_dcls(rng, with_cudnn, no_cudnn_why);
     test_refusals();
     check(dcls_cuda_synchronize(ctx) == DCLS_OK, "final synchronize");
     check(dcls_cuda_context_destroy(ctx) == DCLS_OK, "context_destroy");

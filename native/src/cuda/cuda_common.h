@@ -77,6 +77,7 @@ struct dcls_cuda_context {
     int depthwise_weights_kernel = DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO;
     void *cudnn = nullptr;  // cudnnHandle_t, created on first use (cudnn_conv.cpp)
     int sm_count = 1;
+    bool nn_cudnn = true;  // the layers' plans may use cuDNN (dcls_cuda_nn_set_cudnn, nn_engine.h)
 };
 
 namespace dcls {

@@ -31,6 +31,8 @@ typedef cudnnContext *cudnnHandle_t;
 typedef cudnnTensorStruct *cudnnTensorDescriptor_t;
 typedef cudnnFilterStruct *cudnnFilterDescriptor_t;
 typedef cudnnConvolutionStruct *cudnnConvolutionDescriptor_t;
+struct cudnnPoolingStruct;
+typedef cudnnPoolingStruct *cudnnPoolingDescriptor_t;
 
 // ---- enumerations ----
 // Status: only success is tested; any other value goes to cudnnGetErrorString.
@@ -83,6 +85,34 @@ typedef enum : int {
     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING = 6,
     CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT = 7
 } cudnnConvolutionBwdFilterAlgo_t;
+
+// The layers' ops (cudnn_ops.h): pooling, softmax, batch normalisation.
+typedef enum : int { CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1 } cudnnNanPropagation_t;
+
+typedef enum : int {
+    CUDNN_POOLING_MAX = 0,
+    CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING = 1,
+    CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING = 2,
+    CUDNN_POOLING_MAX_DETERMINISTIC = 3
+} cudnnPoolingMode_t;
+
+typedef enum : int {
+    CUDNN_SOFTMAX_FAST = 0,
+    CUDNN_SOFTMAX_ACCURATE = 1,
+    CUDNN_SOFTMAX_LOG = 2
+} cudnnSoftmaxAlgorithm_t;
+
+typedef enum : int { CUDNN_SOFTMAX_MODE_INSTANCE = 0, CUDNN_SOFTMAX_MODE_CHANNEL = 1 } cudnnSoftmaxMode_t;
+
+typedef enum : int {
+    CUDNN_BATCHNORM_PER_ACTIVATION = 0,
+    CUDNN_BATCHNORM_SPATIAL = 1,
+    CUDNN_BATCHNORM_SPATIAL_PERSISTENT = 2
+} cudnnBatchNormMode_t;
+
+// CUDNN_BN_MIN_EPSILON: the smallest epsilon the batch normalisation calls accept (0 since cuDNN 8;
+// it was 1e-5 before).
+constexpr double kBnMinEpsilon = 0.0;
 
 // ---- algorithm search results ----
 typedef struct {
@@ -208,6 +238,44 @@ typedef cudnnStatus_t (*cudnnConvolutionBackwardBias_fn)(cudnnHandle_t handle, c
 typedef cudnnStatus_t (*cudnnAddTensor_fn)(cudnnHandle_t handle, const void *alpha, const cudnnTensorDescriptor_t a_desc,
                                            const void *a, const void *beta, const cudnnTensorDescriptor_t c_desc,
                                            void *c);
+
+// Pooling (the forward pass only: dcls4j's backward needs neither x nor y, cuDNN's takes both).
+typedef cudnnStatus_t (*cudnnCreatePoolingDescriptor_fn)(cudnnPoolingDescriptor_t *desc);
+typedef cudnnStatus_t (*cudnnDestroyPoolingDescriptor_fn)(cudnnPoolingDescriptor_t desc);
+typedef cudnnStatus_t (*cudnnSetPoolingNdDescriptor_fn)(cudnnPoolingDescriptor_t desc, const cudnnPoolingMode_t mode,
+                                                        const cudnnNanPropagation_t nan_propagation, int spatial_dims,
+                                                        const int window[], const int padding[], const int stride[]);
+typedef cudnnStatus_t (*cudnnGetPoolingNdForwardOutputDim_fn)(const cudnnPoolingDescriptor_t desc,
+                                                              const cudnnTensorDescriptor_t x, int dims,
+                                                              int out_sizes[]);
+typedef cudnnStatus_t (*cudnnPoolingForward_fn)(cudnnHandle_t handle, const cudnnPoolingDescriptor_t desc,
+                                                const void *alpha, const cudnnTensorDescriptor_t x_desc, const void *x,
+                                                const void *beta, const cudnnTensorDescriptor_t y_desc, void *y);
+
+// Softmax (the cross-entropy's log-softmax).
+typedef cudnnStatus_t (*cudnnSoftmaxForward_fn)(cudnnHandle_t handle, cudnnSoftmaxAlgorithm_t algo,
+                                                cudnnSoftmaxMode_t mode, const void *alpha,
+                                                const cudnnTensorDescriptor_t x_desc, const void *x, const void *beta,
+                                                const cudnnTensorDescriptor_t y_desc, void *y);
+
+// Batch normalisation.
+typedef cudnnStatus_t (*cudnnBatchNormalizationForwardTraining_fn)(
+    cudnnHandle_t handle, cudnnBatchNormMode_t mode, const void *alpha, const void *beta,
+    const cudnnTensorDescriptor_t x_desc, const void *x, const cudnnTensorDescriptor_t y_desc, void *y,
+    const cudnnTensorDescriptor_t scale_bias_mean_var_desc, const void *scale, const void *bias,
+    double exponential_average_factor, void *running_mean, void *running_variance, double epsilon,
+    void *save_mean, void *save_inv_variance);
+typedef cudnnStatus_t (*cudnnBatchNormalizationForwardInference_fn)(
+    cudnnHandle_t handle, cudnnBatchNormMode_t mode, const void *alpha, const void *beta,
+    const cudnnTensorDescriptor_t x_desc, const void *x, const cudnnTensorDescriptor_t y_desc, void *y,
+    const cudnnTensorDescriptor_t scale_bias_mean_var_desc, const void *scale, const void *bias,
+    const void *estimated_mean, const void *estimated_variance, double epsilon);
+typedef cudnnStatus_t (*cudnnBatchNormalizationBackward_fn)(
+    cudnnHandle_t handle, cudnnBatchNormMode_t mode, const void *alpha_data, const void *beta_data,
+    const void *alpha_param, const void *beta_param, const cudnnTensorDescriptor_t x_desc, const void *x,
+    const cudnnTensorDescriptor_t dy_desc, const void *dy, const cudnnTensorDescriptor_t dx_desc, void *dx,
+    const cudnnTensorDescriptor_t scale_bias_diff_desc, const void *scale, void *scale_diff, void *bias_diff,
+    double epsilon, const void *saved_mean, const void *saved_inv_variance);
 
 }  // namespace cudnn_api
 }  // namespace cuda

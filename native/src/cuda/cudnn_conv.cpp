@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cudnn_handle.h"
 #include "cudnn_loader.h"
 
 namespace dcls {
@@ -23,27 +24,6 @@ namespace cuda {
 #ifndef DCLS_CUDA_EMULATION
 
 namespace {
-
-void check_cudnn(cudnnStatus_t status, const char *what) {
-    if (status == CUDNN_STATUS_SUCCESS) return;
-    throw Error(DCLS_ERROR_BACKEND, std::string(what) + ": cuDNN error " + std::to_string(int(status)) + ": " +
-                                        cudnn().cudnnGetErrorString(status));
-}
-
-cudnnHandle_t handle_of(dcls_cuda_context &ctx) {
-    if (!ctx.cudnn) {
-        const CudnnApi &api = cudnn();
-        cudnnHandle_t h = nullptr;
-        check_cudnn(api.cudnnCreate(&h), "cudnnCreate");
-        const cudnnStatus_t st = api.cudnnSetStream(h, ctx.stream);
-        if (st != CUDNN_STATUS_SUCCESS) {
-            api.cudnnDestroy(h);
-            check_cudnn(st, "cudnnSetStream");
-        }
-        ctx.cudnn = h;
-    }
-    return static_cast<cudnnHandle_t>(ctx.cudnn);
-}
 
 int to_int(int64_t v, const char *what) {
     require(v >= 0 && v <= 0x7fffffff, std::string(what) + " too large for cuDNN");
@@ -190,7 +170,7 @@ struct CudnnConv::Impl {
     }
 
     void setup(Passes passes) {
-        handle = handle_of(ctx);
+        handle = cudnn_handle(ctx);
         check_cudnn(api.cudnnCreateTensorDescriptor(&x_desc), "cudnnCreateTensorDescriptor");
         check_cudnn(api.cudnnCreateTensorDescriptor(&y_desc), "cudnnCreateTensorDescriptor");
         check_cudnn(api.cudnnCreateTensorDescriptor(&b_desc), "cudnnCreateTensorDescriptor");

@@ -75,6 +75,20 @@ Loaded load() {
     }
     DCLS_CUDNN_FUNCTIONS(DCLS_CUDNN_LOOKUP)
 #undef DCLS_CUDNN_LOOKUP
+    // The layers' groups: a missing function turns its group off, not cuDNN.
+    bool complete = true;
+#define DCLS_CUDNN_OPTIONAL(f)                                                  \
+    result.api.f = reinterpret_cast<cudnn_api::f##_fn>(dlsym(handle, #f));     \
+    complete = complete && result.api.f != nullptr;
+    DCLS_CUDNN_POOLING_FUNCTIONS(DCLS_CUDNN_OPTIONAL)
+    result.api.pooling = complete;
+    complete = true;
+    DCLS_CUDNN_SOFTMAX_FUNCTIONS(DCLS_CUDNN_OPTIONAL)
+    result.api.softmax = complete;
+    complete = true;
+    DCLS_CUDNN_BATCH_NORM_FUNCTIONS(DCLS_CUDNN_OPTIONAL)
+    result.api.batch_norm = complete;
+#undef DCLS_CUDNN_OPTIONAL
     const size_t version = result.api.cudnnGetVersion();
     if (version / 10000 != cudnn_api::kMajor) {
         result.error = "cuDNN version " + std::to_string(version) + " loaded, but the library was built for cuDNN " +
@@ -107,6 +121,16 @@ int32_t cudnn_version(std::string *why) {
     return int32_t(l.api.cudnnGetVersion());
 }
 
+CudnnLayerOps cudnn_layer_ops() {
+    const Loaded &l = loaded();
+    CudnnLayerOps ops;
+    if (!l.ok) return ops;
+    ops.pooling = l.api.pooling;
+    ops.softmax = l.api.softmax;
+    ops.batch_norm = l.api.batch_norm;
+    return ops;
+}
+
 }  // namespace cuda
 }  // namespace dcls
 
@@ -119,6 +143,8 @@ int32_t cudnn_version(std::string *why) {
     if (why) *why = "no cuDNN in the CPU emulation of CUDA (test_cuda_emu)";
     return 0;
 }
+
+CudnnLayerOps cudnn_layer_ops() { return CudnnLayerOps{}; }
 
 }  // namespace cuda
 }  // namespace dcls

@@ -49,10 +49,29 @@ using namespace cudnn_api;  // cuDNN's names, as in cudnn.h
     X(cudnnConvolutionBackwardBias)                  \
     X(cudnnAddTensor)
 
+// The layers' ops, in groups the loader looks up separately: a cuDNN that lacks a group still runs
+// convolutions, and that group's layers run on dcls4j's kernels (CudnnApi's flags).
+#define DCLS_CUDNN_POOLING_FUNCTIONS(X) \
+    X(cudnnCreatePoolingDescriptor)     \
+    X(cudnnDestroyPoolingDescriptor)    \
+    X(cudnnSetPoolingNdDescriptor)      \
+    X(cudnnGetPoolingNdForwardOutputDim) \
+    X(cudnnPoolingForward)
+#define DCLS_CUDNN_SOFTMAX_FUNCTIONS(X) X(cudnnSoftmaxForward)
+#define DCLS_CUDNN_BATCH_NORM_FUNCTIONS(X)     \
+    X(cudnnBatchNormalizationForwardTraining)  \
+    X(cudnnBatchNormalizationForwardInference) \
+    X(cudnnBatchNormalizationBackward)
+
 struct CudnnApi {
 #define DCLS_CUDNN_POINTER(f) cudnn_api::f##_fn f = nullptr;
     DCLS_CUDNN_FUNCTIONS(DCLS_CUDNN_POINTER)
+    DCLS_CUDNN_POOLING_FUNCTIONS(DCLS_CUDNN_POINTER)
+    DCLS_CUDNN_SOFTMAX_FUNCTIONS(DCLS_CUDNN_POINTER)
+    DCLS_CUDNN_BATCH_NORM_FUNCTIONS(DCLS_CUDNN_POINTER)
 #undef DCLS_CUDNN_POINTER
+    // Whether every function of the group was found.
+    bool pooling = false, softmax = false, batch_norm = false;
 };
 
 // The loaded API; loads cuDNN on the first call (thread-safe). Throws dcls::Error
@@ -69,6 +88,13 @@ namespace cuda {
 // The cuDNN version in use (e.g. 91000), loading it if needed; 0 when unavailable, with the
 // reason in *why.
 int32_t cudnn_version(std::string *why);
+
+// Which of the layers' op groups the cuDNN in use provides, loading it if needed; none when cuDNN
+// cannot be loaded (always in the CPU emulation).
+struct CudnnLayerOps {
+    bool pooling = false, softmax = false, batch_norm = false;
+};
+CudnnLayerOps cudnn_layer_ops();
 
 }  // namespace cuda
 }  // namespace dcls

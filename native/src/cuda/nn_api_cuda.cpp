@@ -4,14 +4,19 @@
 #include <cuda_runtime.h>
 
 #include <climits>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda_common.h"
+#include "cudnn_loader.h"
+#include "cudnn_nn.h"
 #include "dcls_cuda_nn.h"
 #include "dcls_nn.h"
 #include "error.h"
 #include "nn_cuda.h"
+#include "nn_engine.h"
 
 using dcls::require;
 using dcls::cuda::DeviceBuffer;
@@ -50,6 +55,8 @@ struct dcls_cuda_batch_norm_plan : dcls_cuda_nn_plan_base {
     float eps;
     DeviceBuffer mean, rstd;  // the statistics of the last forward
     bool has_forward = false, last_training = false;
+    std::unique_ptr<dcls::cuda::CudnnBatchNorm> cudnn;  // null: dcls4j's kernels
+    std::string info;
 };
 
 struct dcls_cuda_activation_plan : dcls_cuda_nn_plan_base {
@@ -80,6 +87,8 @@ struct dcls_cuda_pool_plan : dcls_cuda_nn_plan_base {
     nn::PoolGeometry shape;
     DeviceBuffer argmax;
     bool has_forward = false;
+    std::unique_ptr<dcls::cuda::CudnnPoolForward> cudnn_forward;  // null: dcls4j's forward kernel
+    std::string info;
 };
 
 struct dcls_cuda_cross_entropy_plan : dcls_cuda_nn_plan_base {
@@ -94,6 +103,8 @@ struct dcls_cuda_cross_entropy_plan : dcls_cuda_nn_plan_base {
     bool has_forward = false;
     std::vector<int32_t> host_labels = std::vector<int32_t>(size_t(batch));
     DeviceBuffer labels, log_probs, row_loss;
+    std::unique_ptr<dcls::cuda::CudnnLogSoftmax> cudnn_log_softmax;  // null: dcls4j's forward kernel
+    std::string info;
 };
 
 namespace {
@@ -140,6 +151,81 @@ dcls_status destroy(const char *function, Plan *plan) {
         if (!plan) return;
         DeviceGuard guard(plan->ctx.device);
         delete plan;
+    });
+}
+
+}  // namespace
+
+// ---- the engine of the pooling, batch norm and cross-entropy plans: cuDNN where nn_engine.h
+// chooses it and cuDNN accepts the shape, else dcls4j's kernels; the plan's info says which.
+namespace {
+
+using dcls::cuda::nn::CudnnOffer;
+using dcls::cuda::nn::EngineChoice;
+using dcls::cuda::nn::engine_name;
+
+// What the context's layers may take from cuDNN; cuDNN is loaded (once) only when they may use it.
+dcls::cuda::CudnnLayerOps layer_ops(const dcls_cuda_context &ctx) {
+    return ctx.nn_cudnn ? dcls::cuda::cudnn_layer_ops() : dcls::cuda::CudnnLayerOps{};
+}
+
+// The cuDNN implementation when the choice is cuDNN; when cuDNN rejects the shape, dcls4j's kernels
+// run instead and the choice says why.
+template <typename Impl, typename Make>
+std::unique_ptr<Impl> make_cudnn(EngineChoice &choice, Make &&make) {
+    if (!choice.cudnn) return nullptr;
+    try {
+        return std::unique_ptr<Impl>(make());
+    } catch (const dcls::Error &e) {
+        choice = EngineChoice{false, std::string("cuDNN refused the shape: ") + e.what()};
+        return nullptr;
+    }
+}
+
+std::string reason(const EngineChoice &c) { return c.cudnn ? "" : " (" + c.why_not + ")"; }
+
+void choose_engine(dcls_cuda_pool_plan &p) {
+    const dcls::cuda::CudnnLayerOps ops = layer_ops(p.ctx);
+    EngineChoice c = nn::pool_engine(CudnnOffer{p.ctx.nn_cudnn, ops.pooling}, p.shape);
+    p.cudnn_forward =
+        make_cudnn<dcls::cuda::CudnnPoolForward>(c, [&] { return new dcls::cuda::CudnnPoolForward(p.ctx, p.shape); });
+    p.info = "forward=" + engine_name(c) + " backward=dcls" + reason(c);
+}
+
+void choose_engine(dcls_cuda_batch_norm_plan &p) {
+    const dcls::cuda::CudnnLayerOps ops = layer_ops(p.ctx);
+    EngineChoice c = nn::batch_norm_engine(CudnnOffer{p.ctx.nn_cudnn, ops.batch_norm}, p.shape.batch,
+                                           p.shape.channels, p.shape.inner);
+    p.cudnn = make_cudnn<dcls::cuda::CudnnBatchNorm>(
+        c, [&] { return new dcls::cuda::CudnnBatchNorm(p.ctx, p.shape, p.eps); });
+    const std::string e = engine_name(c);
+    // cuDNN's backward differentiates through the batch statistics: after an evaluation forward
+    // (constant statistics) the backward is dcls4j's.
+    p.info = "training=" + e + " evaluation=" + e + " backward=" + e + " evaluation_backward=dcls" + reason(c);
+}
+
+void choose_engine(dcls_cuda_cross_entropy_plan &p) {
+    const dcls::cuda::CudnnLayerOps ops = layer_ops(p.ctx);
+    EngineChoice c = nn::log_softmax_engine(CudnnOffer{p.ctx.nn_cudnn, ops.softmax}, p.batch, p.classes);
+    p.cudnn_log_softmax = make_cudnn<dcls::cuda::CudnnLogSoftmax>(
+        c, [&] { return new dcls::cuda::CudnnLogSoftmax(p.ctx, p.batch, p.classes); });
+    p.info = "log_softmax=" + engine_name(c) + " loss=dcls backward=dcls" + reason(c);
+}
+
+// Makes a plan and chooses its engine; the plan is deleted if that throws.
+template <typename Plan, typename... Args>
+Plan *with_engine(Args &&...args) {
+    std::unique_ptr<Plan> plan(new Plan(std::forward<Args>(args)...));
+    choose_engine(*plan);
+    return plan.release();
+}
+
+template <typename Plan>
+dcls_status plan_info(const char *function, const Plan *plan, const char **info) {
+    return guarded(function, [&] {
+        require(plan != nullptr, "plan is null");
+        require(info != nullptr, "info is null");
+        *info = plan->info.c_str();
     });
 }
 
@@ -235,7 +321,7 @@ dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t bat
                                              float eps, dcls_cuda_batch_norm_plan **plan) {
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
         dcls::nn::require_norm_shape(batch, channels, inner, eps);
-        return new dcls_cuda_batch_norm_plan(c, nn::ChannelShape{batch, channels, inner}, eps);
+        return with_engine<dcls_cuda_batch_norm_plan>(c, nn::ChannelShape{batch, channels, inner}, eps);
     });
 }
 dcls_status dcls_cuda_batch_norm_plan_destroy(dcls_cuda_batch_norm_plan *plan) { return destroy(__func__, plan); }
@@ -246,8 +332,17 @@ dcls_status dcls_cuda_batch_norm_forward(dcls_cuda_batch_norm_plan *plan, const 
         require_pointers({{x, "x"}, {weight, "weight"}, {bias, "bias"}, {running_mean, "running_mean"},
                           {running_var, "running_var"}, {y, "y"}});
         require(momentum >= 0 && momentum <= 1, "momentum must be in [0, 1]");
-        nn::batch_norm_forward(p.ctx.stream, p.shape, p.eps, momentum, training != 0, x, weight, bias, running_mean,
-                               running_var, y, p.mean.floats(), p.rstd.floats());
+        if (!p.cudnn) {
+            nn::batch_norm_forward(p.ctx.stream, p.shape, p.eps, momentum, training != 0, x, weight, bias,
+                                   running_mean, running_var, y, p.mean.floats(), p.rstd.floats());
+        } else if (training != 0) {
+            p.cudnn->forward_training(x, weight, bias, momentum, running_mean, running_var, y, p.mean.floats(),
+                                      p.rstd.floats());
+        } else {
+            nn::batch_norm_running_stats(p.ctx.stream, p.shape.channels, p.eps, running_mean, running_var,
+                                         p.mean.floats(), p.rstd.floats());
+            p.cudnn->forward_inference(x, weight, bias, running_mean, running_var, y);
+        }
         p.has_forward = true;
         p.last_training = training != 0;
     });
@@ -259,8 +354,12 @@ dcls_status dcls_cuda_batch_norm_backward(dcls_cuda_batch_norm_plan *plan, const
         require_pointers({{x, "x"}, {grad_y, "grad_y"}, {weight, "weight"}, {grad_x, "grad_x"},
                           {grad_weight, "grad_weight"}, {grad_bias, "grad_bias"}});
         require(p.has_forward, "backward before any forward on this plan");
-        nn::batch_norm_backward(p.ctx.stream, p.shape, p.last_training, x, grad_y, weight, p.mean.floats(),
-                                p.rstd.floats(), grad_x, grad_weight, grad_bias, accumulate != 0);
+        if (p.cudnn && p.last_training)
+            p.cudnn->backward(x, grad_y, weight, p.mean.floats(), p.rstd.floats(), grad_x, grad_weight, grad_bias,
+                              accumulate != 0);
+        else
+            nn::batch_norm_backward(p.ctx.stream, p.shape, p.last_training, x, grad_y, weight, p.mean.floats(),
+                                    p.rstd.floats(), grad_x, grad_weight, grad_bias, accumulate != 0);
     });
 }
 
@@ -337,7 +436,7 @@ dcls_status dcls_cuda_pool_plan_create(dcls_cuda_context *ctx, const dcls_pool_d
         const nn::PoolGeometry g = dcls::nn::pool_geometry(*desc);
         require(g.in_plane() <= INT32_MAX, "an input plane of " + std::to_string(g.in_plane()) +
                                                " elements is too large for max pooling's indices");
-        return new dcls_cuda_pool_plan(c, desc->ndim, g);
+        return with_engine<dcls_cuda_pool_plan>(c, desc->ndim, g);
     });
 }
 dcls_status dcls_cuda_pool_plan_destroy(dcls_cuda_pool_plan *plan) { return destroy(__func__, plan); }
@@ -353,7 +452,10 @@ dcls_status dcls_cuda_pool_plan_output_size(const dcls_cuda_pool_plan *plan, int
 dcls_status dcls_cuda_pool_forward(dcls_cuda_pool_plan *plan, const float *x, float *y) {
     return run(__func__, plan, [&](dcls_cuda_pool_plan &p) {
         require_pointers({{x, "x"}, {y, "y"}});
-        nn::pool_forward(p.ctx.stream, p.shape, x, y, static_cast<int32_t *>(p.argmax.get()));
+        if (p.cudnn_forward)
+            p.cudnn_forward->forward(x, y);
+        else
+            nn::pool_forward(p.ctx.stream, p.shape, x, y, static_cast<int32_t *>(p.argmax.get()));
         p.has_forward = true;
     });
 }
@@ -372,7 +474,7 @@ dcls_status dcls_cuda_cross_entropy_plan_create(dcls_cuda_context *ctx, int64_t 
     return create(__func__, ctx, plan, [&](dcls_cuda_context &c) {
         require_positive(batch, "batch");
         require_positive(classes, "classes");
-        return new dcls_cuda_cross_entropy_plan(c, batch, classes);
+        return with_engine<dcls_cuda_cross_entropy_plan>(c, batch, classes);
     });
 }
 dcls_status dcls_cuda_cross_entropy_plan_destroy(dcls_cuda_cross_entropy_plan *plan) {
@@ -394,9 +496,15 @@ dcls_status dcls_cuda_cross_entropy_forward(dcls_cuda_cross_entropy_plan *plan, 
         dcls::cuda::check(cudaMemcpyAsync(p.labels.get(), p.host_labels.data(), sizeof(int32_t) * size_t(p.batch),
                                           cudaMemcpyHostToDevice, p.ctx.stream),
                           "cudaMemcpyAsync (labels)");
-        nn::cross_entropy_forward(p.ctx.stream, p.batch, p.classes, logits,
-                                  static_cast<const int32_t *>(p.labels.get()), label_smoothing, p.log_probs.floats(),
-                                  p.row_loss.floats(), loss);
+        const int32_t *device_labels = static_cast<const int32_t *>(p.labels.get());
+        if (p.cudnn_log_softmax) {
+            p.cudnn_log_softmax->forward(logits, p.log_probs.floats());
+            nn::cross_entropy_loss(p.ctx.stream, p.batch, p.classes, p.log_probs.floats(), device_labels,
+                                   label_smoothing, p.row_loss.floats(), loss);
+        } else {
+            nn::cross_entropy_forward(p.ctx.stream, p.batch, p.classes, logits, device_labels, label_smoothing,
+                                      p.log_probs.floats(), p.row_loss.floats(), loss);
+        }
         p.smoothing = label_smoothing;
         p.has_forward = true;
     });
@@ -440,6 +548,25 @@ dcls_status dcls_cuda_sgd_update(dcls_cuda_context *ctx, int64_t count, float *p
         nn::sgd_update(ctx->stream, count, param, grad, momentum_buffer,
                        nn::SgdStep{lr, weight_decay, momentum, keep, first != 0, nesterov != 0});
     });
+}
+
+// ---- the engine of the layers' plans
+
+dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled) {
+    return guarded(__func__, [&] {
+        require(ctx != nullptr, "ctx is null");
+        ctx->nn_cudnn = enabled != 0;
+    });
+}
+
+dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info) {
+    return plan_info(__func__, plan, info);
+}
+dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info) {
+    return plan_info(__func__, plan, info);
+}
+dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info) {
+    return plan_info(__func__, plan, info);
 }
 
 }  // extern "C"

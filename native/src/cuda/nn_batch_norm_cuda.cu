@@ -125,6 +125,14 @@ void batch_norm_backward(cudaStream_t stream, ChannelShape s, bool batch_stats, 
     check_launch("batch_norm_backward_kernel");
 }
 
+void batch_norm_running_stats(cudaStream_t stream, int64_t channels, float eps, const float *running_mean,
+                              const float *running_var, float *mean, float *rstd) {
+    if (channels == 0) return;
+    DCLS_LAUNCH(batch_norm_running_kernel, grid_for(channels), kBlock, 0, stream)(channels, eps, running_mean,
+                                                                                  running_var, mean, rstd);
+    check_launch("batch_norm_running_kernel");
+}
+
 }  // namespace nn
 }  // namespace cuda
 }  // namespace dcls

@@ -31,6 +31,18 @@ __global__ void log_softmax_loss_kernel(int64_t batch, int64_t classes, const fl
     }
 }
 
+// The per-sample losses from log-probabilities already computed (cuDNN's log-softmax).
+__global__ void loss_from_log_probs_kernel(int64_t batch, int64_t classes, const float *log_probs,
+                                           const int32_t *labels, float smoothing, float *row_loss) {
+    for (int64_t b = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; b < batch; b += int64_t(gridDim.x) * blockDim.x)
+    {
+        const float *lp = log_probs + b * classes;
+        float all = 0.f;
+        for (int64_t k = 0; k < classes; ++k) all += lp[k];
+        row_loss[b] = -(1.f - smoothing) * lp[labels[b]] - smoothing * all / float(classes);
+    }
+}
+
 __global__ void mean_kernel(int64_t count, const float *values, float *mean) {
     __shared__ float partial[kBlock];
     float v = 0.f;
@@ -68,6 +80,15 @@ void cross_entropy_backward(cudaStream_t stream, int64_t batch, int64_t classes,
     DCLS_LAUNCH(cross_entropy_backward_kernel, grid_for(batch * classes), kBlock, 0, stream)(
         batch, classes, log_probs, labels, label_smoothing, grad_logits);
     check_launch("cross_entropy_backward_kernel");
+}
+
+void cross_entropy_loss(cudaStream_t stream, int64_t batch, int64_t classes, const float *log_probs,
+                        const int32_t *labels, float label_smoothing, float *row_loss, float *loss) {
+    DCLS_LAUNCH(loss_from_log_probs_kernel, grid_for(batch), kBlock, 0, stream)(batch, classes, log_probs, labels,
+                                                                                label_smoothing, row_loss);
+    check_launch("loss_from_log_probs_kernel");
+    DCLS_LAUNCH(mean_kernel, 1, kBlock, 0, stream)(batch, row_loss, loss);
+    check_launch("mean_kernel");
 }
 
 }  // namespace nn

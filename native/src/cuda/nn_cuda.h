@@ -68,6 +68,10 @@ void batch_norm_forward(cudaStream_t stream, ChannelShape s, float eps, float mo
 void batch_norm_backward(cudaStream_t stream, ChannelShape s, bool batch_stats, const float *x, const float *grad_y,
                          const float *weight, const float *mean, const float *rstd, float *grad_x, float *grad_weight,
                          float *grad_bias, bool accumulate);
+// mean and rstd (C) from the running statistics, as the evaluation forward sets them (for the
+// evaluation forward on cuDNN, whose backward then runs here).
+void batch_norm_running_stats(cudaStream_t stream, int64_t channels, float eps, const float *running_mean,
+                              const float *running_var, float *mean, float *rstd);
 
 // ---- linear (nn_linear_cuda.cu): y (B, out, S) = weight (out, in) . x (B, in, S) + bias ----------
 
@@ -105,6 +109,9 @@ void cross_entropy_forward(cudaStream_t stream, int64_t batch, int64_t classes, 
                            float *loss);
 void cross_entropy_backward(cudaStream_t stream, int64_t batch, int64_t classes, const float *log_probs,
                             const int32_t *labels, float label_smoothing, float *grad_logits);
+// The forward pass from log_probs already computed (by cuDNN's log-softmax): row_loss and the mean loss.
+void cross_entropy_loss(cudaStream_t stream, int64_t batch, int64_t classes, const float *log_probs,
+                        const int32_t *labels, float label_smoothing, float *row_loss, float *loss);
 
 // ---- optimizer updates (nn_optim_cuda.cu) ------------------------------------------------------
 

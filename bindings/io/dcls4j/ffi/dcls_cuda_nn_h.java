@@ -2438,5 +2438,249 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class dcls_cuda_nn_set_cudnn {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_nn_set_cudnn");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_nn_set_cudnn$descriptor() {
+        return dcls_cuda_nn_set_cudnn.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MethodHandle dcls_cuda_nn_set_cudnn$handle() {
+        return dcls_cuda_nn_set_cudnn.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static MemorySegment dcls_cuda_nn_set_cudnn$address() {
+        return dcls_cuda_nn_set_cudnn.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_nn_set_cudnn(dcls_cuda_context *ctx, int32_t enabled)
+     * }
+     */
+    public static int dcls_cuda_nn_set_cudnn(MemorySegment ctx, int enabled) {
+        var mh$ = dcls_cuda_nn_set_cudnn.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_nn_set_cudnn", ctx, enabled);
+            }
+            return (int)mh$.invokeExact(ctx, enabled);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_pool_plan_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_pool_plan_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_pool_plan_info$descriptor() {
+        return dcls_cuda_pool_plan_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info)
+     * }
+     */
+    public static MethodHandle dcls_cuda_pool_plan_info$handle() {
+        return dcls_cuda_pool_plan_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info)
+     * }
+     */
+    public static MemorySegment dcls_cuda_pool_plan_info$address() {
+        return dcls_cuda_pool_plan_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_pool_plan_info(const dcls_cuda_pool_plan *plan, const char **info)
+     * }
+     */
+    public static int dcls_cuda_pool_plan_info(MemorySegment plan, MemorySegment info) {
+        var mh$ = dcls_cuda_pool_plan_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_pool_plan_info", plan, info);
+            }
+            return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_batch_norm_plan_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_batch_norm_plan_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_batch_norm_plan_info$descriptor() {
+        return dcls_cuda_batch_norm_plan_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info)
+     * }
+     */
+    public static MethodHandle dcls_cuda_batch_norm_plan_info$handle() {
+        return dcls_cuda_batch_norm_plan_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info)
+     * }
+     */
+    public static MemorySegment dcls_cuda_batch_norm_plan_info$address() {
+        return dcls_cuda_batch_norm_plan_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_batch_norm_plan_info(const dcls_cuda_batch_norm_plan *plan, const char **info)
+     * }
+     */
+    public static int dcls_cuda_batch_norm_plan_info(MemorySegment plan, MemorySegment info) {
+        var mh$ = dcls_cuda_batch_norm_plan_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_batch_norm_plan_info", plan, info);
+            }
+            return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_cross_entropy_plan_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_cross_entropy_plan_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_cross_entropy_plan_info$descriptor() {
+        return dcls_cuda_cross_entropy_plan_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info)
+     * }
+     */
+    public static MethodHandle dcls_cuda_cross_entropy_plan_info$handle() {
+        return dcls_cuda_cross_entropy_plan_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info)
+     * }
+     */
+    public static MemorySegment dcls_cuda_cross_entropy_plan_info$address() {
+        return dcls_cuda_cross_entropy_plan_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_cross_entropy_plan_info(const dcls_cuda_cross_entropy_plan *plan, const char **info)
+     * }
+     */
+    public static int dcls_cuda_cross_entropy_plan_info(MemorySegment plan, MemorySegment info) {
+        var mh$ = dcls_cuda_cross_entropy_plan_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_cross_entropy_plan_info", plan, info);
+            }
+            return (int)mh$.invokeExact(plan, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

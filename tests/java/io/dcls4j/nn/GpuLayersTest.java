@@ -3,12 +3,15 @@ package io.dcls4j.nn;
 import io.dcls4j.Device;
 import io.dcls4j.Parameter;
 import io.dcls4j.Tensor;
+import io.dcls4j.ffi.dcls_nn_h;
+import io.dcls4j.ffi.dcls_pool_desc;
 import io.dcls4j.internal.Cuda;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -25,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * elsewhere): the same initial parameters from the same seed, then the output, the input gradient and the parameter
  * gradients, accumulated over two backward passes, for channels-last (N, C) and channels-first (N, C, H, W) inputs,
  * pooling, DropPath's masks, the loss, and a ConvNeXt block's pointwise half. Runs on a GPU, and over the build's CUDA
- * emulation (these layers need no cuDNN); skipped where there is no CUDA device.
+ * emulation (these layers need no cuDNN; where it is loaded, pooling, batch norm and the loss use it in part);
+ * skipped where there is no CUDA device.
  */
 class GpuLayersTest {
     private static final Device GPU = Device.cuda(0);
@@ -122,6 +126,48 @@ class GpuLayersTest {
         sameOnBothDevices("avg pool 1D", d -> new AvgPool(new int[] {4}, new int[] {3}, new int[] {2}, d),
                 new long[] {2, 3, 11});
         sameOnBothDevices("global avg pool", GlobalAvgPool::new, new long[] {3, 5, 4, 6});
+    }
+
+    /**
+     * Which implementation the pooling, batch norm and cross-entropy plans run (dcls_cuda_*_plan_info): cuDNN where
+     * it is loaded (average pooling's forward pass, batch norm, the log-softmax), dcls4j's kernels otherwise, as over
+     * the emulation, and always for max pooling.
+     */
+    @Test
+    void theLayersPlansSayWhetherCudnnRuns() {
+        CudaNnOps ops = (CudaNnOps) NnOps.of(GPU);
+        boolean cudnn = Cuda.cudnnVersionCode() > 0;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int kind : new int[] {dcls_nn_h.DCLS_POOL_MAX(), dcls_nn_h.DCLS_POOL_AVG_INCLUDE_PADDING(),
+                    dcls_nn_h.DCLS_POOL_AVG_EXCLUDE_PADDING()}) {
+                MemorySegment desc = dcls_pool_desc.allocate(arena);
+                dcls_pool_desc.ndim(desc, 2);
+                dcls_pool_desc.kind(desc, kind);
+                dcls_pool_desc.batch(desc, 2);
+                dcls_pool_desc.channels(desc, 3);
+                for (int d = 0; d < 3; d++) {
+                    dcls_pool_desc.input_size(desc, d, d < 2 ? 7 + d : 1);
+                    dcls_pool_desc.kernel_size(desc, d, d < 2 ? 3 : 1);
+                    dcls_pool_desc.stride(desc, d, d < 2 ? 2 : 1);
+                    dcls_pool_desc.padding(desc, d, d < 2 ? 1 : 0);
+                }
+                try (NativePlan plan = ops.pool(desc)) {
+                    String info = ops.poolInfo(plan);
+                    boolean onCudnn = cudnn && kind != dcls_nn_h.DCLS_POOL_MAX();
+                    assertTrue(onCudnn ? info.equals("forward=cudnn backward=dcls")
+                            : info.startsWith("forward=dcls backward=dcls ("), "pool kind " + kind + ": " + info);
+                }
+            }
+            try (NativePlan plan = ops.batchNorm(4, 5, 9, 1e-5f)) {
+                String info = ops.batchNormInfo(plan);
+                assertTrue(info.startsWith(cudnn ? "training=cudnn evaluation=cudnn backward=cudnn"
+                        : "training=dcls evaluation=dcls backward=dcls"), "batch norm: " + info);
+            }
+            try (NativePlan plan = ops.crossEntropy(6, 10)) {
+                String info = ops.crossEntropyInfo(plan);
+                assertTrue(info.startsWith(cudnn ? "log_softmax=cudnn" : "log_softmax=dcls"), "cross-entropy: " + info);
+            }
+        }
     }
 
     @Test

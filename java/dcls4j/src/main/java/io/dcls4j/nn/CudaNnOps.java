@@ -6,14 +6,16 @@ import io.dcls4j.ffi.dcls_cuda_nn_h;
 import io.dcls4j.internal.Cuda;
 import io.dcls4j.internal.CudaContext;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.function.ToIntFunction;
 
 import static io.dcls4j.internal.Cuda.check;
 
 /**
- * The network ops on one CUDA device: dcls_cuda_nn.h (dcls4j's kernels, no cuDNN), enqueued on the device's one
- * context. Every call holds the context's lock, as {@link CudaContext}'s own calls do, and passes device addresses.
+ * The network ops on one CUDA device: dcls_cuda_nn.h (dcls4j's kernels, and cuDNN for average pooling's forward
+ * pass, batch norm and the cross-entropy's log-softmax where it is loaded), enqueued on the device's one context. Every call holds the context's lock, as {@link CudaContext}'s own calls do, and passes device addresses.
  */
 final class CudaNnOps implements NnOps {
     private final CudaContext context;
@@ -249,6 +251,33 @@ final class CudaNnOps implements NnOps {
         synchronized (context) {
             check(dcls_cuda_nn_h.dcls_cuda_linear_backward_data_gelu(plan.get(), gradY.nativeAddress(),
                     weight.nativeAddress(), z.nativeAddress(), gradZ.nativeAddress()));
+        }
+    }
+
+    // ---- which implementation a plan runs (dcls_cuda_*_plan_info) ----
+
+    /** What the pooling plan runs per pass, "cudnn" or "dcls", e.g. "forward=cudnn backward=dcls". */
+    String poolInfo(NativePlan plan) {
+        return info(out -> dcls_cuda_nn_h.dcls_cuda_pool_plan_info(plan.get(), out));
+    }
+
+    /** What the batch norm plan runs per pass, e.g. "training=cudnn evaluation=cudnn backward=cudnn ...". */
+    String batchNormInfo(NativePlan plan) {
+        return info(out -> dcls_cuda_nn_h.dcls_cuda_batch_norm_plan_info(plan.get(), out));
+    }
+
+    /** What the cross-entropy plan runs per pass, e.g. "log_softmax=cudnn loss=dcls backward=dcls". */
+    String crossEntropyInfo(NativePlan plan) {
+        return info(out -> dcls_cuda_nn_h.dcls_cuda_cross_entropy_plan_info(plan.get(), out));
+    }
+
+    private String info(ToIntFunction<MemorySegment> call) {
+        synchronized (context) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                check(call.applyAsInt(out));
+                return out.get(ValueLayout.ADDRESS, 0).reinterpret(1 << 16).getString(0);
+            }
         }
     }
 }
