@@ -200,6 +200,40 @@ class GpuLayerTest {
         }
     }
 
+    /**
+     * A transposed layer on the GPU, whose plan now takes the kernel window of its positions (near the centre: a box
+     * narrower than the kernel), against the CPU layer: output, input and parameter gradients.
+     */
+    @Test
+    void aTransposedLayerWithAKernelWindowOnTheGpuMatchesTheCpu() {
+        assumeGpu();
+        SplittableRandom r = new SplittableRandom(17);
+        DclsConvTranspose.Builder b = DclsConvTranspose.builder(2, 3).kernelCount(2).dilatedKernelSize(9, 9).stride(2)
+                .padding(4).interpolation(Interpolation.BILINEAR).seed(3);
+        try (Arena arena = Arena.ofConfined();
+             DclsConvTranspose cpu = b.build();
+             DclsConvTranspose gpu = b.device(GPU).build()) {
+            Tensor p = cpu.positions().value();
+            for (long i = 0; i < p.elementCount(); i++) {
+                p.set(i, (float) r.nextDouble(-1.5, 1.5));
+            }
+            for (int i = 0; i < cpu.parameters().size(); i++) {
+                gpu.parameters().get(i).value().copyFrom(cpu.parameters().get(i).value());
+            }
+            Tensor x = Tensor.allocate(arena, 2, 2, 6, 7);
+            x.copyFrom(random(r, x.elementCount()));
+            Tensor y = cpu.forward(x);
+            closeTo("y", y, gpu.forward(x.to(arena, GPU)));
+            Tensor gy = Tensor.allocate(arena, y.shape());
+            gy.copyFrom(random(r, gy.elementCount()));
+            closeTo("grad_x", cpu.backward(gy), gpu.backward(gy.to(arena, GPU)));
+            for (int i = 0; i < cpu.parameters().size(); i++) {
+                Parameter e = cpu.parameters().get(i);
+                closeTo("grad_" + e.name(), e.grad(), gpu.parameters().get(i).grad());
+            }
+        }
+    }
+
     /** A few AdamW steps (groups, schedule, clamping) give the CPU's parameters and optimizer state. */
     @Test
     void adamWTrainingOnTheGpuMatchesTheCpu() {
