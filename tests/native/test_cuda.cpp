@@ -463,6 +463,13 @@ void test_sparse(const dcls_conv_desc &d, int interp, int64_t kernel_count, int 
                   (!gradient || close(construction_grads(added), want_construction, "construction's gradients", 1e-3)),
               name + ": backward_weights accumulate=" + std::to_string(accumulate));
     }
+    // A kernel window ends the cells (here the whole kernel: no window either).
+    int64_t all_lo[3] = {0, 0, 0}, all_hi[3] = {1, 1, 1};
+    for (int i = 0; i < d.ndim; ++i) all_hi[i] = d.kernel_size[i];
+    check(dcls_cuda_conv_plan_set_kernel_window(plan, all_lo, all_hi) == DCLS_OK && sparse_passes(plan) == 0 &&
+              dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), ref.forward(x, w, b.data()), "forward"),
+          name + ": a kernel window ends the tap-sparse passes");
     check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
 }
 

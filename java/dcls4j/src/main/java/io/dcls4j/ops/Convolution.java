@@ -188,8 +188,8 @@ public final class Convolution implements AutoCloseable {
      * then computes the kernel gradient inside the box only: cells outside hold 0 or their true
      * gradient (or, accumulating, keep their value or get it added). A window of the whole kernel
      * restores the default. Checked against the kernel size; allocates nothing. On a CUDA device the passes on
-     * dcls4j's kernels (depthwise, direct, tap-sparse) take the window; those on cuDNN run on the whole kernel (and
-     * compute the true gradient outside the box).
+     * dcls4j's depthwise kernels and direct convolution take the window; those on cuDNN run on the whole kernel (and
+     * compute the true gradient outside the box). The call ends any tap-sparse passes of {@link #setKernelCells}.
      */
     public void setKernelWindow(KernelWindow window) {
         boolean entered = guard.enter(this);
