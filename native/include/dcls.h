@@ -296,6 +296,16 @@ typedef enum dcls_cuda_depthwise_weights_kernel {
                                                  last two axes, a kernel at least 4 high), else as AUTO */
 } dcls_cuda_depthwise_weights_kernel;
 
+/* Whether a CUDA plan runs its tap-sparse engine (dcls_cuda_conv_plan_set_kernel_cells): the CUDA
+ * counterpart of the CPU's engine option "sparse_conv", a setting of the context read at each
+ * dcls_cuda_conv_plan_set_kernel_cells call. */
+typedef enum dcls_cuda_sparse_mode {
+    DCLS_CUDA_SPARSE_AUTO = 0,  /* per pass, where the cells per (out, in/groups) pair are few enough
+                                   against the box the dense engine would run (the plan's cost model) */
+    DCLS_CUDA_SPARSE_NEVER = 1, /* the dense engines on the cells' box, as a kernel window */
+    DCLS_CUDA_SPARSE_ALWAYS = 2 /* every pass it can run (backward weights: with gradient cells only) */
+} dcls_cuda_sparse_mode;
+
 /* The message of the last failure of a dcls_cuda_* function on the calling thread; "" when none. */
 DCLS_API const char *dcls_cuda_last_error(void);
 
@@ -333,6 +343,8 @@ DCLS_API dcls_status dcls_cuda_set_tf32(dcls_cuda_context *ctx, int32_t enabled)
 DCLS_API dcls_status dcls_cuda_set_benchmark(dcls_cuda_context *ctx, int32_t enabled);
 DCLS_API dcls_status dcls_cuda_set_depthwise_mode(dcls_cuda_context *ctx, int32_t mode);
 DCLS_API dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32_t kernel);
+/* mode: a dcls_cuda_sparse_mode; plans take it at their next dcls_cuda_conv_plan_set_kernel_cells. */
+DCLS_API dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode);
 
 /* Device memory, allocated and freed in order on the context's stream (a stream-ordered pool
  * where the device supports it): a free takes effect after the work enqueued before it. bytes 0
@@ -361,6 +373,14 @@ DCLS_API dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const 
 
 /* Position upkeep on the device: as dcls_positions_clamp / dcls_positions_round, with device
  * pointers, enqueued on the context's stream. */
+/* The CUDA counterpart of dcls_construct_kernel_window, with positions and sigma in device memory and
+ * lo, hi in host memory: copies positions and sigma to the host, waiting for the context's stream
+ * (the box is needed on the host, where plans are made), and returns a box that contains every cell
+ * the construction can make non-zero or read the gradient of (kernel_cells.h's cells, the same
+ * cells dcls_cuda_conv_plan_set_kernel_cells takes). */
+DCLS_API dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
+                                                       const float *positions, const float *sigma, int64_t lo[3],
+                                                       int64_t hi[3]);
 DCLS_API dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
                                                float *positions);
 DCLS_API dcls_status dcls_cuda_positions_round(dcls_cuda_context *ctx, const float *src, float *dst,
@@ -379,13 +399,26 @@ DCLS_API dcls_status dcls_cuda_conv_plan_output_size(const dcls_cuda_conv_plan *
 DCLS_API dcls_status dcls_cuda_conv_plan_info(const dcls_cuda_conv_plan *plan, const char **info);
 /* The CUDA counterpart of dcls_conv_plan_set_kernel_window (same arguments and contract): the
  * kernels given from now on are 0 outside the box [lo[d], hi[d]) of each axis d < ndim. The passes
- * that run on dcls4j's depthwise kernels then run on the box only (the plan's info gains
- * "window=..."); cuDNN's passes run on the whole kernel. Overwriting, backward weights leaves 0 in
- * the cells outside the box (depthwise kernels) or their true gradient (cuDNN); accumulating, they
+ * that run on dcls4j's depthwise kernels or on the direct convolution (no cuDNN) then run on the box
+ * only (the plan's info gains "window=..."); cuDNN's passes run on the whole kernel. Overwriting,
+ * backward weights leaves 0 in the cells outside the box (dcls4j's kernels) or their true gradient
+ * (cuDNN); accumulating, they
  * get nothing or their true gradient. The whole kernel as the box turns the window off. Strings
  * from dcls_cuda_conv_plan_info before the call are invalid after it. */
 DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, const int64_t lo[3],
                                                            const int64_t hi[3]);
+/* The CUDA counterpart of dcls_conv_plan_set_kernel_cells (same arguments and contract), with positions
+ * and sigma in device memory: copies them to the host, waiting for the context's stream, lists the
+ * cells of each (out, in/groups) pair there and uploads them. The box around the cells becomes the
+ * plan's kernel window (dcls_cuda_conv_plan_set_kernel_window); then each pass runs the tap-sparse
+ * CUDA engine ("dcls:sparse(2 of 25 cells,cuda)" in the plan's info: cells per pair on average, of
+ * the kernel's) where the context's dcls_cuda_sparse_mode and, in AUTO, the cost model choose it.
+ * Backward weights runs it only with gradient != 0; it then writes the gradient at the cells, 0
+ * elsewhere (accumulating: adds at the cells only). Strings from dcls_cuda_conv_plan_info before the
+ * call are invalid after it. */
+DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc,
+                                                          const float *positions, const float *sigma,
+                                                          int32_t gradient);
 DCLS_API dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel,
                                             const float *bias, float *y);
 DCLS_API dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y,

@@ -7,7 +7,12 @@
 // engine: "auto" (dcls4j's depthwise kernels for this shape), "cudnn" (cuDNN only, when available)
 // and "benchmark" (timed choice per pass). More engines by name with --engines (comma-separated):
 // "rows" and "segments" run dcls4j's depthwise kernels for every pass with the tap-tile or the
-// segment backward-weights kernel (dcls_cuda_set_depthwise_weights_kernel), to compare the two.
+// segment backward-weights kernel (dcls_cuda_set_depthwise_weights_kernel), to compare the two;
+// "window", "sparse" and "cells" give the plan the construction's kernel cells
+// (dcls_cuda_conv_plan_set_kernel_cells) with sparse mode NEVER (the cells' box as a kernel window),
+// ALWAYS (the tap-sparse engine on every pass) and AUTO (the cost model's choice), to measure the
+// cost model's threshold; set_cells_ms is then the call's own time (a copy of the positions to the
+// host and the cells listed there), which a layer pays once per training step.
 //
 //   construct_ms           kernel construction
 //   forward_ms             construction + convolution forward (+ bias)
@@ -16,7 +21,8 @@
 //   conv_fwd_ms, conv_bwd_data_ms, conv_bwd_weights_ms, construct_bwd_ms: the parts
 //
 // Usage: bench_cuda [--batch N] [--size S] [--reps R] [--warmup W] [--csv FILE]
-//                   [--engines auto,rows,segments,cudnn,benchmark] (default auto,segments,cudnn,benchmark)
+//                   [--engines auto,rows,segments,cudnn,benchmark,window,sparse,cells]
+//                   (default auto,segments,cudnn,benchmark)
 // Prints a header and one CSV line per (version, engine); --csv also writes them to FILE.
 #include <algorithm>
 #include <chrono>
@@ -115,7 +121,7 @@ int main(int argc, char **argv) {
     std::FILE *out = csv ? std::fopen(csv, "w") : nullptr;
     const char *header =
         "version,engine,construct_ms,forward_ms,fwdbwd_ms,fwdbwd_no_grad_x_ms,conv_fwd_ms,conv_bwd_data_ms,"
-        "conv_bwd_weights_ms,construct_bwd_ms,plan";
+        "conv_bwd_weights_ms,construct_bwd_ms,plan,set_cells_ms";
     std::printf("%s\n", header);
     if (out) std::fprintf(out, "%s\n", header);
 
@@ -147,13 +153,17 @@ int main(int argc, char **argv) {
         int mode;
         int benchmark;
         int weights_kernel;
+        int sparse_mode;  // -1: no kernel cells given
     };
     std::vector<Engine> all = {
-        {"auto", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO},
-        {"rows", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS},
-        {"segments", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS},
-        {"cudnn", DCLS_CUDA_DEPTHWISE_NEVER, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO},
-        {"benchmark", DCLS_CUDA_DEPTHWISE_AUTO, 1, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO}};
+        {"auto", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, -1},
+        {"rows", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS, -1},
+        {"segments", DCLS_CUDA_DEPTHWISE_ALWAYS, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_SEGMENTS, -1},
+        {"cudnn", DCLS_CUDA_DEPTHWISE_NEVER, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, -1},
+        {"benchmark", DCLS_CUDA_DEPTHWISE_AUTO, 1, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, -1},
+        {"window", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, DCLS_CUDA_SPARSE_NEVER},
+        {"sparse", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, DCLS_CUDA_SPARSE_ALWAYS},
+        {"cells", DCLS_CUDA_DEPTHWISE_AUTO, 0, DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO, DCLS_CUDA_SPARSE_AUTO}};
     std::vector<Engine> engines;
     for (const Engine &e : all) {
         const bool listed = (std::string(",") + engine_list + ",").find(std::string(",") + e.name + ",") != std::string::npos;
@@ -176,6 +186,14 @@ int main(int argc, char **argv) {
             if (dcls_cuda_conv_plan_create(ctx, &cd, &plan) != DCLS_OK) {
                 std::printf("%s,%s,plan failed: %s\n", version, e.name, dcls_cuda_last_error());
                 continue;
+            }
+            double t_cells = 0.0;
+            if (e.sparse_mode >= 0) {
+                ok(dcls_cuda_set_sparse_mode(ctx, e.sparse_mode), "set_sparse_mode");
+                t_cells = median_ms(warmup, reps, [&] {
+                    ok(dcls_cuda_conv_plan_set_kernel_cells(plan, &kd, positions.ptr, sig, 1), "set_kernel_cells");
+                });
+                ok(dcls_cuda_set_sparse_mode(ctx, DCLS_CUDA_SPARSE_AUTO), "set_sparse_mode");
             }
             const char *info = "";
             ok(dcls_cuda_conv_plan_info(plan, &info), "plan_info");
@@ -210,8 +228,8 @@ int main(int argc, char **argv) {
             const double t_bw = median_ms(warmup, reps, bwd_weights);
             const double t_kb = median_ms(warmup, reps, construct_bwd);
             char line[1024];
-            std::snprintf(line, sizeof line, "%s,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,\"%s\"", version, e.name,
-                          t_construct, t_forward, t_fwdbwd, t_fwdbwd_nx, t_cf, t_bd, t_bw, t_kb, info);
+            std::snprintf(line, sizeof line, "%s,%s,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,\"%s\",%.3f", version,
+                          e.name, t_construct, t_forward, t_fwdbwd, t_fwdbwd_nx, t_cf, t_bd, t_bw, t_kb, info, t_cells);
             std::printf("%s\n", line);
             if (out) std::fprintf(out, "%s\n", line);
             ok(dcls_cuda_conv_plan_destroy(plan), "plan_destroy");

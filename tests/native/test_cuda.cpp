@@ -276,14 +276,16 @@ dcls_conv_desc random_conv(Rng &rng) {
 }
 
 
-// A kernel window (dcls_cuda_conv_plan_set_kernel_window) on dcls4j's depthwise kernels: kernels 0
-// outside the box [lo, hi) of each axis; every pass against the reference on the whole kernel, the
-// gradient outside the box 0 (overwriting) or untouched (accumulating).
-void test_window(const dcls_conv_desc &d, const int64_t lo[3], const int64_t hi[3], Rng &rng) {
-    std::string name = describe(d) + " [window";
+// A kernel window (dcls_cuda_conv_plan_set_kernel_window) on dcls4j's depthwise kernels (mode
+// ALWAYS) or, without cuDNN and with mode NEVER, on the direct convolution: kernels 0 outside the
+// box [lo, hi) of each axis; every pass against the reference on the whole kernel, the gradient
+// outside the box 0 (overwriting) or untouched (accumulating).
+void test_window(const dcls_conv_desc &d, const int64_t lo[3], const int64_t hi[3], Rng &rng,
+                 int mode = DCLS_CUDA_DEPTHWISE_ALWAYS) {
+    std::string name = describe(d) + (mode == DCLS_CUDA_DEPTHWISE_ALWAYS ? " [window" : " [direct window");
     for (int i = 0; i < d.ndim; ++i) name += " " + std::to_string(lo[i]) + ":" + std::to_string(hi[i]);
     name += "]";
-    dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_ALWAYS);
+    dcls_cuda_set_depthwise_mode(ctx, mode);
     dcls_cuda_conv_plan *plan = nullptr;
     const bool created = dcls_cuda_conv_plan_create(ctx, &d, &plan) == DCLS_OK;
     dcls_cuda_set_depthwise_mode(ctx, DCLS_CUDA_DEPTHWISE_AUTO);
@@ -309,6 +311,9 @@ void test_window(const dcls_conv_desc &d, const int64_t lo[3], const int64_t hi[
     const char *info = nullptr;
     check(dcls_cuda_conv_plan_info(plan, &info) == DCLS_OK && info && std::strstr(info, "window="),
           name + ": info names the window (" + std::string(info ? info : "") + ")");
+    if (mode != DCLS_CUDA_DEPTHWISE_ALWAYS)
+        check(info && std::strstr(info, "dcls:direct"), name + ": on the direct convolution (" +
+                                                            std::string(info ? info : "") + ")");
 
     check(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
               close(dy.download(), ref.forward(x, w, b.data()), "forward"),
@@ -346,6 +351,162 @@ void test_window(const dcls_conv_desc &d, const int64_t lo[3], const int64_t hi[
     check(dcls_cuda_conv_plan_set_kernel_window(plan, all_lo, bad_hi) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
           name + ": a window past the kernel is refused");
     check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- the tap-sparse engine (dcls_cuda_conv_plan_set_kernel_cells) ----------------------------------
+
+// Counts the passes the plan's info puts on the tap-sparse engine.
+int sparse_passes(dcls_cuda_conv_plan *plan) {
+    const char *info = nullptr;
+    if (dcls_cuda_conv_plan_info(plan, &info) != DCLS_OK || !info) return -1;
+    int n = 0;
+    for (const char *at = std::strstr(info, "dcls:sparse("); at; at = std::strstr(at + 1, "dcls:sparse(")) ++n;
+    return n;
+}
+
+// The kernels of construction `cd` (random weights, positions and sigma; sigma in [-s, s]) convolved
+// by plan `d`, which is told their cells, in sparse mode `mode`: every pass against the float64
+// reference on the dense kernel (conv_reference.h). The kernel gradient, overwriting and
+// accumulating, must be the reference's or untouched (0 when overwriting) at every cell, the
+// reference's wherever the kernel is not 0, and give the CPU construction's backward the reference's
+// result. `want_sparse`: the passes that must run on the tap-sparse engine (-1: unchecked).
+void test_sparse(const dcls_conv_desc &d, int interp, int64_t kernel_count, int mode, bool gradient, int want_sparse,
+                 Rng &rng, double s = 0.3) {
+    const char *modes[] = {"auto", "never", "always"};
+    const std::string name = describe(d) + " [sparse " + modes[mode] + ", " + interp_name(interp) + ", K=" +
+                             std::to_string(kernel_count) + (gradient ? "" : ", no gradient") + "]";
+    dcls_construct_desc cd{};
+    cd.ndim = d.ndim;
+    cd.interpolation = interp;
+    cd.out_channels = d.out_channels;
+    cd.in_per_group = d.in_channels / d.groups;
+    cd.kernel_count = kernel_count;
+    for (int i = 0; i < d.ndim; ++i) cd.dilated_kernel_size[i] = d.kernel_size[i];
+    const int64_t elements = cd.out_channels * cd.in_per_group * kernel_count;
+    std::vector<float> positions(size_t(d.ndim * elements));
+    for (int i = 0; i < d.ndim; ++i) {
+        const double half = double(d.kernel_size[i] / 2);
+        for (int64_t e = 0; e < elements; ++e) positions[size_t(i * elements + e)] = float(rng.uniform(-half, half));
+    }
+    const bool with_sigma = uses_sigma(interp);
+    const std::vector<float> weight = rng.vec(elements),
+                             sigma = with_sigma ? rng.vec(d.ndim * elements, -s, s) : std::vector<float>();
+    const Ref ref(d);
+    std::vector<float> w(size_t(ref.w_count()));
+    dcls::construct_forward_cpu(cd, weight.data(), positions.data(), with_sigma ? sigma.data() : nullptr, w.data());
+
+    dcls_cuda_conv_plan *plan = nullptr;
+    if (dcls_cuda_conv_plan_create(ctx, &d, &plan) != DCLS_OK) {
+        check(false, name + ": plan_create: " + dcls_cuda_last_error());
+        return;
+    }
+    Device dpos(positions), dsigma(with_sigma ? sigma : std::vector<float>(1));
+    dcls_cuda_set_sparse_mode(ctx, mode);
+    const dcls_status st = dcls_cuda_conv_plan_set_kernel_cells(plan, &cd, dpos.get(), with_sigma ? dsigma.get() : nullptr,
+                                                                gradient ? 1 : 0);
+    dcls_cuda_set_sparse_mode(ctx, DCLS_CUDA_SPARSE_AUTO);
+    const char *info = nullptr;
+    dcls_cuda_conv_plan_info(plan, &info);
+    const std::string shown(info ? info : "");
+    check(st == DCLS_OK, name + ": set_kernel_cells " + (st == DCLS_OK ? "" : dcls_cuda_last_error()));
+    const int n_sparse = sparse_passes(plan);
+    if (want_sparse >= 0) check(n_sparse == want_sparse, name + ": " + std::to_string(want_sparse) + " passes on the tap-sparse engine (" + shown + ")");
+    if (mode == DCLS_CUDA_SPARSE_NEVER) check(n_sparse == 0, name + ": none on the tap-sparse engine (" + shown + ")");
+
+    const std::vector<float> x = rng.vec(ref.x_count()), b = rng.vec(d.out_channels), gy = rng.vec(ref.y_count());
+    Device dx(x), dw(w), db(b), dgy(gy), dy(size_t(ref.y_count())), dgx(size_t(ref.x_count()));
+    check(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), ref.forward(x, w, b.data()), "forward"),
+          name + ": forward");
+    dgx.upload(std::vector<float>(size_t(ref.x_count()), 7.f));
+    check(dcls_cuda_conv_backward_data(plan, dgy.get(), dw.get(), dgx.get()) == DCLS_OK &&
+              close(dgx.download(), ref.grad_x(gy, w), "grad_x"),
+          name + ": backward_data");
+
+    const std::vector<double> gw_ref = ref.grad_w(x, gy), gb_ref = ref.grad_b(gy);
+    double scale = 1.0;
+    for (double v : gw_ref) scale = std::max(scale, std::fabs(v));
+    // What the construction's backward makes of a kernel gradient (float64 comparison of its outputs).
+    auto construction_grads = [&](const std::vector<float> &grad_kernel) {
+        std::vector<float> gweight(static_cast<size_t>(elements)), gpos(positions.size()), gsig(sigma.size());
+        dcls::construct_backward_cpu(cd, weight.data(), positions.data(), with_sigma ? sigma.data() : nullptr,
+                                     grad_kernel.data(), gweight.data(), gpos.data(),
+                                     with_sigma ? gsig.data() : nullptr, false);
+        gweight.insert(gweight.end(), gpos.begin(), gpos.end());
+        gweight.insert(gweight.end(), gsig.begin(), gsig.end());
+        return gweight;
+    };
+    const std::vector<float> gw_ref_f(gw_ref.begin(), gw_ref.end());
+    const std::vector<double> want_construction = to_double(construction_grads(gw_ref_f));
+    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+        const std::vector<float> gw0 = rng.vec(ref.w_count()), gb0 = rng.vec(d.out_channels);
+        Device dgw(gw0), dgb(gb0);
+        const bool ok = dcls_cuda_conv_backward_weights(plan, dx.get(), dgy.get(), dgw.get(), dgb.get(), accumulate) == DCLS_OK;
+        const std::vector<float> got = dgw.download();
+        std::vector<float> added(got.size());
+        int64_t wrong = 0, missing = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+            added[i] = accumulate ? got[i] - gw0[i] : got[i];
+            const bool right = std::fabs(double(added[i]) - gw_ref[i]) <= 1e-4 * scale;
+            const bool untouched = accumulate ? got[i] == gw0[i] : got[i] == 0.f;
+            if (!right && !untouched) ++wrong;
+            if (!right && w[i] != 0.f) ++missing;
+        }
+        if (wrong || missing)
+            std::printf("  grad_kernel: %lld cells neither right nor untouched, %lld non-zero kernel cells wrong\n",
+                        static_cast<long long>(wrong), static_cast<long long>(missing));
+        std::vector<double> gb_want(gb_ref);
+        if (accumulate)
+            for (size_t i = 0; i < gb_want.size(); ++i) gb_want[i] += gb0[i];
+        check(ok && wrong == 0 && missing == 0 && close(dgb.download(), gb_want, "grad_bias") &&
+                  // without gradient cells, the construction may read cells the plan was not told of
+                  (!gradient || close(construction_grads(added), want_construction, "construction's gradients", 1e-3)),
+              name + ": backward_weights accumulate=" + std::to_string(accumulate));
+    }
+    // A kernel window ends the cells (here the whole kernel: no window either).
+    int64_t all_lo[3] = {0, 0, 0}, all_hi[3] = {1, 1, 1};
+    for (int i = 0; i < d.ndim; ++i) all_hi[i] = d.kernel_size[i];
+    check(dcls_cuda_conv_plan_set_kernel_window(plan, all_lo, all_hi) == DCLS_OK && sparse_passes(plan) == 0 &&
+              dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
+              close(dy.download(), ref.forward(x, w, b.data()), "forward"),
+          name + ": a kernel window ends the tap-sparse passes");
+    check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+void test_sparse_all(Rng &rng) {
+    const int auto_ = DCLS_CUDA_SPARSE_AUTO, never = DCLS_CUDA_SPARSE_NEVER, always = DCLS_CUDA_SPARSE_ALWAYS;
+    const int bilinear = DCLS_INTERPOLATION_BILINEAR, gauss = DCLS_INTERPOLATION_GAUSSIAN;
+    // Learnable delays: 1D, groups 1, 1 to 4 elements per pair along a long axis.
+    const dcls_conv_desc delay = make_desc(1, DCLS_PADDING_ZEROS, 2, 3, 4, 1, 120, 61, 1, 30);
+    for (int64_t k : {1, 2, 4}) {
+        test_sparse(delay, bilinear, k, always, true, 3, rng);
+        test_sparse(delay, gauss, k, always, true, 3, rng);
+    }
+    // AUTO takes a few bilinear taps on a long axis (at most 8 cells per pair in a box of about 60).
+    test_sparse(delay, bilinear, 4, auto_, true, 3, rng);
+    test_sparse(delay, bilinear, 2, never, true, 0, rng);
+    test_sparse(delay, bilinear, 2, always, false, 2, rng);  // inference: backward weights on the box
+    test_sparse(make_desc(1, DCLS_PADDING_REFLECT, 2, 2, 3, 1, 50, 21, 2, 10), bilinear, 3, always, true, 3, rng);
+    // 2D depthwise, with and without a channel multiplier; 3D with groups.
+    const dcls_conv_desc dw = make_desc(2, DCLS_PADDING_ZEROS, 2, 4, 4, 4, 16, 9, 1, 4);
+    test_sparse(dw, bilinear, 3, always, true, 3, rng);
+    test_sparse(dw, gauss, 3, always, true, 3, rng);
+    test_sparse(dw, bilinear, 3, never, true, 0, rng);
+    test_sparse(make_desc(2, DCLS_PADDING_CIRCULAR, 1, 3, 6, 3, 14, 7, 2, 3), bilinear, 2, always, true, 3, rng);
+    test_sparse(make_desc(3, DCLS_PADDING_ZEROS, 1, 4, 4, 2, 7, 5, 1, 2), gauss, 2, always, true, 3, rng, 0.1);
+
+    // The checks: a construction of another kernel and a bad mode are refused.
+    const dcls_conv_desc d = make_desc(1, DCLS_PADDING_ZEROS, 1, 2, 2, 1, 20, 9, 1, 4);
+    dcls_cuda_conv_plan *plan = nullptr;
+    check(dcls_cuda_conv_plan_create(ctx, &d, &plan) == DCLS_OK, "sparse checks: plan_create");
+    const dcls_construct_desc other{1, DCLS_INTERPOLATION_BILINEAR, 2, 2, 1, {11, 0, 0}};
+    Device pos(std::vector<float>(2 * 2 * 1, 0.f));
+    check(dcls_cuda_conv_plan_set_kernel_cells(plan, &other, pos.get(), nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          "sparse checks: another kernel's construction is refused");
+    check(dcls_cuda_set_sparse_mode(ctx, 3) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "sparse checks: an unknown sparse mode is refused");
+    check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, "sparse checks: destroy");
 }
 
 void test_conv(Rng &rng, int configs, bool quick) {
@@ -391,7 +552,19 @@ void test_conv(Rng &rng, int configs, bool quick) {
         test_window(make_desc(1, DCLS_PADDING_ZEROS, 2, 8, 8, 8, 300, 31, 1, 15), lo31, hi31, rng);
         const int64_t lo5[3] = {1, 0, 2}, hi5[3] = {3, 5, 4};
         test_window(make_desc(3, DCLS_PADDING_ZEROS, 1, 4, 4, 4, 9, 5, 1, 2), lo5, hi5, rng);
+        // The direct convolution (where cuDNN is missing): dense, grouped and depthwise kernels,
+        // strides, padding modes, 1D to 3D.
+        if (!cudnn_available) {
+            const int never = DCLS_CUDA_DEPTHWISE_NEVER;
+            test_window(make_desc(2, DCLS_PADDING_ZEROS, 2, 4, 6, 1, 12, 7, 1, 3), lo7, hi7, rng, never);
+            test_window(make_desc(2, DCLS_PADDING_REFLECT, 2, 4, 6, 2, 11, 9, 2, 4), lo9, hi9, rng, never);
+            test_window(make_desc(2, DCLS_PADDING_ZEROS, 2, 6, 6, 6, 20, 9, 1, 4), lo9, hi9, rng, never);
+            test_window(make_desc(1, DCLS_PADDING_CIRCULAR, 2, 3, 5, 1, 90, 31, 2, 15), lo31, hi31, rng, never);
+            test_window(make_desc(3, DCLS_PADDING_ZEROS, 1, 2, 4, 2, 9, 5, 1, 2), lo5, hi5, rng, never);
+        }
     }
+
+    test_sparse_all(rng);
 
     // Benchmark mode (cudnnFind* and timing of the depthwise kernels) and TF32.
     dcls_cuda_set_benchmark(ctx, 1);

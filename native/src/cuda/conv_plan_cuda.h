@@ -1,5 +1,6 @@
 // A convolution plan on a CUDA context: the engine of each pass (cuDNN, dcls4j's depthwise
-// kernels, or the direct convolution where cuDNN is missing), explicit padding for reflect / replicate / circular, and the scratch memory.
+// kernels, or the direct convolution where cuDNN is missing; the tap-sparse engine once kernel cells
+// are set), explicit padding for reflect / replicate / circular, and the scratch memory.
 // The descriptor is validated by the caller (cuda_api.cpp).
 #pragma once
 
@@ -15,6 +16,8 @@ namespace cuda {
 class CudnnConv;
 class DepthwiseConv;
 class DirectConv;
+class HostKernelCells;
+class SparseConvCuda;
 
 class ConvPlanCuda {
 public:
@@ -30,9 +33,15 @@ public:
 
     // The kernels given from now on are 0 outside the box [lo[d], hi[d]) of each axis d < ndim
     // (validated by the caller). The passes on dcls4j's depthwise kernels then run on the box only
-    // (a convolution with the box as its kernel); cuDNN's passes ignore it. Appends the window to
-    // the plan's info.
+    // (a convolution with the box as its kernel), the direct convolution's loop over the box's cells;
+    // cuDNN's passes ignore it. Appends the window to the plan's info.
     void set_kernel_window(const int64_t lo[3], const int64_t hi[3]);
+
+    // The construction that will make the kernels (dcls.h, dcls_cuda_conv_plan_set_kernel_cells;
+    // validated by the caller, positions and sigma in device memory): its cells' box becomes the
+    // kernel window, and the tap-sparse engine runs the passes the context's sparse mode and the
+    // cost model (prefer_sparse) give it. Appends both to the plan's info.
+    void set_kernel_cells(const dcls_construct_desc &desc, const float *positions, const float *sigma, bool gradient);
 
     void forward(const float *x, const float *kernel, const float *bias, float *y);
     void backward_data(const float *grad_y, const float *kernel, float *grad_x);
@@ -42,6 +51,12 @@ private:
     enum class Engine { Cudnn, Depthwise, Direct };
 
     void choose_engines();
+    // set_kernel_window's work, leaving the tap-sparse passes as they are.
+    void apply_window(const int64_t lo[3], const int64_t hi[3]);
+    // Whether the tap-sparse engine should run pass p on `per_pair` cells per pair (AUTO mode).
+    bool prefer_sparse(int p, double per_pair) const;
+    // info_ from the passes' engines, the tail and the window.
+    void compose_info();
     // Times dcls4j's depthwise kernels per pass (ms), on scratch tensors.
     void time_depthwise(float ms[3]);
     const float *padded_input(const float *x);
@@ -59,9 +74,10 @@ private:
     std::unique_ptr<CudnnConv> cudnn_;
     std::unique_ptr<DepthwiseConv> depthwise_;
     std::unique_ptr<DirectConv> direct_;  // where cuDNN cannot be loaded
-    std::string info_, base_info_;  // base_info_: without the window
+    std::string info_;
+    std::string what_[3], tail_, window_info_;  // the dense engines per pass, the notes, the window
     // The kernel window, when on: the box (3 axes), the depthwise kernels for it, and the boxes of
-    // the kernel (or of its gradient) gathered.
+    // the kernel (or of its gradient) gathered. The direct convolution keeps its own copy of the box.
     struct Window {
         bool on = false;
         int64_t lo[3] = {0, 0, 0}, size[3] = {1, 1, 1};
@@ -69,6 +85,10 @@ private:
         DeviceBuffer sub;
     };
     Window window_;
+    // The kernel cells (host lists), the tap-sparse engine on them, and the passes it runs.
+    std::unique_ptr<HostKernelCells> cells_;
+    std::unique_ptr<SparseConvCuda> sparse_;
+    bool sparse_pass_[3] = {false, false, false};
 };
 
 }  // namespace cuda

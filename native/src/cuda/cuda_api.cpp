@@ -17,6 +17,7 @@
 #include "cudnn_loader.h"
 #include "dcls.h"
 #include "error.h"
+#include "kernel_cells_cuda.h"
 #include "positions_cuda.h"
 #include "validate.h"
 
@@ -225,6 +226,15 @@ dcls_status dcls_cuda_set_depthwise_weights_kernel(dcls_cuda_context *ctx, int32
     });
 }
 
+dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode) {
+    return guarded(__func__, [&] {
+        dcls_cuda_context &c = context_of(ctx);
+        require(mode >= DCLS_CUDA_SPARSE_AUTO && mode <= DCLS_CUDA_SPARSE_ALWAYS,
+                "unknown sparse mode " + std::to_string(mode));
+        c.sparse_mode = mode;
+    });
+}
+
 dcls_status dcls_cuda_malloc(dcls_cuda_context *ctx, int64_t bytes, void **ptr) {
     return guarded(__func__, [&] {
         dcls_cuda_context &c = context_of(ctx);
@@ -321,6 +331,26 @@ dcls_status dcls_cuda_construct_backward(dcls_cuda_context *ctx, const dcls_cons
     });
 }
 
+dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc,
+                                              const float *positions, const float *sigma, int64_t lo[3],
+                                              int64_t hi[3]) {
+    return guarded(__func__, [&] {
+        dcls_cuda_context &c = context_of(ctx);
+        validate(desc);
+        require_pointer(positions, "positions");
+        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        require_pointer(lo, "lo");
+        require_pointer(hi, "hi");
+        DeviceGuard guard(c.device);
+        dcls::cuda::HostKernelCells cells;
+        cells.count(c.stream, *desc, positions, has_sigma(desc) ? sigma : nullptr, true);
+        for (int d = 0; d < 3; ++d) {
+            lo[d] = cells.cells().lo[d];
+            hi[d] = cells.cells().hi[d];
+        }
+    });
+}
+
 dcls_status dcls_cuda_positions_clamp(dcls_cuda_context *ctx, const dcls_construct_desc *desc, float *positions) {
     return guarded(__func__, [&] {
         dcls_cuda_context &c = context_of(ctx);
@@ -392,6 +422,23 @@ dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *plan, con
                         std::to_string(i) + " is not a non-empty part of [0, " + std::to_string(d.kernel_size[i]) + ")");
         DeviceGuard guard(p.context().device);
         p.set_kernel_window(lo, hi);
+    });
+}
+
+dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc,
+                                                 const float *positions, const float *sigma, int32_t gradient) {
+    return guarded(__func__, [&] {
+        dcls::cuda::ConvPlanCuda &p = plan_of(plan);
+        validate(desc);
+        require_pointer(positions, "positions");
+        if (has_sigma(desc)) require_pointer(sigma, "sigma");
+        const dcls_conv_desc &d = p.desc();
+        bool same = desc->ndim == d.ndim && desc->out_channels == d.out_channels &&
+                    desc->in_per_group == d.in_channels / d.groups;
+        for (int i = 0; i < d.ndim; ++i) same = same && desc->dilated_kernel_size[i] == d.kernel_size[i];
+        require(same, "the construction's kernel (out_channels, in_per_group, dilated_kernel_size) is not the plan's");
+        DeviceGuard guard(p.context().device);
+        p.set_kernel_cells(*desc, positions, has_sigma(desc) ? sigma : nullptr, gradient != 0);
     });
 }
 

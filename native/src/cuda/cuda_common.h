@@ -75,6 +75,7 @@ struct dcls_cuda_context {
     bool benchmark = false;
     int depthwise_mode = DCLS_CUDA_DEPTHWISE_AUTO;
     int depthwise_weights_kernel = DCLS_CUDA_DEPTHWISE_WEIGHTS_AUTO;
+    int sparse_mode = DCLS_CUDA_SPARSE_AUTO;  // read by dcls_cuda_conv_plan_set_kernel_cells
     void *cudnn = nullptr;  // cudnnHandle_t, created on first use (cudnn_conv.cpp)
     int sm_count = 1;
     bool nn_cudnn = true;  // the layers' plans may use cuDNN (dcls_cuda_nn_set_cudnn, nn_engine.h)

@@ -1534,6 +1534,33 @@ public class dcls_h extends dcls_h$shared {
     public static int DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS() {
         return DCLS_CUDA_DEPTHWISE_WEIGHTS_ROWS;
     }
+    private static final int DCLS_CUDA_SPARSE_AUTO = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_sparse_mode.DCLS_CUDA_SPARSE_AUTO = 0
+     * }
+     */
+    public static int DCLS_CUDA_SPARSE_AUTO() {
+        return DCLS_CUDA_SPARSE_AUTO;
+    }
+    private static final int DCLS_CUDA_SPARSE_NEVER = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_sparse_mode.DCLS_CUDA_SPARSE_NEVER = 1
+     * }
+     */
+    public static int DCLS_CUDA_SPARSE_NEVER() {
+        return DCLS_CUDA_SPARSE_NEVER;
+    }
+    private static final int DCLS_CUDA_SPARSE_ALWAYS = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum dcls_cuda_sparse_mode.DCLS_CUDA_SPARSE_ALWAYS = 2
+     * }
+     */
+    public static int DCLS_CUDA_SPARSE_ALWAYS() {
+        return DCLS_CUDA_SPARSE_ALWAYS;
+    }
 
     private static class dcls_cuda_last_error {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -2262,6 +2289,67 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_cuda_set_sparse_mode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_set_sparse_mode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_set_sparse_mode$descriptor() {
+        return dcls_cuda_set_sparse_mode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static MethodHandle dcls_cuda_set_sparse_mode$handle() {
+        return dcls_cuda_set_sparse_mode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static MemorySegment dcls_cuda_set_sparse_mode$address() {
+        return dcls_cuda_set_sparse_mode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_set_sparse_mode(dcls_cuda_context *ctx, int32_t mode)
+     * }
+     */
+    public static int dcls_cuda_set_sparse_mode(MemorySegment ctx, int mode) {
+        var mh$ = dcls_cuda_set_sparse_mode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_set_sparse_mode", ctx, mode);
+            }
+            return (int)mh$.invokeExact(ctx, mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_malloc {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,
@@ -2769,6 +2857,71 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_cuda_construct_kernel_window {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_construct_kernel_window");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_construct_kernel_window$descriptor() {
+        return dcls_cuda_construct_kernel_window.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static MethodHandle dcls_cuda_construct_kernel_window$handle() {
+        return dcls_cuda_construct_kernel_window.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static MemorySegment dcls_cuda_construct_kernel_window$address() {
+        return dcls_cuda_construct_kernel_window.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_construct_kernel_window(dcls_cuda_context *ctx, const dcls_construct_desc *desc, const float *positions, const float *sigma, int64_t lo[3], int64_t hi[3])
+     * }
+     */
+    public static int dcls_cuda_construct_kernel_window(MemorySegment ctx, MemorySegment desc, MemorySegment positions, MemorySegment sigma, MemorySegment lo, MemorySegment hi) {
+        var mh$ = dcls_cuda_construct_kernel_window.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_construct_kernel_window", ctx, desc, positions, sigma, lo, hi);
+            }
+            return (int)mh$.invokeExact(ctx, desc, positions, sigma, lo, hi);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_positions_clamp {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,
@@ -3193,6 +3346,70 @@ public class dcls_h extends dcls_h$shared {
                 traceDowncall("dcls_cuda_conv_plan_set_kernel_window", plan, lo, hi);
             }
             return (int)mh$.invokeExact(plan, lo, hi);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_conv_plan_set_kernel_cells {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_set_kernel_cells");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_set_kernel_cells$descriptor() {
+        return dcls_cuda_conv_plan_set_kernel_cells.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_set_kernel_cells$handle() {
+        return dcls_cuda_conv_plan_set_kernel_cells.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_set_kernel_cells$address() {
+        return dcls_cuda_conv_plan_set_kernel_cells.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *positions, const float *sigma, int32_t gradient)
+     * }
+     */
+    public static int dcls_cuda_conv_plan_set_kernel_cells(MemorySegment plan, MemorySegment desc, MemorySegment positions, MemorySegment sigma, int gradient) {
+        var mh$ = dcls_cuda_conv_plan_set_kernel_cells.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_set_kernel_cells", plan, desc, positions, sigma, gradient);
+            }
+            return (int)mh$.invokeExact(plan, desc, positions, sigma, gradient);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

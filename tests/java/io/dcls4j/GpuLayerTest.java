@@ -2,6 +2,8 @@ package io.dcls4j;
 
 import io.dcls4j.NativeVsReferenceTest.Case;
 import io.dcls4j.checkpoint.Checkpoint;
+import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.CudaContext;
 import io.dcls4j.optim.AdamW;
 import io.dcls4j.optim.LrSchedule;
 import io.dcls4j.optim.ParamGroup;
@@ -9,6 +11,7 @@ import io.dcls4j.optim.SigmaSchedule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.foreign.Arena;
@@ -138,6 +141,95 @@ class GpuLayerTest {
             gpu.zeroGrad();
             for (Parameter q : gpu.parameters()) {
                 assertArrayEquals(new float[(int) q.grad().elementCount()], q.grad().toFloatArray(), q.name());
+            }
+        }
+    }
+
+    /**
+     * A layer's plans take its kernel cells on the GPU as on the CPU: the cells' box as a kernel window (sparse mode
+     * NEVER) or the tap-sparse engine on every pass (ALWAYS), as the plan's info says, with the CPU layer's output and
+     * gradients. Learnable delays (1D, groups 1, two Gaussian elements per pair on a long axis) and a depthwise 2D
+     * bilinear layer, positions near the centre so that the box is narrower than the kernel.
+     */
+    @ParameterizedTest(name = "sparse mode {0}, {1}")
+    @CsvSource({"1, delays", "2, delays", "1, depthwise", "2, depthwise"})
+    void aGpuLayerTakesItsKernelCellsAsTheCpuLayer(int sparseMode, String kind) {
+        assumeGpu();
+        boolean delays = kind.equals("delays");
+        SplittableRandom r = new SplittableRandom(sparseMode * 31L + kind.length());
+        DclsConv.Builder b = delays
+                ? DclsConv.builder(3, 4).kernelCount(2).dilatedKernelSize(41).padding(20)
+                        .interpolation(Interpolation.GAUSSIAN)
+                : DclsConv.builder(4, 4).groups(4).kernelCount(3).dilatedKernelSize(9, 9).padding(4, 4)
+                        .interpolation(Interpolation.BILINEAR);
+        CudaContext context = CudaContext.of(GPU.index());
+        context.setSparseMode(sparseMode);
+        try (Arena arena = Arena.ofConfined();
+             DclsConv cpu = b.seed(5).build();
+             DclsConv gpu = b.seed(5).device(GPU).build()) {
+            Tensor p = cpu.positions().value();
+            for (long i = 0; i < p.elementCount(); i++) {
+                p.set(i, (float) r.nextDouble(delays ? -6 : -1, delays ? 6 : 1));
+            }
+            if (cpu.sigma() != null) {
+                Tensor s = cpu.sigma().value();
+                for (long i = 0; i < s.elementCount(); i++) {
+                    s.set(i, (float) r.nextDouble(-0.1, 0.1));
+                }
+            }
+            copyParameters(cpu, gpu);
+            long[] xShape = delays ? new long[] {2, 3, 90} : new long[] {2, 4, 12, 13};
+            Tensor x = Tensor.allocate(arena, xShape);
+            x.copyFrom(random(r, x.elementCount()));
+            Tensor y = cpu.forward(x);
+            Tensor gpuY = gpu.forward(x.to(arena, GPU));
+            String info = gpu.engineInfo();
+            assertTrue(info.contains("window="), info);
+            assertEquals(sparseMode == dcls_h.DCLS_CUDA_SPARSE_ALWAYS() ? 3 : 0,
+                    info.split("dcls:sparse\\(", -1).length - 1, info);
+            closeTo("y", y, gpuY);
+            Tensor gy = Tensor.allocate(arena, y.shape());
+            gy.copyFrom(random(r, gy.elementCount()));
+            closeTo("grad_x", cpu.backward(gy), gpu.backward(gy.to(arena, GPU)));
+            for (int i = 0; i < cpu.parameters().size(); i++) {
+                Parameter e = cpu.parameters().get(i);
+                closeTo("grad_" + e.name(), e.grad(), gpu.parameters().get(i).grad());
+            }
+        } finally {
+            context.setSparseMode(dcls_h.DCLS_CUDA_SPARSE_AUTO());
+        }
+    }
+
+    /**
+     * A transposed layer on the GPU, whose plan now takes the kernel window of its positions (near the centre: a box
+     * narrower than the kernel), against the CPU layer: output, input and parameter gradients.
+     */
+    @Test
+    void aTransposedLayerWithAKernelWindowOnTheGpuMatchesTheCpu() {
+        assumeGpu();
+        SplittableRandom r = new SplittableRandom(17);
+        DclsConvTranspose.Builder b = DclsConvTranspose.builder(2, 3).kernelCount(2).dilatedKernelSize(9, 9).stride(2)
+                .padding(4).interpolation(Interpolation.BILINEAR).seed(3);
+        try (Arena arena = Arena.ofConfined();
+             DclsConvTranspose cpu = b.build();
+             DclsConvTranspose gpu = b.device(GPU).build()) {
+            Tensor p = cpu.positions().value();
+            for (long i = 0; i < p.elementCount(); i++) {
+                p.set(i, (float) r.nextDouble(-1.5, 1.5));
+            }
+            for (int i = 0; i < cpu.parameters().size(); i++) {
+                gpu.parameters().get(i).value().copyFrom(cpu.parameters().get(i).value());
+            }
+            Tensor x = Tensor.allocate(arena, 2, 2, 6, 7);
+            x.copyFrom(random(r, x.elementCount()));
+            Tensor y = cpu.forward(x);
+            closeTo("y", y, gpu.forward(x.to(arena, GPU)));
+            Tensor gy = Tensor.allocate(arena, y.shape());
+            gy.copyFrom(random(r, gy.elementCount()));
+            closeTo("grad_x", cpu.backward(gy), gpu.backward(gy.to(arena, GPU)));
+            for (int i = 0; i < cpu.parameters().size(); i++) {
+                Parameter e = cpu.parameters().get(i);
+                closeTo("grad_" + e.name(), e.grad(), gpu.parameters().get(i).grad());
             }
         }
     }

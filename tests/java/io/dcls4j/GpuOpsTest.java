@@ -1,5 +1,7 @@
 package io.dcls4j;
 
+import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.CudaContext;
 import io.dcls4j.ops.ConstructConfig;
 import io.dcls4j.ops.ConvConfig;
 import io.dcls4j.ops.Convolution;
@@ -7,6 +9,8 @@ import io.dcls4j.ops.KernelConstruction;
 import io.dcls4j.ops.KernelWindow;
 import io.dcls4j.ops.Positions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
@@ -18,13 +22,11 @@ import static io.dcls4j.GpuSupport.GPU;
 import static io.dcls4j.GpuSupport.assumeGpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The functional ops, {@link KernelConstruction} and {@link Convolution}, on CUDA tensors against the same ops on
- * host tensors: every pass of the construction and of a plan, and what a GPU plan does with kernel windows and
- * cells (nothing: it says so). A depthwise shape, which runs without cuDNN (dcls4j's own CUDA kernels), so that
+ * host tensors: every pass of the construction and of a plan, and a GPU plan told kernel windows and cells. A depthwise shape, which runs without cuDNN (dcls4j's own CUDA kernels), so that
  * the build's CUDA emulation runs it too.
  */
 class GpuOpsTest {
@@ -117,30 +119,100 @@ class GpuOpsTest {
         }
     }
 
-    @Test
-    void aGpuPlanHasNoWindowsOrCellsAndSaysSo() {
+    /**
+     * Kernel windows and cells on a GPU plan, against the CPU plan told the same: the window of the construction's
+     * cells, the plan's info naming the window (sparse mode NEVER) or the tap-sparse engine (ALWAYS), and every pass,
+     * the kernel gradient through the construction's backward (which reads only the cells).
+     */
+    @ParameterizedTest(name = "sparse mode {0}")
+    @ValueSource(ints = {1, 2})
+    void aGpuPlanTakesWindowsAndCellsAsTheCpuPlanDoes(int sparseMode) {
         assumeGpu();
-        KernelConstruction k = new KernelConstruction(CONSTRUCT);
+        assertEquals(dcls_h.DCLS_CUDA_SPARSE_NEVER(), 1);
+        assertEquals(dcls_h.DCLS_CUDA_SPARSE_ALWAYS(), 2);
+        SplittableRandom r = new SplittableRandom(13);
+        ConstructConfig bilinear = new ConstructConfig(Interpolation.BILINEAR, 6, 1, 3, new int[] {5, 7});
+        KernelConstruction k = new KernelConstruction(bilinear);
+        CudaContext context = CudaContext.of(GPU.index());
         try (Arena arena = Arena.ofConfined();
              Convolution cpu = new Convolution(CONV);
              Convolution gpu = new Convolution(CONV, GPU, false)) {
-            Tensor positions = Tensor.allocate(arena, GPU, k.positionShape()).fill(0f);
-            Tensor sigma = Tensor.allocate(arena, GPU, k.positionShape()).fill(0.1f);
-            KernelWindow window = new KernelWindow(5, 7).set(0, 1, 3);
-            k.window(positions, sigma, window);   // left as it is on the GPU
-            assertEquals(1, window.lo(0));
-            assertEquals(3, window.hi(0));
-            assertFalse(gpu.setKernelCells(k, positions, sigma, true));
-            gpu.setKernelWindow(window);
-            assertFalse(gpu.engineInfo().contains("window"), gpu.engineInfo());
+            Pair weight = Pair.of(arena, k.weightShape(), random(r, count(k.weightShape()), 1));
+            // near the centre: the cells' box is narrower than the kernel on both axes
+            Pair positions = Pair.of(arena, k.positionShape(), random(r, count(k.positionShape()), 0.8));
+            KernelWindow onHost = new KernelWindow(5, 7);
+            KernelWindow onGpu = new KernelWindow(5, 7);
+            k.window(positions.host(), null, onHost);
+            k.window(positions.gpu(), null, onGpu);
+            for (int d = 0; d < 2; d++) {
+                assertEquals(onHost.lo(d), onGpu.lo(d), onGpu + " vs " + onHost);
+                assertEquals(onHost.hi(d), onGpu.hi(d), onGpu + " vs " + onHost);
+            }
+            assertTrue(onGpu.hi(0) - onGpu.lo(0) < 5 && onGpu.hi(1) - onGpu.lo(1) < 7, onGpu.toString());
+            gpu.setKernelWindow(onGpu);
+            assertTrue(gpu.engineInfo().contains("window="), gpu.engineInfo());
 
-            // The same calls on the CPU: the box the Gaussian reaches (here the whole kernel), and the cells taken.
-            Tensor hostPositions = Tensor.allocate(arena, k.positionShape()).fill(0f);
-            Tensor hostSigma = Tensor.allocate(arena, k.positionShape()).fill(0.1f);
-            k.window(hostPositions, hostSigma, window);
-            assertEquals(0, window.lo(0));
-            assertEquals(5, window.hi(0));
-            assertTrue(cpu.setKernelCells(k, hostPositions, hostSigma, true));
+            context.setSparseMode(sparseMode);
+            try {
+                assertTrue(gpu.setKernelCells(k, positions.gpu(), null, true));
+            } finally {
+                context.setSparseMode(dcls_h.DCLS_CUDA_SPARSE_AUTO());
+            }
+            assertTrue(cpu.setKernelCells(k, positions.host(), null, true));
+            String info = gpu.engineInfo();
+            assertTrue(info.contains("window="), info);
+            assertEquals(sparseMode == dcls_h.DCLS_CUDA_SPARSE_ALWAYS() ? 3 : 0, info.split("dcls:sparse\\(", -1).length - 1,
+                    info);
+
+            Pair kernel = Pair.of(arena, k.kernelShape(), null);
+            k.forward(weight.host(), positions.host(), null, kernel.host());
+            k.forward(weight.gpu(), positions.gpu(), null, kernel.gpu());
+            Pair x = Pair.of(arena, CONV.inputShape(), random(r, count(CONV.inputShape()), 1));
+            Pair bias = Pair.of(arena, new long[] {CONV.outChannels()}, random(r, CONV.outChannels(), 1));
+            Pair y = Pair.of(arena, CONV.outputShape(), null);
+            cpu.forward(x.host(), kernel.host(), bias.host(), y.host());
+            gpu.forward(x.gpu(), kernel.gpu(), bias.gpu(), y.gpu());
+            y.assertClose("y");
+            Pair gradY = Pair.of(arena, CONV.outputShape(), random(r, count(CONV.outputShape()), 1));
+            Pair gradX = Pair.of(arena, CONV.inputShape(), null);
+            cpu.backwardData(gradY.host(), kernel.host(), gradX.host());
+            gpu.backwardData(gradY.gpu(), kernel.gpu(), gradX.gpu());
+            gradX.assertClose("gradX");
+            Pair gradKernel = Pair.of(arena, k.kernelShape(), random(r, count(k.kernelShape()), 1));
+            Pair gradBias = Pair.of(arena, new long[] {CONV.outChannels()}, null);
+            cpu.backwardWeights(x.host(), gradY.host(), gradKernel.host(), gradBias.host(), false);
+            gpu.backwardWeights(x.gpu(), gradY.gpu(), gradKernel.gpu(), gradBias.gpu(), false);
+            gradBias.assertClose("gradBias");
+            Pair gradWeight = Pair.of(arena, k.weightShape(), null);
+            Pair gradPositions = Pair.of(arena, k.positionShape(), null);
+            k.backward(weight.host(), positions.host(), null, gradKernel.host(), gradWeight.host(),
+                    gradPositions.host(), null, false);
+            k.backward(weight.gpu(), positions.gpu(), null, gradKernel.gpu(), gradWeight.gpu(), gradPositions.gpu(),
+                    null, false);
+            gradWeight.assertClose("gradWeight");
+            gradPositions.assertClose("gradPositions");
+        }
+    }
+
+    /** The CPU's engine option "sparse_conv" reaches the CUDA plans too (at their next setKernelCells). */
+    @Test
+    void theSparseConvEngineOptionReachesGpuPlans() {
+        assumeGpu();
+        ConstructConfig bilinear = new ConstructConfig(Interpolation.BILINEAR, 6, 1, 3, new int[] {5, 7});
+        KernelConstruction k = new KernelConstruction(bilinear);
+        try (Arena arena = Arena.ofConfined();
+             Convolution gpu = new Convolution(CONV, GPU, false)) {
+            Tensor positions = Tensor.allocate(arena, GPU, k.positionShape()).fill(0.25f);
+            for (String value : new String[] {"always", "never", "always"}) {
+                Dcls.setEngineOption("sparse_conv", value);
+                try {
+                    assertTrue(gpu.setKernelCells(k, positions, null, true));
+                } finally {
+                    Dcls.setEngineOption("sparse_conv", "auto");
+                }
+                String info = gpu.engineInfo();
+                assertEquals(value.equals("always") ? 3 : 0, info.split("dcls:sparse\\(", -1).length - 1, info);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package io.dcls4j;
 
 import io.dcls4j.ffi.dcls_h;
+import io.dcls4j.internal.CudaContext;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.NativeLibrary;
 
@@ -60,7 +61,11 @@ public final class Dcls {
      *       convolutions through DFTs;
      *   <li>{@code "depthwise_conv"}, {@code "depthwise_backward_weights"}: {@code "auto"} or
      *       {@code "never"}: dcls4j's depthwise kernels;
-     *   <li>{@code "dense_backward_weights"}: {@code "auto"}, {@code "never"} or {@code "always"}.
+     *   <li>{@code "dense_backward_weights"}: {@code "auto"}, {@code "never"} or {@code "always"};
+     *   <li>{@code "sparse_conv"}: {@code "auto"}, {@code "never"} or {@code "always"}: the tap-sparse
+     *       convolution on a layer's kernel cells, chosen again whenever the cells are set (each
+     *       training step). Unlike the others it also applies on CUDA devices, whose plans have a
+     *       tap-sparse engine of their own: every device's context, now and to come, takes it.
      * </ul>
      * {@code "never"} for all four leaves oneDNN's convolution alone. Existing plans (and layers'
      * cached ones) keep their engines. An unknown name or value gives {@link DclsException}.
@@ -72,6 +77,13 @@ public final class Dcls {
         Native.ensureLoaded();
         try (Arena arena = Arena.ofConfined()) {
             Native.check(dcls_h.dcls_set_engine_option(arena.allocateFrom(name), arena.allocateFrom(value)));
+        }
+        if (name.equals("sparse_conv")) { // the value was checked by the CPU library
+            CudaContext.setSparseModeOfAll(switch (value) {
+                case "never" -> dcls_h.DCLS_CUDA_SPARSE_NEVER();
+                case "always" -> dcls_h.DCLS_CUDA_SPARSE_ALWAYS();
+                default -> dcls_h.DCLS_CUDA_SPARSE_AUTO();
+            });
         }
     }
 

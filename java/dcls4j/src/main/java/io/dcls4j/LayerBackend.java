@@ -52,9 +52,8 @@ final class LayerBackend {
 
     /**
      * Gives {@code plan} the cells of the kernels {@code construction} makes from these positions and sigma (see
-     * {@link Convolution#setKernelCells}). False, having done nothing, where the plan has no tap-sparse engine (a
-     * CUDA device) or the construction's kernel is not the plan's (a reshaped kind): the caller then sets a kernel
-     * window instead.
+     * {@link Convolution#setKernelCells}). False, having done nothing, where the construction's kernel is not the
+     * plan's (a reshaped kind): the caller then sets a kernel window instead.
      */
     static boolean setKernelCells(Convolution plan, Construction construction, Tensor positions, Tensor sigma,
                                   boolean gradient) {

@@ -83,8 +83,8 @@ final class LayerKernel {
     /**
      * Tells {@code entry}'s plan, once per kernel built, which kernel cells the current kernel can make non-zero
      * (and, training, whose gradient the construction's backward reads), so that it convolves with those cells only
-     * where that pays: the tap-sparse engine, whose cost follows the taps, not the kernel size. A device or kernel
-     * layout without it (a GPU; the reshaped kinds) gets the box of those cells instead, a kernel window.
+     * where that pays: the tap-sparse engine, whose cost follows the taps, not the kernel size. A kernel layout
+     * without it (the reshaped kinds) gets the box of those cells instead, a kernel window.
      */
     void hint(ShapeCache.Entry entry, Tensor positions, Tensor sigma) {
         if (entry.hintedKernelVersion == version) {

@@ -24,6 +24,8 @@ import java.util.Map;
  */
 public final class CudaContext implements DeviceOps {
     private static final Map<Integer, CudaContext> CONTEXTS = new HashMap<>();
+    /** The sparse mode every context takes ({@link #setSparseModeOfAll}); 0 is DCLS_CUDA_SPARSE_AUTO, the native default. */
+    private static int sparseModeOfAll = 0;
 
     private final int device;
     private final MemorySegment ctx;
@@ -52,6 +54,9 @@ public final class CudaContext implements DeviceOps {
                     c = new CudaContext(device, out.get(ValueLayout.ADDRESS, 0));
                 }
                 CONTEXTS.put(device, c);
+                if (sparseModeOfAll != 0) {
+                    c.setSparseMode(sparseModeOfAll);
+                }
             }
             return c;
         }
@@ -209,11 +214,38 @@ public final class CudaContext implements DeviceOps {
         Cuda.check(dcls_h.dcls_cuda_positions_round(ctx, src, dst, count));
     }
 
-    /** No kernel windows on the GPU: its plans always run on the whole kernel. */
+    /**
+     * The box of the construction's kernel cells (dcls_cuda_construct_kernel_window): the positions are copied to the
+     * host for it, so the call waits for the work enqueued before it.
+     */
     @Override
-    public boolean constructWindow(ConstructDesc desc, MemorySegment positions, MemorySegment sigma,
-                                   MemorySegment lo, MemorySegment hi) {
-        return false;
+    public synchronized boolean constructWindow(ConstructDesc desc, MemorySegment positions, MemorySegment sigma,
+                                                MemorySegment lo, MemorySegment hi) {
+        Cuda.check(dcls_h.dcls_cuda_construct_kernel_window(ctx, desc.segment(), positions, sigma, lo, hi));
+        return true;
+    }
+
+    /**
+     * Whether this device's plans run the tap-sparse engine on the kernel cells they are given, from their next
+     * {@code setKernelCells} on: a {@code dcls_cuda_sparse_mode} ({@code DCLS_CUDA_SPARSE_AUTO}: where the plan's
+     * cost model expects it to pay; {@code NEVER}; {@code ALWAYS}). The CUDA counterpart of the CPU's engine option
+     * {@code "sparse_conv"}, a setting of the context: for measurements and tests.
+     */
+    public synchronized void setSparseMode(int mode) {
+        Cuda.check(dcls_h.dcls_cuda_set_sparse_mode(ctx, mode));
+    }
+
+    /**
+     * {@link #setSparseMode} on every context, and on those created from now on: the CPU's engine option
+     * {@code "sparse_conv"} (io.dcls4j.Dcls#setEngineOption) for CUDA devices. Loads nothing where no context exists.
+     */
+    public static void setSparseModeOfAll(int mode) {
+        synchronized (CONTEXTS) {
+            for (CudaContext c : CONTEXTS.values()) {
+                c.setSparseMode(mode);
+            }
+            sparseModeOfAll = mode;
+        }
     }
 
     /**
@@ -232,7 +264,8 @@ public final class CudaContext implements DeviceOps {
 
     /**
      * A {@code dcls_cuda_conv_plan} on this context's stream: every call holds the context's lock, as the context's
-     * own calls do. No kernel windows and no tap-sparse engine on the GPU.
+     * own calls do. Kernel windows run on dcls4j's kernels (cuDNN's passes take the whole kernel); kernel cells run
+     * the CUDA tap-sparse engine where the context's sparse mode and the plan's cost model choose it.
      */
     private record CudaPlan(CudaContext context, MemorySegment handle) implements Plan {
         @Override
@@ -260,13 +293,21 @@ public final class CudaContext implements DeviceOps {
 
         @Override
         public boolean setKernelWindow(MemorySegment lo, MemorySegment hi) {
-            return false;
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_plan_set_kernel_window(handle, lo, hi));
+            }
+            return true;
         }
 
+        /** The positions are copied to the host for the cells, so the call waits for the work enqueued before it. */
         @Override
         public boolean setKernelCells(ConstructDesc construct, MemorySegment positions, MemorySegment sigma,
                                       boolean gradient) {
-            return false;
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_plan_set_kernel_cells(handle, construct.segment(), positions, sigma,
+                        gradient ? 1 : 0));
+            }
+            return true;
         }
 
         /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */

@@ -187,8 +187,9 @@ public final class Convolution implements AutoCloseable {
      * small enough to pay, every pass then convolves with just that part. {@link #backwardWeights}
      * then computes the kernel gradient inside the box only: cells outside hold 0 or their true
      * gradient (or, accumulating, keep their value or get it added). A window of the whole kernel
-     * restores the default. Checked against the kernel size; allocates nothing. A CUDA plan has no kernel
-     * windows: there the call is checked and then has no effect.
+     * restores the default. Checked against the kernel size; allocates nothing. On a CUDA device the passes on
+     * dcls4j's depthwise kernels and direct convolution take the window; those on cuDNN run on the whole kernel (and
+     * compute the true gradient outside the box). The call ends any tap-sparse passes of {@link #setKernelCells}.
      */
     public void setKernelWindow(KernelWindow window) {
         boolean entered = guard.enter(this);
@@ -224,9 +225,13 @@ public final class Convolution implements AutoCloseable {
      * positions or sigma change. The construction's kernel must be this plan's kernel (Cout, Cin/groups, kernel
      * size). Allocates nothing after the first call with a given construction.
      *
-     * @return whether the plan takes kernel cells: true on the CPU (a {@link Backend#VECTOR_API} plan computes the
-     *         weight gradient at those cells only, and has no tap-sparse engine); false on a CUDA device, which has
-     *         none (the call is checked and has no effect; a caller may set a kernel window instead)
+     * <p>On a CUDA device the positions (and sigma) are copied to the host, where the cells are listed, so the call
+     * waits for the device's work enqueued before it; the CUDA tap-sparse engine then runs the passes the device's
+     * sparse mode ({@code CudaContext#setSparseMode}, the counterpart of {@code sparse_conv}) and its cost model give
+     * it ({@code dcls:sparse(... cells,cuda)} in {@link #engineInfo()}).
+     *
+     * @return whether the plan takes kernel cells: true on the CPU and on CUDA devices (a {@link Backend#VECTOR_API}
+     *         plan computes the weight gradient at those cells only, and has no tap-sparse engine)
      */
     public boolean setKernelCells(KernelConstruction construction, Tensor positions, Tensor sigma, boolean gradient) {
         boolean entered = guard.enter(this);

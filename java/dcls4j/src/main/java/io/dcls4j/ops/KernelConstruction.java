@@ -115,8 +115,9 @@ public final class KernelConstruction {
     /**
      * Sets {@code window} to the box of kernel cells the construction can touch with these positions
      * (and sigma): outside it the kernel is 0 and {@link #backward} reads no gradient. For a Gaussian,
-     * cells below 1e-45 of its peak count as 0 (they are flushed to 0 in float). On a CUDA device, whose
-     * plans have no kernel windows, the window is left as it is. Allocates nothing.
+     * cells below 1e-45 of its peak count as 0 (they are flushed to 0 in float). On a CUDA device the
+     * positions are copied to the host for it (the call waits for the device's work enqueued before it).
+     * Allocates nothing.
      */
     public void window(Tensor positions, Tensor sigma, KernelWindow window) {
         Device device = deviceOf(positions);

@@ -1,0 +1,196 @@
+// The tap-sparse convolution (sparse_conv_cuda.h). The direct convolution's loops
+// (direct_conv_cuda.cu) with each pair's cell list in place of the kernel's box. Forward: a thread
+// per output element, over its input channels' pairs and their cells. Backward data: a thread per
+// input element, gathering the outputs each cell of each pair reaches, so nothing is written twice.
+// Backward weights: a block per listed cell, summing over the batch and the output positions in a
+// fixed order (block_sum), after grad_w is zeroed when overwriting. The bias gradient is nn::sum.
+#include "sparse_conv_cuda.h"
+
+#include <cstdio>
+
+#include "block_cuda.h"
+#include "nn_cuda.h"
+
+namespace dcls {
+namespace cuda {
+namespace {
+
+// The 3 axes' indices of cell offset c in a kernel plane of sizes k.
+__device__ inline void cell_axes(int64_t c, const int64_t k[3], int64_t k3[3]) {
+    k3[2] = c % k[2];
+    k3[1] = (c / k[2]) % k[1];
+    k3[0] = c / (k[2] * k[1]);
+}
+
+__device__ inline void split_plane(int64_t i, const int64_t s[3], int64_t c[3]) {
+    c[2] = i % s[2];
+    c[1] = (i / s[2]) % s[1];
+    c[0] = i / (s[2] * s[1]);
+}
+
+__global__ void sparse_forward_kernel(ConvGeometry g, const int64_t *start, const int32_t *cell, const float *x,
+                                      const float *w, const float *bias, float *y) {
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t total = g.batch * g.out_channels * g.out_plane();
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
+    {
+        const int64_t o = e % g.out_plane(), oc = (e / g.out_plane()) % g.out_channels;
+        const int64_t n = e / (g.out_plane() * g.out_channels);
+        int64_t o3[3];
+        split_plane(o, g.out, o3);
+        const int64_t ic0 = (oc / ocg) * icg;
+        float acc = bias ? bias[oc] : 0.f;
+        for (int64_t c = 0; c < icg; ++c) {
+            const int64_t p = oc * icg + c;
+            const float *xp = x + (n * g.in_channels + ic0 + c) * g.in_plane();
+            const float *wp = w + p * g.k_volume();
+            for (int64_t j = start[p]; j < start[p + 1]; ++j) {
+                int64_t k3[3];
+                cell_axes(cell[j], g.k, k3);
+                const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
+                              i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
+                if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+                acc += xp[(i0 * g.in[1] + i1) * g.in[2] + i2] * wp[cell[j]];
+            }
+        }
+        y[e] = acc;
+    }
+}
+
+// The output index along one axis that kernel cell k reaches from input index i, or -1.
+__device__ inline int64_t reached_by(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t out) {
+    const int64_t t = i + pad - k;
+    if (t < 0 || t % stride != 0) return -1;
+    const int64_t o = t / stride;
+    return o < out ? o : -1;
+}
+
+__global__ void sparse_backward_data_kernel(ConvGeometry g, const int64_t *start, const int32_t *cell,
+                                            const float *grad_y, const float *w, float *grad_x) {
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t total = g.batch * g.in_channels * g.in_plane();
+    for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
+    {
+        const int64_t i = e % g.in_plane(), ic = (e / g.in_plane()) % g.in_channels;
+        const int64_t n = e / (g.in_plane() * g.in_channels);
+        int64_t i3[3];
+        split_plane(i, g.in, i3);
+        const int64_t oc0 = (ic / icg) * ocg, c = ic % icg;
+        float acc = 0.f;
+        for (int64_t m = 0; m < ocg; ++m) {
+            const int64_t oc = oc0 + m, p = oc * icg + c;
+            const float *gyp = grad_y + (n * g.out_channels + oc) * g.out_plane();
+            const float *wp = w + p * g.k_volume();
+            for (int64_t j = start[p]; j < start[p + 1]; ++j) {
+                int64_t k3[3];
+                cell_axes(cell[j], g.k, k3);
+                const int64_t o0 = reached_by(i3[0], k3[0], g.stride[0], g.pad[0], g.out[0]);
+                const int64_t o1 = reached_by(i3[1], k3[1], g.stride[1], g.pad[1], g.out[1]);
+                const int64_t o2 = reached_by(i3[2], k3[2], g.stride[2], g.pad[2], g.out[2]);
+                if (o0 < 0 || o1 < 0 || o2 < 0) continue;
+                acc += gyp[(o0 * g.out[1] + o1) * g.out[2] + o2] * wp[cell[j]];
+            }
+        }
+        grad_x[e] = acc;
+    }
+}
+
+__global__ void sparse_backward_weights_kernel(ConvGeometry g, int64_t count, const int32_t *pair,
+                                               const int32_t *cell, const float *x, const float *grad_y,
+                                               float *grad_w, int accumulate) {
+    __shared__ float partial[kBlock];
+    const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
+    const int64_t positions = g.batch * g.out_plane();
+    for (int64_t j = blockIdx.x; j < count; j += gridDim.x) {
+        const int64_t p = pair[j], oc = p / icg, c = p % icg, ic = (oc / ocg) * icg + c;
+        int64_t k3[3];
+        cell_axes(cell[j], g.k, k3);
+        float acc = 0.f;
+        for (int64_t q = threadIdx.x; q < positions; q += blockDim.x) {
+            const int64_t n = q / g.out_plane(), o = q % g.out_plane();
+            int64_t o3[3];
+            split_plane(o, g.out, o3);
+            const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
+                          i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
+            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+            acc += x[(n * g.in_channels + ic) * g.in_plane() + (i0 * g.in[1] + i1) * g.in[2] + i2] *
+                   grad_y[(n * g.out_channels + oc) * g.out_plane() + o];
+        }
+        const float total = block_sum(acc, partial);
+        const int64_t e = p * g.k_volume() + cell[j];
+        if (threadIdx.x == 0) grad_w[e] = accumulate ? grad_w[e] + total : total;
+    }
+}
+
+// Grows `buffer` to at least `bytes` (by half again, so that cells that grow step by step during
+// training reallocate rarely).
+void reserve(dcls_cuda_context &ctx, DeviceBuffer &buffer, size_t bytes) {
+    if (buffer.size() >= bytes) return;
+    buffer.allocate(ctx, std::max(bytes, buffer.size() + buffer.size() / 2));
+}
+
+}  // namespace
+
+void SparseConvCuda::set_cells(const KernelCells &cells) {
+    pairs_ = cells.pairs;
+    count_ = cells.count();
+    pair_host_.resize(size_t(count_));
+    for (int64_t p = 0; p < pairs_; ++p)
+        for (int64_t j = cells.start[size_t(p)]; j < cells.start[size_t(p + 1)]; ++j) pair_host_[size_t(j)] = int32_t(p);
+    reserve(ctx_, start_, size_t(pairs_ + 1) * sizeof(int64_t));
+    reserve(ctx_, cell_, size_t(std::max<int64_t>(count_, 1)) * sizeof(int32_t));
+    reserve(ctx_, pair_, size_t(std::max<int64_t>(count_, 1)) * sizeof(int32_t));
+    // From pageable host memory: the copies have read it when they return (the vectors may change after).
+    check(cudaMemcpyAsync(start_.get(), cells.start.data(), size_t(pairs_ + 1) * sizeof(int64_t),
+                          cudaMemcpyHostToDevice, ctx_.stream), "cudaMemcpyAsync");
+    if (count_ > 0) {
+        check(cudaMemcpyAsync(cell_.get(), cells.cell.data(), size_t(count_) * sizeof(int32_t), cudaMemcpyHostToDevice,
+                              ctx_.stream), "cudaMemcpyAsync");
+        check(cudaMemcpyAsync(pair_.get(), pair_host_.data(), size_t(count_) * sizeof(int32_t),
+                              cudaMemcpyHostToDevice, ctx_.stream), "cudaMemcpyAsync");
+    }
+}
+
+void SparseConvCuda::forward(const float *x, const float *w, const float *bias, float *y) {
+    const int64_t total = g_.batch * g_.out_channels * g_.out_plane();
+    if (total == 0) return;
+    DCLS_LAUNCH(sparse_forward_kernel, grid_for(total), kBlock, 0, ctx_.stream)(
+        g_, static_cast<const int64_t *>(start_.get()), static_cast<const int32_t *>(cell_.get()), x, w, bias, y);
+    check_launch("sparse_forward_kernel");
+}
+
+void SparseConvCuda::backward_data(const float *grad_y, const float *w, float *grad_x) {
+    const int64_t total = g_.batch * g_.in_channels * g_.in_plane();
+    if (total == 0) return;
+    DCLS_LAUNCH(sparse_backward_data_kernel, grid_for(total), kBlock, 0, ctx_.stream)(
+        g_, static_cast<const int64_t *>(start_.get()), static_cast<const int32_t *>(cell_.get()), grad_y, w, grad_x);
+    check_launch("sparse_backward_data_kernel");
+}
+
+void SparseConvCuda::backward_weights(const float *x, const float *grad_y, float *grad_w, float *grad_bias,
+                                      bool accumulate) {
+    if (!accumulate && pairs_ > 0)
+        check(cudaMemsetAsync(grad_w, 0, size_t(pairs_ * g_.k_volume()) * sizeof(float), ctx_.stream),
+              "cudaMemsetAsync");
+    if (count_ > 0) {
+        const int blocks = int(std::min<int64_t>(count_, 1 << 20));
+        DCLS_LAUNCH(sparse_backward_weights_kernel, blocks, kBlock, 0, ctx_.stream)(
+            g_, count_, static_cast<const int32_t *>(pair_.get()), static_cast<const int32_t *>(cell_.get()), x, grad_y,
+            grad_w, accumulate ? 1 : 0);
+        check_launch("sparse_backward_weights_kernel");
+    }
+    if (grad_bias) {
+        const int64_t src[3] = {g_.batch, g_.out_channels, g_.out_plane()}, dst[3] = {1, g_.out_channels, 1};
+        nn::sum(ctx_.stream, nn::reduction_shape(3, src, dst), grad_y, grad_bias, accumulate);
+    }
+}
+
+std::string SparseConvCuda::info() const {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "dcls:sparse(%.3g of %lld cells,cuda)",
+                  pairs_ > 0 ? double(count_) / double(pairs_) : 0.0, static_cast<long long>(g_.k_volume()));
+    return buf;
+}
+
+}  // namespace cuda
+}  // namespace dcls
