@@ -140,8 +140,11 @@ esac
 [ "$NN_RC" -eq 0 ] || TEST_RC=1
 
 # 3. The benchmark: dcls4j's CUDA path (each engine; "rows" and "segments": dcls4j's depthwise kernels
-#    with each backward-weights kernel), then the PyTorch reference on the same GPU.
-"$BUILD/tests/native/bench_cuda" --batch 64 --reps 20 --warmup 3 --engines auto,rows,segments,cudnn,benchmark \
+#    with each backward-weights kernel; "window", "sparse" and "cells": the kernel cells as a window, the
+#    tap-sparse engine, and the cost model's choice, whose threshold has never been measured on a GPU), then the
+#    PyTorch reference on the same GPU.
+"$BUILD/tests/native/bench_cuda" --batch 64 --reps 20 --warmup 3 \
+    --engines auto,rows,segments,cudnn,benchmark,window,sparse,cells \
     --csv "$OUT_DIR/bench_dcls4j.csv" \
     > "$OUT_DIR/bench_dcls4j.txt" 2>&1 || summary "bench_cuda: FAILED rc=$?"
 cat "$OUT_DIR/bench_dcls4j.txt"
