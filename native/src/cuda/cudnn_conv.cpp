@@ -25,11 +25,6 @@ namespace cuda {
 
 namespace {
 
-int to_int(int64_t v, const char *what) {
-    require(v >= 0 && v <= 0x7fffffff, std::string(what) + " too large for cuDNN");
-    return int(v);
-}
-
 const char *forward_algo_name(cudnnConvolutionFwdAlgo_t a) {
     switch (a) {
         case CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM: return "IMPLICIT_GEMM";
@@ -139,15 +134,15 @@ struct CudnnConv::Impl {
     void set_tensor(cudnnTensorDescriptor_t desc, int64_t n, int64_t c, const int64_t spatial[3], const char *what) {
         const int nb = dims();
         int d[5], s[5];
-        d[0] = to_int(n, what);
-        d[1] = to_int(c, what);
-        for (int i = 2; i < nb; ++i) d[i] = to_int(spatial[3 - (nb - i)], what);
+        d[0] = cudnn_int(n, what);
+        d[1] = cudnn_int(c, what);
+        for (int i = 2; i < nb; ++i) d[i] = cudnn_int(spatial[3 - (nb - i)], what);
         int64_t stride = 1;
         for (int i = nb - 1; i >= 0; --i) {
-            s[i] = to_int(stride, what);
+            s[i] = cudnn_int(stride, what);
             stride *= d[i];
         }
-        to_int(stride, what);
+        cudnn_int(stride, what);
         check_cudnn(api.cudnnSetTensorNdDescriptor(desc, CUDNN_DATA_FLOAT, nb, d, s), "cudnnSetTensorNdDescriptor");
     }
 
@@ -156,15 +151,15 @@ struct CudnnConv::Impl {
         int pad[3], stride[3], dilation[3];
         for (int i = 0; i < nb - 2; ++i) {
             const int a = 3 - (nb - 2) + i;
-            pad[i] = to_int(g.pad[a], "padding");
-            stride[i] = to_int(g.stride[a], "stride");
+            pad[i] = cudnn_int(g.pad[a], "padding");
+            stride[i] = cudnn_int(g.stride[a], "stride");
             dilation[i] = 1;
         }
         check_cudnn(api.cudnnCreateConvolutionDescriptor(desc), "cudnnCreateConvolutionDescriptor");
         check_cudnn(api.cudnnSetConvolutionNdDescriptor(*desc, nb - 2, pad, stride, dilation, CUDNN_CROSS_CORRELATION,
                                                         CUDNN_DATA_FLOAT),
                     "cudnnSetConvolutionNdDescriptor");
-        check_cudnn(api.cudnnSetConvolutionGroupCount(*desc, to_int(g.groups, "groups")), "cudnnSetConvolutionGroupCount");
+        check_cudnn(api.cudnnSetConvolutionGroupCount(*desc, cudnn_int(g.groups, "groups")), "cudnnSetConvolutionGroupCount");
         check_cudnn(api.cudnnSetConvolutionMathType(*desc, ctx.tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
                     "cudnnSetConvolutionMathType");
     }
@@ -181,9 +176,9 @@ struct CudnnConv::Impl {
         set_tensor(b_desc, 1, g.out_channels, ones, "bias");
         const int nb = dims();
         int wd[5];
-        wd[0] = to_int(g.out_channels, "out_channels");
-        wd[1] = to_int(g.in_channels / g.groups, "in_channels");
-        for (int i = 2; i < nb; ++i) wd[i] = to_int(g.k[3 - (nb - i)], "kernel");
+        wd[0] = cudnn_int(g.out_channels, "out_channels");
+        wd[1] = cudnn_int(g.in_channels / g.groups, "in_channels");
+        for (int i = 2; i < nb; ++i) wd[i] = cudnn_int(g.k[3 - (nb - i)], "kernel");
         check_cudnn(api.cudnnSetFilterNdDescriptor(w_desc, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, nb, wd),
                     "cudnnSetFilterNdDescriptor");
         make_conv(&conv_fwd);

@@ -1,6 +1,7 @@
-// A context's cuDNN handle, created on first use and bound to the context's stream, and the check
-// of a cuDNN status, for every part of libdcls_cuda.so that calls cuDNN (cudnn_conv.cpp,
-// cudnn_nn.cpp). Not in the CPU emulation of CUDA, which has no cuDNN.
+// A context's cuDNN handle, created on first use and bound to the context's stream, the check of a
+// cuDNN status, and the narrowing of a size to the int cuDNN's legacy calls take, for every part of
+// libdcls_cuda.so that calls cuDNN (cudnn_conv.cpp, cudnn_nn.cpp). Not in the CPU emulation of
+// CUDA, which has no cuDNN.
 #pragma once
 
 #ifndef DCLS_CUDA_EMULATION
@@ -17,6 +18,12 @@ inline void check_cudnn(cudnnStatus_t status, const char *what) {
     if (status == CUDNN_STATUS_SUCCESS) return;
     throw Error(DCLS_ERROR_BACKEND, std::string(what) + ": cuDNN error " + std::to_string(int(status)) + ": " +
                                         cudnn().cudnnGetErrorString(status));
+}
+
+// v as the int a legacy cuDNN call takes; DCLS_ERROR_BACKEND naming `what` where it does not fit.
+inline int cudnn_int(int64_t v, const char *what) {
+    require(v >= 0 && v <= 0x7fffffff, std::string(what) + " too large for cuDNN");
+    return int(v);
 }
 
 // The context's handle (ctx.cudnn), made on its stream the first time; destroyed with the context

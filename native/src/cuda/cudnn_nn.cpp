@@ -15,11 +15,6 @@ namespace cuda {
 
 namespace {
 
-int to_int(int64_t v, const char *what) {
-    require(v >= 0 && v <= 0x7fffffff, std::string(what) + " too large for cuDNN");
-    return int(v);
-}
-
 // A dense float tensor descriptor of the given dims (C order), destroyed with its owner.
 class TensorDesc {
 public:
@@ -28,11 +23,11 @@ public:
         std::vector<int> d(dims.size()), s(dims.size());
         int64_t stride = 1;
         for (size_t i = dims.size(); i-- > 0;) {
-            d[i] = to_int(dims[i], "tensor size");
-            s[i] = to_int(stride, "tensor size");
+            d[i] = cudnn_int(dims[i], "tensor size");
+            s[i] = cudnn_int(stride, "tensor size");
             stride *= dims[i];
         }
-        to_int(stride, "tensor size");
+        cudnn_int(stride, "tensor size");
         check_cudnn(api.cudnnSetTensorNdDescriptor(desc_, CUDNN_DATA_FLOAT, int(dims.size()), d.data(), s.data()),
                     "cudnnSetTensorNdDescriptor");
     }
@@ -74,9 +69,9 @@ struct CudnnPoolForward::Impl {
         for (int a = first; a < 3; ++a) {
             xd.push_back(g.in[a]);
             yd.push_back(g.out[a]);
-            window[a - first] = to_int(g.k[a], "kernel");
-            padding[a - first] = to_int(g.pad[a], "padding");
-            stride[a - first] = to_int(g.stride[a], "stride");
+            window[a - first] = cudnn_int(g.k[a], "kernel");
+            padding[a - first] = cudnn_int(g.pad[a], "padding");
+            stride[a - first] = cudnn_int(g.stride[a], "stride");
         }
         x_desc.reset(new TensorDesc(api, xd));
         y_desc.reset(new TensorDesc(api, yd));

@@ -7,18 +7,12 @@
 #include "direct_conv_cuda.h"
 
 #include "block_cuda.h"
+#include "conv_cell_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
 namespace cuda {
 namespace {
-
-// Splits a flat index over three axes of sizes s (last fastest).
-__device__ inline void split3(int64_t i, const int64_t s[3], int64_t c[3]) {
-    c[2] = i % s[2];
-    c[1] = (i / s[2]) % s[1];
-    c[0] = i / (s[2] * s[1]);
-}
 
 __global__ void direct_forward_kernel(ConvGeometry g, KernelBox box, const float *x, const float *w, const float *bias,
                                       float *y) {
@@ -51,14 +45,6 @@ __global__ void direct_forward_kernel(ConvGeometry g, KernelBox box, const float
         }
         y[e] = acc;
     }
-}
-
-// The output index along one axis that kernel cell k reaches from input index i, or -1.
-__device__ inline int64_t reached(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t out) {
-    const int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    const int64_t o = t / stride;
-    return o < out ? o : -1;
 }
 
 __global__ void direct_backward_data_kernel(ConvGeometry g, KernelBox box, const float *grad_y, const float *w,
@@ -100,26 +86,14 @@ __global__ void direct_backward_weights_kernel(ConvGeometry g, KernelBox box, co
                                                float *grad_w, int accumulate) {
     __shared__ float partial[kBlock];
     const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
-    const int64_t weights = g.out_channels * icg * box.volume(), positions = g.batch * g.out_plane();
+    const int64_t weights = g.out_channels * icg * box.volume();
     for (int64_t b = blockIdx.x; b < weights; b += gridDim.x) {
         const int64_t c = (b / box.volume()) % icg, oc = b / (box.volume() * icg);
         int64_t k3[3];
         split3(b % box.volume(), box.size, k3);
         for (int a = 0; a < 3; ++a) k3[a] += box.lo[a];
         const int64_t e = (oc * icg + c) * g.k_volume() + (k3[0] * g.k[1] + k3[1]) * g.k[2] + k3[2];
-        const int64_t ic = (oc / ocg) * icg + c;
-        float acc = 0.f;
-        for (int64_t p = threadIdx.x; p < positions; p += blockDim.x) {
-            const int64_t n = p / g.out_plane(), o = p % g.out_plane();
-            int64_t o3[3];
-            split3(o, g.out, o3);
-            const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
-                          i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
-            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
-            acc += x[(n * g.in_channels + ic) * g.in_plane() + (i0 * g.in[1] + i1) * g.in[2] + i2] *
-                   grad_y[(n * g.out_channels + oc) * g.out_plane() + o];
-        }
-        const float total = block_sum(acc, partial);
+        const float total = cell_weight_gradient(g, x, grad_y, oc, (oc / ocg) * icg + c, k3, partial);
         if (threadIdx.x == 0) grad_w[e] = accumulate ? grad_w[e] + total : total;
     }
 }

@@ -9,24 +9,12 @@
 #include <cstdio>
 
 #include "block_cuda.h"
+#include "conv_cell_cuda.h"
 #include "nn_cuda.h"
 
 namespace dcls {
 namespace cuda {
 namespace {
-
-// The 3 axes' indices of cell offset c in a kernel plane of sizes k.
-__device__ inline void cell_axes(int64_t c, const int64_t k[3], int64_t k3[3]) {
-    k3[2] = c % k[2];
-    k3[1] = (c / k[2]) % k[1];
-    k3[0] = c / (k[2] * k[1]);
-}
-
-__device__ inline void split_plane(int64_t i, const int64_t s[3], int64_t c[3]) {
-    c[2] = i % s[2];
-    c[1] = (i / s[2]) % s[1];
-    c[0] = i / (s[2] * s[1]);
-}
 
 __global__ void sparse_forward_kernel(ConvGeometry g, const int64_t *start, const int32_t *cell, const float *x,
                                       const float *w, const float *bias, float *y) {
@@ -37,7 +25,7 @@ __global__ void sparse_forward_kernel(ConvGeometry g, const int64_t *start, cons
         const int64_t o = e % g.out_plane(), oc = (e / g.out_plane()) % g.out_channels;
         const int64_t n = e / (g.out_plane() * g.out_channels);
         int64_t o3[3];
-        split_plane(o, g.out, o3);
+        split3(o, g.out, o3);
         const int64_t ic0 = (oc / ocg) * icg;
         float acc = bias ? bias[oc] : 0.f;
         for (int64_t c = 0; c < icg; ++c) {
@@ -46,23 +34,13 @@ __global__ void sparse_forward_kernel(ConvGeometry g, const int64_t *start, cons
             const float *wp = w + p * g.k_volume();
             for (int64_t j = start[p]; j < start[p + 1]; ++j) {
                 int64_t k3[3];
-                cell_axes(cell[j], g.k, k3);
-                const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
-                              i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
-                if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
-                acc += xp[(i0 * g.in[1] + i1) * g.in[2] + i2] * wp[cell[j]];
+                split3(cell[j], g.k, k3);
+                const int64_t i = input_offset(g, o3, k3);
+                if (i >= 0) acc += xp[i] * wp[cell[j]];
             }
         }
         y[e] = acc;
     }
-}
-
-// The output index along one axis that kernel cell k reaches from input index i, or -1.
-__device__ inline int64_t reached_by(int64_t i, int64_t k, int64_t stride, int64_t pad, int64_t out) {
-    const int64_t t = i + pad - k;
-    if (t < 0 || t % stride != 0) return -1;
-    const int64_t o = t / stride;
-    return o < out ? o : -1;
 }
 
 __global__ void sparse_backward_data_kernel(ConvGeometry g, const int64_t *start, const int32_t *cell,
@@ -74,7 +52,7 @@ __global__ void sparse_backward_data_kernel(ConvGeometry g, const int64_t *start
         const int64_t i = e % g.in_plane(), ic = (e / g.in_plane()) % g.in_channels;
         const int64_t n = e / (g.in_plane() * g.in_channels);
         int64_t i3[3];
-        split_plane(i, g.in, i3);
+        split3(i, g.in, i3);
         const int64_t oc0 = (ic / icg) * ocg, c = ic % icg;
         float acc = 0.f;
         for (int64_t m = 0; m < ocg; ++m) {
@@ -83,10 +61,10 @@ __global__ void sparse_backward_data_kernel(ConvGeometry g, const int64_t *start
             const float *wp = w + p * g.k_volume();
             for (int64_t j = start[p]; j < start[p + 1]; ++j) {
                 int64_t k3[3];
-                cell_axes(cell[j], g.k, k3);
-                const int64_t o0 = reached_by(i3[0], k3[0], g.stride[0], g.pad[0], g.out[0]);
-                const int64_t o1 = reached_by(i3[1], k3[1], g.stride[1], g.pad[1], g.out[1]);
-                const int64_t o2 = reached_by(i3[2], k3[2], g.stride[2], g.pad[2], g.out[2]);
+                split3(cell[j], g.k, k3);
+                const int64_t o0 = reached(i3[0], k3[0], g.stride[0], g.pad[0], g.out[0]);
+                const int64_t o1 = reached(i3[1], k3[1], g.stride[1], g.pad[1], g.out[1]);
+                const int64_t o2 = reached(i3[2], k3[2], g.stride[2], g.pad[2], g.out[2]);
                 if (o0 < 0 || o1 < 0 || o2 < 0) continue;
                 acc += gyp[(o0 * g.out[1] + o1) * g.out[2] + o2] * wp[cell[j]];
             }
@@ -100,23 +78,11 @@ __global__ void sparse_backward_weights_kernel(ConvGeometry g, int64_t count, co
                                                float *grad_w, int accumulate) {
     __shared__ float partial[kBlock];
     const int64_t ocg = g.out_channels / g.groups, icg = g.in_channels / g.groups;
-    const int64_t positions = g.batch * g.out_plane();
     for (int64_t j = blockIdx.x; j < count; j += gridDim.x) {
         const int64_t p = pair[j], oc = p / icg, c = p % icg, ic = (oc / ocg) * icg + c;
         int64_t k3[3];
-        cell_axes(cell[j], g.k, k3);
-        float acc = 0.f;
-        for (int64_t q = threadIdx.x; q < positions; q += blockDim.x) {
-            const int64_t n = q / g.out_plane(), o = q % g.out_plane();
-            int64_t o3[3];
-            split_plane(o, g.out, o3);
-            const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],
-                          i2 = o3[2] * g.stride[2] - g.pad[2] + k3[2];
-            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
-            acc += x[(n * g.in_channels + ic) * g.in_plane() + (i0 * g.in[1] + i1) * g.in[2] + i2] *
-                   grad_y[(n * g.out_channels + oc) * g.out_plane() + o];
-        }
-        const float total = block_sum(acc, partial);
+        split3(cell[j], g.k, k3);
+        const float total = cell_weight_gradient(g, x, grad_y, oc, ic, k3, partial);
         const int64_t e = p * g.k_volume() + cell[j];
         if (threadIdx.x == 0) grad_w[e] = accumulate ? grad_w[e] + total : total;
     }
