@@ -72,6 +72,31 @@ DCLS_API dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *pl
                                                    const float *weight, float *grad_x, float *grad_weight,
                                                    float *grad_bias, int32_t accumulate);
 
+/* ---- a layer norm fused into the next linear's GEMMs (ConvNeXt's norm -> pwconv1 -> GELU) -----
+ * The layer norm's output is never written: the GEMMs normalise x as they load it, from the
+ * statistics that dcls_cuda_layer_norm_statistics keeps in the layer norm plan. The linear plan's
+ * in_features, batch and inner must be the layer norm plan's channels, batch and inner, and both
+ * plans on one context; x is the layer norm's input (B, C, S). Backward: grad_h =
+ * dcls_cuda_linear_backward_data (the gradient at the layer norm's output), then
+ * dcls_cuda_layer_norm_backward, which needs only x and the kept statistics. */
+/* The forward's per-column mean and rstd (the same values), kept in the plan with x's address as
+ * dcls_cuda_layer_norm_forward keeps them; no output is written. */
+DCLS_API dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x);
+/* z (B, out, S) = weight . layer_norm(x) + bias (bias may be null), y = gelu(z), as
+ * dcls_cuda_linear_forward_gelu of the layer norm's output with weight gamma and bias beta (C).
+ * x must be the input of the layer norm plan's last statistics. */
+DCLS_API dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan,
+                                                        dcls_cuda_layer_norm_plan *norm_plan, const float *x,
+                                                        const float *gamma, const float *beta, const float *weight,
+                                                        const float *bias, float *z, float *y);
+/* As dcls_cuda_linear_backward_weights with the layer norm's output as the layer's input, recomputed
+ * from x, the plan's statistics, gamma and beta: grad_weight (out, in), grad_bias (out, or null). */
+DCLS_API dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan,
+                                                            dcls_cuda_layer_norm_plan *norm_plan, const float *x,
+                                                            const float *gamma, const float *beta,
+                                                            const float *grad_z, float *grad_weight,
+                                                            float *grad_bias, int32_t accumulate);
+
 /* ---- batch normalisation over (B, S) for each channel of (B, C, S), as dcls_batch_norm_* ---- */
 typedef struct dcls_cuda_batch_norm_plan dcls_cuda_batch_norm_plan;
 

@@ -1,7 +1,8 @@
 // Tests of the network layers' ops on a CUDA device (dcls_cuda_nn.h), against float64 references
 // written here: the forward passes directly, the gradients of GELU (alone and fused into a linear
 // layer), layer normalisation and the cross-entropy by central finite differences of those
-// references, the rest (linear, binary ops, sums, pooling) by their exact formulas. Each op on
+// references, the rest (linear, binary ops, sums, pooling, and a layer normalisation fused into a
+// linear layer's GEMMs) by their exact formulas. Each op on
 // several shapes (one and several GEMM tiles, channels first and last), with accumulate 0 and 1,
 // then the error paths. Runs on a GPU (test_cuda_nn) and
 // over the CPU emulation of CUDA in every build (test_cuda_nn_emu); without a device it checks the
@@ -394,6 +395,117 @@ void test_linear_gelu(Rng &rng, int64_t B, int64_t in, int64_t out, int64_t S, b
               std::string(dcls_cuda_last_error()).find("z") != std::string::npos,
           name + ": a null z is refused, naming it");
     check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK, name + ": destroy");
+}
+
+// ---- layer norm fused into the linear's GEMMs ---------------------------------------------------
+
+// norm -> linear -> GELU with the layer norm in the GEMMs' prologue, against float64 loops written
+// here: h = layer_norm(x) (layer_norm_ref), z = W h + b, y = gelu(z); grad_W = grad_z . h^T and
+// grad_b = sum grad_z (accumulated onto filled buffers, then overwritten); and the layer norm's
+// backward after the statistics-only forward, against its float64 formula grad_x = rstd (g - mean(g)
+// - xhat mean(g xhat)), g = grad_h gamma, so that the kept statistics are checked too. Ragged
+// shapes (not multiples of the 64 x 64 x 16 tiles); S = 1 and S > 1 load B's tiles in either order.
+void test_norm_linear(Rng &rng, int64_t B, int64_t C, int64_t out, int64_t S, bool with_bias) {
+    const std::string name = "norm_linear B=" + std::to_string(B) + " " + std::to_string(C) + "->" +
+                             std::to_string(out) + " S=" + std::to_string(S) + (with_bias ? " bias" : "");
+    const double eps = 1e-6;
+    const std::vector<float> x = rng.vec(B * C * S, -2, 3), gamma = rng.vec(C, 0.5, 1.5), beta = rng.vec(C),
+                             w = rng.vec(out * C), b = rng.vec(out), gz = rng.vec(B * out * S),
+                             gh = rng.vec(B * C * S), gw0 = rng.vec(out * C), gb0 = rng.vec(out);
+    const Vec xd = to_double(x);
+    const Vec h = layer_norm_ref(xd, to_double(gamma), to_double(beta), B, C, S, eps);
+    const auto gelu = [](double v) { return activation_ref(DCLS_ACTIVATION_GELU_ERF, v); };
+    Vec z(size_t(B * out * S)), y(z.size()), gw(size_t(out * C), 0.0), gb(size_t(out), 0.0), gx(x.size());
+    for (int64_t n = 0; n < B; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+            for (int64_t o = 0; o < out; ++o) {
+                double acc = with_bias ? b[size_t(o)] : 0.0;
+                for (int64_t i = 0; i < C; ++i) acc += double(w[size_t(o * C + i)]) * h[size_t((n * C + i) * S + s)];
+                z[size_t((n * out + o) * S + s)] = acc;
+                y[size_t((n * out + o) * S + s)] = gelu(acc);
+                const double g = gz[size_t((n * out + o) * S + s)];
+                gb[size_t(o)] += g;
+                for (int64_t i = 0; i < C; ++i) gw[size_t(o * C + i)] += g * h[size_t((n * C + i) * S + s)];
+            }
+            auto at = [&](int64_t c) { return size_t((n * C + c) * S + s); };
+            double mean = 0, var = 0;
+            for (int64_t c = 0; c < C; ++c) mean += xd[at(c)];
+            mean /= double(C);
+            for (int64_t c = 0; c < C; ++c) var += (xd[at(c)] - mean) * (xd[at(c)] - mean);
+            const double rstd = 1 / std::sqrt(var / double(C) + eps);
+            double g_mean = 0, gx_mean = 0;
+            for (int64_t c = 0; c < C; ++c) {
+                const double g = double(gh[at(c)]) * gamma[size_t(c)];
+                g_mean += g / double(C);
+                gx_mean += g * (xd[at(c)] - mean) * rstd / double(C);
+            }
+            for (int64_t c = 0; c < C; ++c) {
+                const double g = double(gh[at(c)]) * gamma[size_t(c)], xhat = (xd[at(c)] - mean) * rstd;
+                gx[at(c)] = rstd * (g - g_mean - xhat * gx_mean);
+            }
+        }
+
+    dcls_cuda_linear_plan *plan = nullptr;
+    dcls_cuda_layer_norm_plan *norm = nullptr, *other = nullptr;
+    check(dcls_cuda_linear_plan_create(ctx, B, C, out, S, &plan) == DCLS_OK &&
+              dcls_cuda_layer_norm_plan_create(ctx, B, C, S, float(eps), &norm) == DCLS_OK &&
+              dcls_cuda_layer_norm_plan_create(ctx, B, C + 1, S, float(eps), &other) == DCLS_OK,
+          name + ": plan_create");
+    Device dx(x), dgamma(gamma), dbeta(beta), dw(w), db(b), dgz(gz), dgh(gh), dgw(gw0), dgb(gb0),
+        dz(rng.vec(int64_t(z.size()), 50, 60)), dy(rng.vec(int64_t(y.size()), 50, 60)),
+        dgx(rng.vec(int64_t(x.size()), 50, 60)), dgg(static_cast<size_t>(C)), dgbeta(static_cast<size_t>(C));
+    const float *bias = with_bias ? db.get() : nullptr;
+    float *grad_bias = with_bias ? dgb.get() : nullptr;
+    check(dcls_cuda_linear_forward_norm_gelu(plan, norm, dx.get(), dgamma.get(), dbeta.get(), dw.get(), bias,
+                                             dz.get(), dy.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          name + ": the fused forward before any statistics is refused");
+    check(dcls_cuda_layer_norm_statistics(norm, dx.get()) == DCLS_OK, name + ": statistics");
+    check(dcls_cuda_linear_forward_norm_gelu(plan, norm, dx.get(), dgamma.get(), dbeta.get(), dw.get(), bias,
+                                             dz.get(), dy.get()) == DCLS_OK &&
+              close(dz.download(), z, name + " z") && close(dy.download(), y, name + " y"),
+          name + ": forward (z and gelu(z) of the normalised x)");
+    check(dcls_cuda_linear_backward_weights_norm(plan, norm, dx.get(), dgamma.get(), dbeta.get(), dgz.get(),
+                                                 dgw.get(), grad_bias, 1) == DCLS_OK &&
+              close(dgw.download(), plus(gw0, gw), name + " grad_weight") &&
+              (!with_bias || close(dgb.download(), plus(gb0, gb), name + " grad_bias")),
+          name + ": backward weights of the normalised x (accumulate)");
+    check(dcls_cuda_linear_backward_weights_norm(plan, norm, dx.get(), dgamma.get(), dbeta.get(), dgz.get(),
+                                                 dgw.get(), grad_bias, 0) == DCLS_OK &&
+              close(dgw.download(), gw, name + " grad_weight") &&
+              (!with_bias || close(dgb.download(), gb, name + " grad_bias")),
+          name + ": backward weights of the normalised x (overwrite)");
+    check(dcls_cuda_layer_norm_backward(norm, dgh.get(), dgamma.get(), dgx.get(), dgg.get(), dgbeta.get(), 0) ==
+                  DCLS_OK &&
+              close(dgx.download(), gx, name + " grad_x", 2e-4),
+          name + ": the layer norm's backward from the statistics alone");
+    // Refusals, each before any kernel runs.
+    check(dcls_cuda_linear_forward_norm_gelu(plan, other, dx.get(), dgamma.get(), dbeta.get(), dw.get(), bias,
+                                             dz.get(), dy.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("does not match") != std::string::npos,
+          name + ": a layer norm plan of another shape is refused");
+    check(dcls_cuda_linear_backward_weights_norm(plan, nullptr, dx.get(), dgamma.get(), dbeta.get(), dgz.get(),
+                                                 dgw.get(), grad_bias, 0) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          name + ": a null layer norm plan is refused");
+    check(dcls_cuda_linear_forward_norm_gelu(plan, norm, dgh.get(), dgamma.get(), dbeta.get(), dw.get(), bias,
+                                             dz.get(), dy.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("statistics") != std::string::npos,
+          name + ": an x other than the statistics' input is refused");
+    check(dcls_cuda_linear_backward_weights_norm(plan, norm, dx.get(), nullptr, dbeta.get(), dgz.get(), dgw.get(),
+                                                 grad_bias, 0) == DCLS_ERROR_INVALID_ARGUMENT &&
+              std::string(dcls_cuda_last_error()).find("gamma") != std::string::npos,
+          name + ": a null gamma is refused, naming it");
+    check(dcls_cuda_linear_forward_norm_gelu(plan, norm, dx.get(), dgamma.get(), dbeta.get(), dw.get(), bias,
+                                             dy.get(), dy.get()) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          name + ": z and y in one buffer are refused");
+    check(dcls_cuda_layer_norm_statistics(norm, nullptr) == DCLS_ERROR_INVALID_ARGUMENT &&
+              dcls_cuda_layer_norm_statistics(nullptr, dx.get()) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          name + ": statistics of a null x or on a null plan are refused");
+    check(dcls_cuda_linear_plan_destroy(plan) == DCLS_OK && dcls_cuda_layer_norm_plan_destroy(norm) == DCLS_OK &&
+              dcls_cuda_layer_norm_plan_destroy(other) == DCLS_OK,
+          name + ": destroy");
 }
 
 // ---- pooling ----------------------------------------------------------------------------------
@@ -1051,6 +1163,11 @@ int main(int argc, char **argv) {
     test_linear_gelu(rng, 70, 20, 3, 1, false);
     test_linear_gelu(rng, 3, 24, 96, 9, true);  // ConvNeXt's C -> 4C, 27 positions
     test_linear_gelu(rng, 1, 65, 130, 67, true);
+    test_norm_linear(rng, 2, 37, 70, 6, true);
+    test_norm_linear(rng, 2, 37, 70, 6, false);
+    test_norm_linear(rng, 70, 20, 3, 1, true);   // S = 1: the forward's B tile read channel first
+    test_norm_linear(rng, 3, 24, 96, 9, false);  // ConvNeXt's C -> 4C, 27 positions
+    test_norm_linear(rng, 1, 65, 130, 67, true);
     for (int kind = DCLS_POOL_MAX; kind <= DCLS_POOL_AVG_EXCLUDE_PADDING; ++kind) {
         test_pool(rng, kind, 2, 7, 3, 2, 1);
         test_pool(rng, kind, 1, 9, 4, 3, 2);

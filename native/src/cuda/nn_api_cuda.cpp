@@ -315,6 +315,60 @@ dcls_status dcls_cuda_layer_norm_backward(dcls_cuda_layer_norm_plan *plan, const
     });
 }
 
+// ---- layer norm fused into the next linear's GEMMs
+
+dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x) {
+    return run(__func__, plan, [&](dcls_cuda_layer_norm_plan &p) {
+        require_pointers({{x, "x"}});
+        nn::layer_norm_statistics(p.ctx.stream, p.shape, p.eps, x, p.mean.floats(), p.rstd.floats());
+        p.x = x;
+    });
+}
+
+namespace {
+
+// The layer norm plan of a linear plan's fused prologue: its shape must be the linear's input,
+// its statistics those of x, both on one context.
+dcls_cuda_layer_norm_plan &prologue_norm(const dcls_cuda_linear_plan &p, dcls_cuda_layer_norm_plan *norm_plan,
+                                         const float *x) {
+    dcls_cuda_layer_norm_plan &n = plan_of(norm_plan);
+    require(&n.ctx == &p.ctx, "the linear and layer norm plans are on different contexts");
+    require(n.shape.channels == p.shape.in && n.shape.batch == p.shape.batch && n.shape.inner == p.shape.inner,
+            "the layer norm plan (batch " + std::to_string(n.shape.batch) + ", channels " +
+                std::to_string(n.shape.channels) + ", inner " + std::to_string(n.shape.inner) +
+                ") does not match the linear plan's input (batch " + std::to_string(p.shape.batch) +
+                ", in_features " + std::to_string(p.shape.in) + ", inner " + std::to_string(p.shape.inner) + ")");
+    require(n.x != nullptr, "the layer norm plan has no statistics (run dcls_cuda_layer_norm_statistics first)");
+    require(n.x == x, "x is not the input of the layer norm plan's last statistics");
+    return n;
+}
+
+}  // namespace
+
+dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan,
+                                               const float *x, const float *gamma, const float *beta,
+                                               const float *weight, const float *bias, float *z, float *y) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {weight, "weight"}, {z, "z"}, {y, "y"}});
+        require(z != y, "z and y must be different buffers (backward needs z)");
+        dcls_cuda_layer_norm_plan &n = prologue_norm(p, norm_plan, x);
+        nn::linear_forward_norm_gelu(p.ctx.stream, p.shape, x, n.mean.floats(), n.rstd.floats(), gamma, beta, weight,
+                                     bias, z, y);
+    });
+}
+dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan,
+                                                   const float *x, const float *gamma, const float *beta,
+                                                   const float *grad_z, float *grad_weight, float *grad_bias,
+                                                   int32_t accumulate) {
+    return run(__func__, plan, [&](dcls_cuda_linear_plan &p) {
+        require_pointers({{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {grad_z, "grad_z"},
+                          {grad_weight, "grad_weight"}});
+        dcls_cuda_layer_norm_plan &n = prologue_norm(p, norm_plan, x);
+        nn::linear_backward_weights_norm(p.ctx.stream, p.shape, x, n.mean.floats(), n.rstd.floats(), gamma, beta,
+                                         grad_z, grad_weight, grad_bias, accumulate != 0);
+    });
+}
+
 // ---- batch norm
 
 dcls_status dcls_cuda_batch_norm_plan_create(dcls_cuda_context *ctx, int64_t batch, int64_t channels, int64_t inner,

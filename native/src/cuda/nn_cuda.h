@@ -57,6 +57,8 @@ void layer_norm_forward(cudaStream_t stream, ChannelShape s, float eps, const fl
 void layer_norm_backward(cudaStream_t stream, ChannelShape s, const float *x, const float *mean, const float *rstd,
                          const float *grad_y, const float *weight, float *grad_x, float *grad_weight,
                          float *grad_bias, bool accumulate);
+// The forward's mean and rstd alone (the same values), for a LayerNorm fused into the next GEMM.
+void layer_norm_statistics(cudaStream_t stream, ChannelShape s, float eps, const float *x, float *mean, float *rstd);
 
 // ---- batch normalisation (nn_batch_norm_cuda.cu) -----------------------------------------------
 
@@ -92,6 +94,17 @@ void linear_forward_gelu(cudaStream_t stream, LinearShape s, const float *x, con
                          float *z, float *y);
 void linear_backward_data_gelu(cudaStream_t stream, LinearShape s, const float *grad_y, const float *weight,
                                const float *z, float *grad_z);
+
+// A channels-first LayerNorm before the layer fused into the GEMMs that read x: x (B, in, S) is
+// normalised as it is loaded, (x - mean[b, s]) * rstd[b, s] * gamma[i] + beta[i], with mean and
+// rstd (B * S) from layer_norm_statistics. Forward: z and y = gelu(z) as linear_forward_gelu, of
+// the normalised x. Weights: grad_weight (and grad_bias) as linear_backward_weights of it.
+void linear_forward_norm_gelu(cudaStream_t stream, LinearShape s, const float *x, const float *mean,
+                              const float *rstd, const float *gamma, const float *beta, const float *weight,
+                              const float *bias, float *z, float *y);
+void linear_backward_weights_norm(cudaStream_t stream, LinearShape s, const float *x, const float *mean,
+                                  const float *rstd, const float *gamma, const float *beta, const float *grad_y,
+                                  float *grad_weight, float *grad_bias, bool accumulate);
 
 // ---- pooling (nn_pool_cuda.cu) -----------------------------------------------------------------
 

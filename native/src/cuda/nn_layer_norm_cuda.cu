@@ -1,7 +1,9 @@
 // Layer normalisation over the channel axis of (B, C, S). One thread per column (b, s): the C
 // values of a column are S floats apart, so neighbouring threads read neighbouring floats when S > 1
 // (ConvNeXt's channels-first layout). Two passes (mean, then the squared deviations), as accurate
-// as the CPU's. The per-channel gradients are one block per channel over (B, S), in a fixed order.
+// as the CPU's. The statistics alone (no y) serve a LayerNorm fused into the next Linear's GEMM,
+// which normalises as it loads x (nn_linear_cuda.cu): the same kernel and formula, so the same
+// mean and rstd. The per-channel gradients are one block per channel over (B, S), in a fixed order.
 #include <cmath>
 
 #include "block_cuda.h"
@@ -12,6 +14,8 @@ namespace cuda {
 namespace nn {
 namespace {
 
+// WritesY false: mean and rstd only (weight, bias and y unused).
+template <bool WritesY>
 __global__ void layer_norm_forward_kernel(ChannelShape s, float eps, const float *x, const float *weight,
                                           const float *bias, float *y, float *mean_out, float *rstd_out) {
     const int64_t columns = s.batch * s.inner;
@@ -28,9 +32,11 @@ __global__ void layer_norm_forward_kernel(ChannelShape s, float eps, const float
             squares += d * d;
         }
         const float rstd = 1.f / sqrtf(squares / float(s.channels) + eps);
-        float *yc = y + b * s.channels * s.inner + j;
-        for (int64_t c = 0; c < s.channels; ++c)
-            yc[c * s.inner] = (xc[c * s.inner] - mean) * rstd * weight[c] + bias[c];
+        if (WritesY) {
+            float *yc = y + b * s.channels * s.inner + j;
+            for (int64_t c = 0; c < s.channels; ++c)
+                yc[c * s.inner] = (xc[c * s.inner] - mean) * rstd * weight[c] + bias[c];
+        }
         mean_out[col] = mean;
         rstd_out[col] = rstd;
     }
@@ -90,9 +96,17 @@ void layer_norm_forward(cudaStream_t stream, ChannelShape s, float eps, const fl
                         const float *bias, float *y, float *mean, float *rstd) {
     const int64_t columns = s.batch * s.inner;
     if (columns == 0 || s.channels == 0) return;
-    DCLS_LAUNCH(layer_norm_forward_kernel, grid_for(columns), kBlock, 0, stream)(s, eps, x, weight, bias, y, mean,
-                                                                                 rstd);
+    DCLS_LAUNCH(layer_norm_forward_kernel<true>, grid_for(columns), kBlock, 0, stream)(s, eps, x, weight, bias, y,
+                                                                                       mean, rstd);
     check_launch("layer_norm_forward_kernel");
+}
+
+void layer_norm_statistics(cudaStream_t stream, ChannelShape s, float eps, const float *x, float *mean, float *rstd) {
+    const int64_t columns = s.batch * s.inner;
+    if (columns == 0 || s.channels == 0) return;
+    DCLS_LAUNCH(layer_norm_forward_kernel<false>, grid_for(columns), kBlock, 0, stream)(s, eps, x, nullptr, nullptr,
+                                                                                        nullptr, mean, rstd);
+    check_launch("layer_norm_forward_kernel (statistics)");
 }
 
 void layer_norm_backward(cudaStream_t stream, ChannelShape s, const float *x, const float *mean, const float *rstd,

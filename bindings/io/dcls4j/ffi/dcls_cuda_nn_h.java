@@ -725,6 +725,203 @@ public class dcls_cuda_nn_h extends dcls_cuda_nn_h$shared {
         }
     }
 
+    private static class dcls_cuda_layer_norm_statistics {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_layer_norm_statistics");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_layer_norm_statistics$descriptor() {
+        return dcls_cuda_layer_norm_statistics.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x)
+     * }
+     */
+    public static MethodHandle dcls_cuda_layer_norm_statistics$handle() {
+        return dcls_cuda_layer_norm_statistics.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x)
+     * }
+     */
+    public static MemorySegment dcls_cuda_layer_norm_statistics$address() {
+        return dcls_cuda_layer_norm_statistics.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_layer_norm_statistics(dcls_cuda_layer_norm_plan *plan, const float *x)
+     * }
+     */
+    public static int dcls_cuda_layer_norm_statistics(MemorySegment plan, MemorySegment x) {
+        var mh$ = dcls_cuda_layer_norm_statistics.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_layer_norm_statistics", plan, x);
+            }
+            return (int)mh$.invokeExact(plan, x);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_linear_forward_norm_gelu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_linear_forward_norm_gelu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_linear_forward_norm_gelu$descriptor() {
+        return dcls_cuda_linear_forward_norm_gelu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static MethodHandle dcls_cuda_linear_forward_norm_gelu$handle() {
+        return dcls_cuda_linear_forward_norm_gelu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static MemorySegment dcls_cuda_linear_forward_norm_gelu$address() {
+        return dcls_cuda_linear_forward_norm_gelu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_forward_norm_gelu(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *weight, const float *bias, float *z, float *y)
+     * }
+     */
+    public static int dcls_cuda_linear_forward_norm_gelu(MemorySegment plan, MemorySegment norm_plan, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment weight, MemorySegment bias, MemorySegment z, MemorySegment y) {
+        var mh$ = dcls_cuda_linear_forward_norm_gelu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_linear_forward_norm_gelu", plan, norm_plan, x, gamma, beta, weight, bias, z, y);
+            }
+            return (int)mh$.invokeExact(plan, norm_plan, x, gamma, beta, weight, bias, z, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dcls_cuda_linear_backward_weights_norm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_cuda_nn_h.C_INT,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_POINTER,
+            dcls_cuda_nn_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_linear_backward_weights_norm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *grad_z, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_linear_backward_weights_norm$descriptor() {
+        return dcls_cuda_linear_backward_weights_norm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *grad_z, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle dcls_cuda_linear_backward_weights_norm$handle() {
+        return dcls_cuda_linear_backward_weights_norm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *grad_z, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment dcls_cuda_linear_backward_weights_norm$address() {
+        return dcls_cuda_linear_backward_weights_norm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_linear_backward_weights_norm(dcls_cuda_linear_plan *plan, dcls_cuda_layer_norm_plan *norm_plan, const float *x, const float *gamma, const float *beta, const float *grad_z, float *grad_weight, float *grad_bias, int32_t accumulate)
+     * }
+     */
+    public static int dcls_cuda_linear_backward_weights_norm(MemorySegment plan, MemorySegment norm_plan, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment grad_z, MemorySegment grad_weight, MemorySegment grad_bias, int accumulate) {
+        var mh$ = dcls_cuda_linear_backward_weights_norm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_linear_backward_weights_norm", plan, norm_plan, x, gamma, beta, grad_z, grad_weight, grad_bias, accumulate);
+            }
+            return (int)mh$.invokeExact(plan, norm_plan, x, gamma, beta, grad_z, grad_weight, grad_bias, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_batch_norm_plan_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_cuda_nn_h.C_INT,

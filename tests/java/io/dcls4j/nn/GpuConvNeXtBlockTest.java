@@ -22,11 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A ConvNeXt block on CUDA, where its GELU is fused into the pointwise GEMMs ({@link FusedGeluMlp}), against the same
- * block on the CPU, where it runs unfused (Linear, Gelu, Linear on oneDNN): that each device runs the path it says,
- * then the output, the input gradient and every parameter gradient (accumulated over two backward passes), and the
- * parameter names and order of the block and of a whole model, which the fusion must not change. Runs on a GPU, and
- * over the build's CUDA emulation; skipped where there is no CUDA device.
+ * A ConvNeXt block on CUDA, where its LayerNorm and GELU are fused into the pointwise GEMMs ({@link FusedNormMlp}),
+ * against the same block on the CPU, where it runs unfused (LayerNorm, Linear, Gelu, Linear on oneDNN): that each
+ * device runs the path it says, then the output, the input gradient and every parameter gradient, the norm's
+ * included (accumulated over two backward passes; the norm's weight and bias set away from ones and zeros, so that
+ * the fused normalisation's affine part counts), and the parameter names and order of the block and of a whole
+ * model, which the fusion must not change. Runs on a GPU, and over the build's CUDA emulation; skipped where there
+ * is no CUDA device.
  */
 class GpuConvNeXtBlockTest {
     private static final Device GPU = Device.cuda(0);
@@ -52,18 +54,19 @@ class GpuConvNeXtBlockTest {
 
     @Test
     void theDevicesChooseTheirPaths() {
-        assertFalse(ConvNeXtBlock.fusesGelu(Device.cpu()), "the CPU keeps Linear, Gelu, Linear on oneDNN");
-        assertTrue(ConvNeXtBlock.fusesGelu(GPU), "CUDA fuses the GELU into the pointwise GEMMs");
+        assertFalse(ConvNeXtBlock.fusesNormMlp(Device.cpu()), "the CPU keeps LayerNorm, Linear, Gelu, Linear");
+        assertTrue(ConvNeXtBlock.fusesNormMlp(GPU), "CUDA fuses the LayerNorm and GELU into the pointwise GEMMs");
         try (ConvNeXtBlock cpu = block(4, Device.cpu())) {
-            assertFalse(cpu.runsFusedGelu(), "a CPU block runs unfused");
+            assertFalse(cpu.runsFusedNormMlp(), "a CPU block runs unfused");
         }
     }
 
     @Test
     void theFusedModuleIsRefusedOffCuda() {
-        try (Linear a = new Linear(4, 16, true, 1); Linear b = new Linear(16, 4, true, 2)) {
+        try (LayerNorm n = new LayerNorm(4, 1e-6); Linear a = new Linear(4, 16, true, 1);
+             Linear b = new Linear(16, 4, true, 2)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new FusedGeluMlp(a, b, Device.cpu()));
+                    () -> new FusedNormMlp(n, a, b, Device.cpu()));
             assertTrue(e.getMessage().contains("CUDA"), e.getMessage());
         }
     }
@@ -76,10 +79,15 @@ class GpuConvNeXtBlockTest {
         SplittableRandom r = new SplittableRandom(17);
         try (Arena arena = Arena.ofConfined(); ConvNeXtBlock cpu = block(24, Device.cpu());
              ConvNeXtBlock gpu = block(24, GPU)) {
-            assertTrue(gpu.runsFusedGelu(), "the CUDA block runs the fused path");
-            assertFalse(cpu.runsFusedGelu(), "the CPU block runs the unfused path");
+            assertTrue(gpu.runsFusedNormMlp(), "the CUDA block runs the fused path");
+            assertFalse(cpu.runsFusedNormMlp(), "the CPU block runs the unfused path");
             assertEquals(new ArrayList<>(cpu.namedParameters().keySet()),
                     new ArrayList<>(gpu.namedParameters().keySet()), "parameter names, in order");
+            for (String name : new String[] {"norm.weight", "norm.bias"}) {
+                float[] v = random(r, 24);
+                cpu.namedParameters().get(name).value().copyFrom(v);
+                gpu.namedParameters().get(name).value().copyFrom(v);
+            }
 
             float[] xv = random(r, 2 * 24 * 5 * 5);
             Tensor yc = cpu.forward(Tensor.allocate(arena, shape).copyFrom(xv));
@@ -107,6 +115,19 @@ class GpuConvNeXtBlockTest {
             gpu.zeroGrad();
             assertEquals(0f, gpu.namedParameters().get("pwconv1.weight").grad().toFloatArray()[0],
                     "zeroGrad reaches the fused layers' parameters");
+            assertEquals(0f, gpu.namedParameters().get("norm.weight").grad().toFloatArray()[0],
+                    "zeroGrad reaches the fused norm's parameters");
+        }
+    }
+
+    @Test
+    void aNormOfOtherChannelsIsRefused() {
+        needsCuda();
+        try (LayerNorm n = new LayerNorm(5, 1e-6, GPU); Linear a = new Linear(4, 16, true, 1, GPU);
+             Linear b = new Linear(16, 4, true, 2, GPU)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new FusedNormMlp(n, a, b, GPU));
+            assertTrue(e.getMessage().contains("LayerNorm(5"), e.getMessage());
         }
     }
 

@@ -13,8 +13,9 @@ import java.util.Map;
  * One ConvNeXt-DCLS block: x + drop_path(gamma * pwconv2(gelu(pwconv1(norm(dwconv(x)))))), with a depthwise
  * convolution (DCLS, or for comparisons a dense or dilated {@link Conv}), a channels-first LayerNorm and channel-wise Linear layers on (N, C, H, W) (the official
  * code permutes to channels-last for nn.Linear; the result is the same). Parameters in torch's order: the
- * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*. On CUDA the GELU is fused into the two
- * pointwise GEMMs ({@link FusedGeluMlp}); the parameters, their names and the results are the same.
+ * block's own gamma first, then dwconv.*, norm.*, pwconv1.*, pwconv2.*. On CUDA the LayerNorm and the GELU are
+ * fused into the two pointwise GEMMs ({@link FusedNormMlp}); the parameters, their names and the results are the
+ * same.
  */
 final class ConvNeXtBlock implements Module {
     final Module dwconv;
@@ -32,11 +33,11 @@ final class ConvNeXtBlock implements Module {
         this.pwconv1 = new Linear(dim, 4 * dim, true, seed + 1, device);
         this.pwconv2 = new Linear(4 * dim, dim, true, seed + 2, device);
         this.gamma = layerScaleInit > 0 ? new LayerScale(dim, layerScaleInit, device) : null;
-        this.body = new Sequential().add("dwconv", dwconv).add("norm", norm);
-        if (fusesGelu(device)) {
-            body.add("", new FusedGeluMlp(pwconv1, pwconv2, device)); // names pwconv1.*, pwconv2.* itself
+        this.body = new Sequential().add("dwconv", dwconv);
+        if (fusesNormMlp(device)) {
+            body.add("", new FusedNormMlp(norm, pwconv1, pwconv2, device)); // names norm.*, pwconv1.*, pwconv2.*
         } else {
-            body.add("pwconv1", pwconv1).add("act", new Gelu(device)).add("pwconv2", pwconv2);
+            body.add("norm", norm).add("pwconv1", pwconv1).add("act", new Gelu(device)).add("pwconv2", pwconv2);
         }
         if (gamma != null) {
             body.add("", gamma);
@@ -48,17 +49,21 @@ final class ConvNeXtBlock implements Module {
     }
 
     /**
-     * Whether a block on {@code device} fuses the GELU into its pointwise layers: on CUDA, where the fused GEMMs
-     * are dcls4j's own kernels; not on the CPU, where oneDNN's matmul would give gelu(z) but not z for backward.
+     * Whether a block on {@code device} fuses its LayerNorm and GELU into its pointwise layers: on CUDA, where the
+     * fused GEMMs are dcls4j's own kernels; not on the CPU, where oneDNN's matmul would give gelu(z) but not z for
+     * backward, and would not normalise its input as it loads it.
      */
-    static boolean fusesGelu(Device device) {
+    static boolean fusesNormMlp(Device device) {
         return device.isCuda();
     }
 
-    /** Whether this block runs pwconv1 -> GELU -> pwconv2 as {@link FusedGeluMlp}: what its body holds. */
-    boolean runsFusedGelu() {
-        return body.children().stream().anyMatch(m -> m instanceof FusedGeluMlp)
-                && body.children().stream().noneMatch(m -> m instanceof Gelu);
+    /**
+     * Whether this block runs norm -> pwconv1 -> GELU -> pwconv2 as {@link FusedNormMlp}: what its body holds (no
+     * LayerNorm and no Gelu of their own).
+     */
+    boolean runsFusedNormMlp() {
+        return body.children().stream().anyMatch(m -> m instanceof FusedNormMlp)
+                && body.children().stream().noneMatch(m -> m instanceof Gelu || m instanceof LayerNorm);
     }
 
     /** The DCLS depthwise convolution, or null when the block has a dense or dilated one. */

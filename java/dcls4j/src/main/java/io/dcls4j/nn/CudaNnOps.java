@@ -236,7 +236,7 @@ final class CudaNnOps implements NnOps {
         }
     }
 
-    // ---- GELU fused into the linear GEMMs: CUDA only (FusedGeluMlp), so not part of NnOps ----
+    // ---- GELU fused into the linear GEMMs: CUDA only (FusedNormMlp), so not part of NnOps ----
 
     /** z = the linear forward on a {@link #linear} plan ({@code bias} may be null), y = gelu(z): one GEMM. */
     void linearForwardGelu(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor z, Tensor y) {
@@ -251,6 +251,38 @@ final class CudaNnOps implements NnOps {
         synchronized (context) {
             check(dcls_cuda_nn_h.dcls_cuda_linear_backward_data_gelu(plan.get(), gradY.nativeAddress(),
                     weight.nativeAddress(), z.nativeAddress(), gradZ.nativeAddress()));
+        }
+    }
+
+    // ---- a LayerNorm fused into the next linear's GEMMs: CUDA only (FusedNormMlp), so not part of NnOps ----
+
+    /** The LayerNorm's statistics of x on a {@link #layerNorm} plan (kept for backward), without its output. */
+    void layerNormStatistics(NativePlan normPlan, Tensor x) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_layer_norm_statistics(normPlan.get(), x.nativeAddress()));
+        }
+    }
+
+    /**
+     * z = the linear forward of layer_norm(x) (weight gamma, bias beta, normalised as the GEMM loads x, from
+     * normPlan's statistics of x), y = gelu(z): one GEMM. {@code bias} may be null.
+     */
+    void linearForwardNormGelu(NativePlan plan, NativePlan normPlan, Tensor x, Tensor gamma, Tensor beta,
+                               Tensor weight, Tensor bias, Tensor z, Tensor y) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_forward_norm_gelu(plan.get(), normPlan.get(), x.nativeAddress(),
+                    gamma.nativeAddress(), beta.nativeAddress(), weight.nativeAddress(), orNull(bias),
+                    z.nativeAddress(), y.nativeAddress()));
+        }
+    }
+
+    /** The linear's weight (and bias, if not null) gradient with layer_norm(x) as its input, recomputed on load. */
+    void linearBackwardWeightsNorm(NativePlan plan, NativePlan normPlan, Tensor x, Tensor gamma, Tensor beta,
+                                   Tensor gradZ, Tensor gradWeight, Tensor gradBias, boolean accumulate) {
+        synchronized (context) {
+            check(dcls_cuda_nn_h.dcls_cuda_linear_backward_weights_norm(plan.get(), normPlan.get(),
+                    x.nativeAddress(), gamma.nativeAddress(), beta.nativeAddress(), gradZ.nativeAddress(),
+                    gradWeight.nativeAddress(), orNull(gradBias), accumulate ? 1 : 0));
         }
     }
 

@@ -43,6 +43,11 @@ public final class LayerNorm extends Layer<LayerNorm.NormState> {
         return bias;
     }
 
+    /** The epsilon added to the variance: for a module that runs this norm fused ({@link FusedNormMlp}). */
+    float eps() {
+        return eps;
+    }
+
     @Override
     NormState newState(long[] shape) {
         requireChannels(shape, channels, 2);
