@@ -238,13 +238,8 @@ final class CudaNnOps implements NnOps {
 
     // ---- GELU fused into the linear GEMMs: CUDA only (FusedNormMlp), so not part of NnOps ----
 
-    /** z = the linear forward on a {@link #linear} plan ({@code bias} may be null), y = gelu(z): one GEMM. */
-    void linearForwardGelu(NativePlan plan, Tensor x, Tensor weight, Tensor bias, Tensor z, Tensor y) {
-        synchronized (context) {
-            check(dcls_cuda_nn_h.dcls_cuda_linear_forward_gelu(plan.get(), x.nativeAddress(), weight.nativeAddress(),
-                    orNull(bias), z.nativeAddress(), y.nativeAddress()));
-        }
-    }
+    // (dcls_cuda_linear_forward_gelu, the GELU epilogue without the LayerNorm prologue, has no caller here: the
+    // ConvNeXt block's pwconv1 always follows its LayerNorm, linearForwardNormGelu.)
 
     /** gradZ = the linear backward data of gradY, times gelu'(z): the gradient at z of a layer fed gelu(z). */
     void linearBackwardDataGelu(NativePlan plan, Tensor gradY, Tensor weight, Tensor z, Tensor gradZ) {
