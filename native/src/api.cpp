@@ -43,6 +43,7 @@ using dcls::require;
 using dcls::require_count;
 using dcls::require_pointer;
 using dcls::validate;
+using dcls::validate_kernel_cells;
 
 dcls::ConvPlan &plan_of(dcls_conv_plan *plan) {
     require_pointer(plan, "plan");
@@ -231,14 +232,7 @@ dcls_status dcls_conv_plan_set_kernel_cells(dcls_conv_plan *plan, const dcls_con
                                             const float *positions, const float *sigma, int32_t gradient) {
     return guarded(__func__, [&] {
         dcls::ConvPlan &p = plan_of(plan);
-        validate(desc);
-        require_pointer(positions, "positions");
-        if (has_sigma(desc)) require_pointer(sigma, "sigma");
-        const dcls_conv_desc &d = p.desc();
-        bool same = desc->ndim == d.ndim && desc->out_channels == d.out_channels &&
-                    desc->in_per_group == d.in_channels / d.groups;
-        for (int i = 0; i < d.ndim; ++i) same = same && desc->dilated_kernel_size[i] == d.kernel_size[i];
-        require(same, "the construction's kernel (out_channels, in_per_group, dilated_kernel_size) is not the plan's");
+        validate_kernel_cells(desc, p.desc(), positions, sigma);
         p.set_kernel_cells(*desc, positions, has_sigma(desc) ? sigma : nullptr, gradient != 0);
     });
 }

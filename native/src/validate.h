@@ -38,6 +38,19 @@ inline void validate(const dcls_construct_desc *d) {
         require(d->dilated_kernel_size[i] >= 1, "dilated_kernel_size[" + std::to_string(i) + "] must be >= 1");
 }
 
+// The arguments of a plan's set_kernel_cells: a valid construction whose kernel (out_channels,
+// in_per_group, dilated_kernel_size) is the plan's (conv), with its positions (and sigma).
+inline void validate_kernel_cells(const dcls_construct_desc *d, const dcls_conv_desc &conv, const float *positions,
+                                  const float *sigma) {
+    validate(d);
+    require_pointer(positions, "positions");
+    if (has_sigma(d)) require_pointer(sigma, "sigma");
+    bool same = d->ndim == conv.ndim && d->out_channels == conv.out_channels &&
+                d->in_per_group == conv.in_channels / conv.groups;
+    for (int i = 0; i < conv.ndim; ++i) same = same && d->dilated_kernel_size[i] == conv.kernel_size[i];
+    require(same, "the construction's kernel (out_channels, in_per_group, dilated_kernel_size) is not the plan's");
+}
+
 // The arguments of a construction forward (kernel) or backward (grad_kernel, grad_sigma).
 inline void validate_construct_forward(const dcls_construct_desc *d, const float *weight, const float *positions,
                                        const float *sigma, const float *kernel) {
