@@ -84,7 +84,9 @@ final class LayerKernel {
      * Tells {@code entry}'s plan, once per kernel built, which kernel cells the current kernel can make non-zero
      * (and, training, whose gradient the construction's backward reads), so that it convolves with those cells only
      * where that pays: the tap-sparse engine, whose cost follows the taps, not the kernel size. A kernel layout
-     * without it (the reshaped kinds) gets the box of those cells instead, a kernel window.
+     * without it (the reshaped kinds) gets the box of those cells instead, a kernel window. On a CUDA device the cells
+     * and the box are worked out on the host, so this waits for the device's stream once per kernel built (each
+     * training step): the price of choosing the engine from the actual positions; unmeasured on hardware so far.
      */
     void hint(ShapeCache.Entry entry, Tensor positions, Tensor sigma) {
         if (entry.hintedKernelVersion == version) {
