@@ -24,7 +24,9 @@
 # Also checks native/src/cuda/cudnn_api.h against the host's cudnn.h (cudnn_api_check.log).
 # Results in the out folder: environment.txt, configure.log, build.log, cudnn_api_check.log, test_cuda.log,
 # test_cuda_nn.log, bench_dcls4j.csv / .txt, bench_peer.csv / .txt, summary.txt; with gpu-pack/
-# (scripts/gpu-pack.sh), also the Java GPU tests on a jlinked runtime (java_tests.log, java-reports/), a
+# (scripts/gpu-pack.sh), also the Java GPU tests on a jlinked runtime (java_tests.log, java-reports/), the jar's own
+# libdcls_cuda.so (built without cuDNN's headers) finding the devices and cuDNN and running the golden cases
+# (jar_library_info.txt, jar_library_golden.log), a
 # ConvNeXt-DCLS training step on the GPU against the same model in PyTorch (model_step.txt / .csv) and
 # Fashion-MNIST training on the GPU, one epoch of the packed 6,400 images, tested on 2,000 (train.log: images/s).
 # Exit status: 0 when test_cuda and test_cuda_nn (and the Java tests, if packed) passed and cudnn_api.h
@@ -197,6 +199,31 @@ if [ -f "$ROOT/gpu-pack/jre.tar.xz" ]; then
             -Djava.awt.headless=true -Ddcls4j.cuda.library="$BUILD/lib/libdcls_cuda.so" \
             -Ddcls4j.cache.dir="$JAVA_DIR/cache" -cp "$TOOLS_CP" io.dcls4j.cli.Main "$@"
     }
+    # 5a. The libdcls_cuda.so the jar ships (built without cuDNN's headers, on a machine without a GPU): it must
+    #     find this host's devices and load its cuDNN, and run the golden cases (dense DCLS convolutions among them)
+    #     through cuDNN, not only the library built here.
+    run_jar_library() {
+        "$JAVA_DIR/jre/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+            -Djava.awt.headless=true -Ddcls4j.cache.dir="$JAVA_DIR/cache-jar" "$@"
+    }
+    run_jar_library -cp "$TOOLS_CP" io.dcls4j.cli.Main info > "$OUT_DIR/jar_library_info.txt" 2>&1
+    run_jar_library -Ddcls4j.golden.dir="$ROOT/gpu-pack/golden" -jar "$ROOT/gpu-pack/junit-console.jar" execute \
+        --class-path "$ROOT/gpu-pack/dcls4j.jar:$ROOT/gpu-pack/tests.jar" --select-class io.dcls4j.GoldenGpuTest \
+        --details summary --disable-banner > "$OUT_DIR/jar_library_golden.log" 2>&1
+    JAR_RC=$?
+    if grep -qE '^CUDA: .*libdcls_cuda.so, [1-9]' "$OUT_DIR/jar_library_info.txt" \
+            && grep -qE '^cuDNN: +[0-9]' "$OUT_DIR/jar_library_info.txt" && [ $JAR_RC -eq 0 ] \
+            && grep -qE '^\[ *[1-9][0-9]* tests successful' "$OUT_DIR/jar_library_golden.log" \
+            && ! grep -qE '^\[ *[1-9][0-9]* tests (skipped|aborted|failed)' "$OUT_DIR/jar_library_golden.log"; then
+        summary "the jar's libdcls_cuda.so: devices and cuDNN found, golden cases PASSED ($(grep -E '^cuDNN' \
+            "$OUT_DIR/jar_library_info.txt" | tr -s ' '))"
+    else
+        cat "$OUT_DIR/jar_library_info.txt"
+        tail -15 "$OUT_DIR/jar_library_golden.log"
+        summary "the jar's libdcls_cuda.so: FAILED (jar_library_info.txt, jar_library_golden.log)"
+        TEST_RC=1
+    fi
+
     MODEL_PEER=()
     [ -n "$DCLS_SRC" ] && [ -n "$CONVNEXT_SRC" ] && MODEL_PEER=(--peer-src "$DCLS_SRC" --convnext-src "$CONVNEXT_SRC" \
         --python "$PYTHON" --model-peer-script "$ROOT/scripts/convnext_dcls_torch_step.py")
