@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class GpuPositionMirrorsTest {
     private static final Device GPU = Device.cuda(0);
-    private static final int DCLS_KERNEL = 5;
+    private static final int DCLS_KERNEL = 17;   // larger than a Gaussian element's reach: sigma changes its cells
 
     @BeforeEach
     void needsCuda() {
@@ -50,9 +50,9 @@ class GpuPositionMirrorsTest {
     }
 
     /** Two blocks in the first stage: the second's P is tied to the first's (copied in the stage's forward). */
-    private static ConvNeXtDcls convNeXt() {
+    private static ConvNeXtDcls convNeXt(Interpolation interpolation) {
         return ConvNeXtDcls.builder().inChannels(1).numClasses(10).depths(2, 1).dims(8, 16).stemKernel(2)
-                .dclsKernelSize(DCLS_KERNEL).dclsKernelCount(3).interpolation(Interpolation.GAUSSIAN)
+                .dclsKernelSize(DCLS_KERNEL).dclsKernelCount(3).interpolation(interpolation)
                 .layerScaleInit(0.5).seed(5).device(GPU).build();
     }
 
@@ -60,7 +60,8 @@ class GpuPositionMirrorsTest {
     void everyDclsLayerReadsItsMirrorWithTheDevicePathsResults() {
         SplittableRandom r = new SplittableRandom(3);
         long[] shape = {2, 1, 16, 16};
-        try (Arena arena = Arena.ofConfined(); ConvNeXtDcls mirrored = convNeXt(); ConvNeXtDcls device = convNeXt();
+        try (Arena arena = Arena.ofConfined(); ConvNeXtDcls mirrored = convNeXt(Interpolation.GAUSSIAN);
+             ConvNeXtDcls device = convNeXt(Interpolation.GAUSSIAN);
              CrossEntropyLoss lossM = new CrossEntropyLoss(0.1, GPU);
              CrossEntropyLoss lossD = new CrossEntropyLoss(0.1, GPU);
              SGD optM = SGD.builder().lr(0.5).momentum(0.9).params(mirrored.namedParameters().values()).build();
@@ -89,6 +90,9 @@ class GpuPositionMirrorsTest {
                             "step " + step + ": host-path hints of DCLS layer " + i);
                     assertEquals(0, HostPositions.layers().hostHints(deviceLayers.get(i)),
                             "step " + step + ": the device path's layer " + i + " reads no mirror");
+                    // the cells' count and box: a Gaussian's far cells change no float, only the plan shows them
+                    assertEquals(deviceLayers.get(i).engineInfo(), layers.get(i).engineInfo(),
+                            "step " + step + ": the plan of DCLS layer " + i);
                 }
                 lossM.forward(yM, labels);
                 lossD.forward(yD, labels);
@@ -109,15 +113,17 @@ class GpuPositionMirrorsTest {
 
     /**
      * After a model forward, the first DCLS layer's positions are moved on the device by hand and the layer is run on
-     * its own: it must read the device, not its (now stale) mirror, and match the same layer on the CPU.
+     * its own: it must read the device, not its (now stale) mirror, and match the same layer on the CPU. Bilinear:
+     * at most 4 cells per element, so cells listed from the old positions miss the new ones' (a Gaussian's reach
+     * covers nearly the whole kernel from anywhere).
      */
     @Test
     void aStaleMirrorIsNeverRead() {
         SplittableRandom r = new SplittableRandom(4);
-        try (Arena arena = Arena.ofConfined(); ConvNeXtDcls model = convNeXt();
+        try (Arena arena = Arena.ofConfined(); ConvNeXtDcls model = convNeXt(Interpolation.BILINEAR);
              DclsConv cpu = DclsConv.builder(8, 8).groups(8).kernelCount(3)
                      .dilatedKernelSize(DCLS_KERNEL, DCLS_KERNEL).padding(DCLS_KERNEL / 2)
-                     .interpolation(Interpolation.GAUSSIAN).bias(true).device(Device.cpu()).build()) {
+                     .interpolation(Interpolation.BILINEAR).bias(true).device(Device.cpu()).build()) {
             float[] xv = new float[2 * 16 * 16];
             for (int i = 0; i < xv.length; i++) {
                 xv[i] = (float) r.nextGaussian();
@@ -129,7 +135,7 @@ class GpuPositionMirrorsTest {
 
             float[] moved = new float[Math.toIntExact(layer.positions().value().elementCount())];
             for (int i = 0; i < moved.length; i++) {
-                moved[i] = (float) (r.nextDouble() * 4 - 2);   // within +-dilatedKernelSize/2, away from before
+                moved[i] = (float) ((r.nextDouble() - 0.5) * (DCLS_KERNEL - 1));   // within +-dilatedKernelSize/2
             }
             layer.positions().value().copyFrom(moved);
             float[] xl = new float[2 * 8 * 6 * 6];
@@ -141,7 +147,6 @@ class GpuPositionMirrorsTest {
 
             cpu.weight().value().copyFrom(layer.weight().value());
             cpu.positions().value().copyFrom(layer.positions().value());
-            cpu.sigma().value().copyFrom(layer.sigma().value());
             cpu.bias().value().copyFrom(layer.bias().value());
             Tensor want = cpu.forward(Tensor.allocate(arena, 2, 8, 6, 6).copyFrom(xl));
             close("the lone layer's forward after its positions moved", toDouble(want.toFloatArray()), got, 1e-4);
