@@ -24,6 +24,7 @@ import static io.dcls4j.Compare.close;
 import static io.dcls4j.Compare.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The host mirrors of a CUDA model's DCLS positions (PositionMirrors): every DCLS layer's kernel hint in a model
@@ -108,6 +109,27 @@ class GpuPositionMirrorsTest {
                 mirrored.clampPositions();
                 device.clampPositions();
             }
+        }
+    }
+
+    /** The refresh of a warm model's mirrors (copies, one wait) allocates nothing on the Java heap. */
+    @Test
+    void aWarmRefreshAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofConfined(); ConvNeXtDcls model = convNeXt(Interpolation.GAUSSIAN)) {
+            model.forward(Tensor.allocate(arena, GPU, 2, 1, 16, 16));   // the mirrors are allocated once, here
+            PositionMirrors mirrors = model.positionMirrors();
+            int allocating = 0;
+            for (int i = 0; i < 50; i++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                mirrors.begin();
+                mirrors.end();
+                if (threads.getCurrentThreadAllocatedBytes() != before) {
+                    allocating++;
+                }
+            }
+            assertTrue(allocating <= 5, allocating + " of 50 warm refreshes allocated on the Java heap");
+            assertEquals(1, HostPositions.layers().hostHints(mirrors.layers().get(0)), "no hint read the mirrors");
         }
     }
 
