@@ -112,6 +112,49 @@ class GpuPositionMirrorsTest {
         }
     }
 
+    /** ResNet-DCLS (each layer its own P): every DCLS layer reads its mirror, with the device path's results. */
+    @Test
+    void resNetReadsItsMirrorsWithTheDevicePathsResults() {
+        SplittableRandom r = new SplittableRandom(6);
+        try (Arena arena = Arena.ofConfined(); ResNetDcls mirrored = resNet(); ResNetDcls device = resNet();
+             CrossEntropyLoss lossM = new CrossEntropyLoss(0.1, GPU);
+             CrossEntropyLoss lossD = new CrossEntropyLoss(0.1, GPU)) {
+            float[] xv = new float[2 * 3 * 8 * 8];
+            for (int i = 0; i < xv.length; i++) {
+                xv[i] = (float) r.nextGaussian();
+            }
+            Tensor x = Tensor.allocate(arena, GPU, 2, 3, 8, 8).copyFrom(xv);
+            Tensor yM = mirrored.forward(x);
+            HostPositions.setEnabled(false);
+            Tensor yD = device.forward(x);
+            HostPositions.setEnabled(true);
+            assertArrayEquals(yD.toFloatArray(), yM.toFloatArray(), "logits");
+            List<DclsConv> layers = mirrored.positionMirrors().layers();
+            assertEquals(4, layers.size(), "DCLS layers");
+            for (int i = 0; i < layers.size(); i++) {
+                assertEquals(1, HostPositions.layers().hostHints(layers.get(i)), "host-path hints of layer " + i);
+                assertEquals(device.positionMirrors().layers().get(i).engineInfo(), layers.get(i).engineInfo(),
+                        "the plan of DCLS layer " + i);
+            }
+            int[] labels = {3, 8};
+            lossM.forward(yM, labels);
+            lossD.forward(yD, labels);
+            mirrored.backward(lossM.backward());
+            device.backward(lossD.backward());
+            Iterator<Parameter> id = device.namedParameters().values().iterator();
+            for (var e : mirrored.namedParameters().entrySet()) {
+                assertArrayEquals(id.next().grad().toFloatArray(), e.getValue().grad().toFloatArray(),
+                        "gradient of " + e.getKey());
+            }
+        }
+    }
+
+    private static ResNetDcls resNet() {
+        return ResNetDcls.builder(ResNetDcls.Layout.RESNET18).stem(ResNetDcls.Stem.SMALL).width(4).depths(1, 1)
+                .inChannels(3).numClasses(10).dclsKernelSize(5).dclsKernelCount(3)
+                .interpolation(Interpolation.BILINEAR).seed(5).device(GPU).build();
+    }
+
     /** The refresh of a warm model's mirrors (copies, one wait) allocates nothing on the Java heap. */
     @Test
     void aWarmRefreshAllocatesNothing() {
