@@ -419,6 +419,15 @@ DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_window(dcls_cuda_conv_plan *
 DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc,
                                                           const float *positions, const float *sigma,
                                                           int32_t gradient);
+/* As dcls_cuda_conv_plan_set_kernel_cells (same arguments and contract), with positions and sigma in
+ * host memory: the cells are listed from them in place, with no copy and no wait for the context's
+ * stream (the cells' upload to the plan stays in order on the stream). For a caller that already holds
+ * the values the next kernels will be built from on the host (a model that copies its layers'
+ * positions over once per forward, instead of one wait per layer). */
+DCLS_API dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan,
+                                                               const dcls_construct_desc *desc,
+                                                               const float *host_positions,
+                                                               const float *host_sigma, int32_t gradient);
 DCLS_API dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel,
                                             const float *bias, float *y);
 DCLS_API dcls_status dcls_cuda_conv_backward_data(dcls_cuda_conv_plan *plan, const float *grad_y,

@@ -412,12 +412,36 @@ void test_sparse(const dcls_conv_desc &d, int interp, int64_t kernel_count, int 
     const int n_sparse = sparse_passes(plan);
     if (want_sparse >= 0) check(n_sparse == want_sparse, name + ": " + std::to_string(want_sparse) + " passes on the tap-sparse engine (" + shown + ")");
     if (mode == DCLS_CUDA_SPARSE_NEVER) check(n_sparse == 0, name + ": none on the tap-sparse engine (" + shown + ")");
+    // The host entry on the same positions and sigma, in host memory: the same cells, so the same plan
+    // (info) and, below, the same results bit for bit.
+    dcls_cuda_conv_plan *twin = nullptr;
+    bool twin_ok = dcls_cuda_conv_plan_create(ctx, &d, &twin) == DCLS_OK;
+    dcls_cuda_set_sparse_mode(ctx, mode);
+    twin_ok = twin_ok && dcls_cuda_conv_plan_set_kernel_cells_host(twin, &cd, positions.data(),
+                                                                   with_sigma ? sigma.data() : nullptr,
+                                                                   gradient ? 1 : 0) == DCLS_OK;
+    dcls_cuda_set_sparse_mode(ctx, DCLS_CUDA_SPARSE_AUTO);
+    const char *twin_info = nullptr;
+    if (twin_ok) dcls_cuda_conv_plan_info(twin, &twin_info);
+    const std::string twin_shown(twin_info ? twin_info : "");
+    check(twin_ok && twin_shown == shown, name + ": the host entry makes the same plan (" + twin_shown + ")");
 
     const std::vector<float> x = rng.vec(ref.x_count()), b = rng.vec(d.out_channels), gy = rng.vec(ref.y_count());
     Device dx(x), dw(w), db(b), dgy(gy), dy(size_t(ref.y_count())), dgx(size_t(ref.x_count()));
     check(dcls_cuda_conv_forward(plan, dx.get(), dw.get(), db.get(), dy.get()) == DCLS_OK &&
               close(dy.download(), ref.forward(x, w, b.data()), "forward"),
           name + ": forward");
+    if (twin) {
+        const std::vector<float> zeros(size_t(ref.w_count()), 0.f);
+        Device dy_twin(size_t(ref.y_count())), dgw_plan(zeros), dgw_twin(zeros);
+        const bool ran =
+            dcls_cuda_conv_forward(twin, dx.get(), dw.get(), db.get(), dy_twin.get()) == DCLS_OK &&
+            dcls_cuda_conv_backward_weights(plan, dx.get(), dgy.get(), dgw_plan.get(), nullptr, 0) == DCLS_OK &&
+            dcls_cuda_conv_backward_weights(twin, dx.get(), dgy.get(), dgw_twin.get(), nullptr, 0) == DCLS_OK;
+        check(ran && dy_twin.download() == dy.download() && dgw_twin.download() == dgw_plan.download(),
+              name + ": the host entry's plan computes the same, bit for bit");
+        check(dcls_cuda_conv_plan_destroy(twin) == DCLS_OK, name + ": destroy the host entry's plan");
+    }
     dgx.upload(std::vector<float>(size_t(ref.x_count()), 7.f));
     check(dcls_cuda_conv_backward_data(plan, dgy.get(), dw.get(), dgx.get()) == DCLS_OK &&
               close(dgx.download(), ref.grad_x(gy, w), "grad_x"),
@@ -504,6 +528,16 @@ void test_sparse_all(Rng &rng) {
     check(dcls_cuda_conv_plan_set_kernel_cells(plan, &other, pos.get(), nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT &&
               has_message(),
           "sparse checks: another kernel's construction is refused");
+    const std::vector<float> host_pos(2 * 2 * 1, 0.f);
+    check(dcls_cuda_conv_plan_set_kernel_cells_host(plan, &other, host_pos.data(), nullptr, 1) ==
+                  DCLS_ERROR_INVALID_ARGUMENT && has_message(),
+          "sparse checks: the host entry refuses another kernel's construction");
+    const dcls_construct_desc same{1, DCLS_INTERPOLATION_BILINEAR, 2, 2, 1, {9, 0, 0}};
+    check(dcls_cuda_conv_plan_set_kernel_cells_host(plan, &same, nullptr, nullptr, 1) == DCLS_ERROR_INVALID_ARGUMENT &&
+              has_message(),
+          "sparse checks: the host entry refuses null positions");
+    check(dcls_cuda_conv_plan_set_kernel_cells_host(plan, &same, host_pos.data(), nullptr, 1) == DCLS_OK,
+          "sparse checks: the host entry takes host positions");
     check(dcls_cuda_set_sparse_mode(ctx, 3) == DCLS_ERROR_INVALID_ARGUMENT && has_message(),
           "sparse checks: an unknown sparse mode is refused");
     check(dcls_cuda_conv_plan_destroy(plan) == DCLS_OK, "sparse checks: destroy");

@@ -243,9 +243,10 @@ bool ConvPlanCuda::prefer_sparse(int p, double per_pair) const {
 }
 
 void ConvPlanCuda::set_kernel_cells(const dcls_construct_desc &desc, const float *positions, const float *sigma,
-                                    bool gradient) {
+                                    bool gradient, bool host) {
     if (!cells_) cells_.reset(new HostKernelCells());
-    cells_->count(ctx_.stream, desc, positions, sigma, gradient);
+    if (host) cells_->count_host(desc, positions, sigma, gradient);
+    else cells_->count(ctx_.stream, desc, positions, sigma, gradient);
     const KernelCells &cells = cells_->cells();
     apply_window(cells.lo, cells.hi);
     const int mode = ctx_.sparse_mode;

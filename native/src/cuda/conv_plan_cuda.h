@@ -41,7 +41,10 @@ public:
     // validated by the caller, positions and sigma in device memory): its cells' box becomes the
     // kernel window, and the tap-sparse engine runs the passes the context's sparse mode and the
     // cost model (prefer_sparse) give it. Appends both to the plan's info.
-    void set_kernel_cells(const dcls_construct_desc &desc, const float *positions, const float *sigma, bool gradient);
+    // host: positions and sigma are in host memory (dcls_cuda_conv_plan_set_kernel_cells_host), so they are
+    // read in place, without a copy or a wait for the stream.
+    void set_kernel_cells(const dcls_construct_desc &desc, const float *positions, const float *sigma, bool gradient,
+                          bool host = false);
 
     void forward(const float *x, const float *kernel, const float *bias, float *y);
     void backward_data(const float *grad_y, const float *kernel, float *grad_x);

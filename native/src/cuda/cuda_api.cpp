@@ -436,6 +436,17 @@ dcls_status dcls_cuda_conv_plan_set_kernel_cells(dcls_cuda_conv_plan *plan, cons
     });
 }
 
+dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc,
+                                                      const float *host_positions, const float *host_sigma,
+                                                      int32_t gradient) {
+    return guarded(__func__, [&] {
+        dcls::cuda::ConvPlanCuda &p = plan_of(plan);
+        validate_kernel_cells(desc, p.desc(), host_positions, host_sigma);
+        DeviceGuard guard(p.context().device);
+        p.set_kernel_cells(*desc, host_positions, has_sigma(desc) ? host_sigma : nullptr, gradient != 0, true);
+    });
+}
+
 dcls_status dcls_cuda_conv_forward(dcls_cuda_conv_plan *plan, const float *x, const float *kernel, const float *bias,
                                    float *y) {
     return guarded(__func__, [&] {

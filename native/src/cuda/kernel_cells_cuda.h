@@ -18,6 +18,11 @@ public:
     // and counts each pair's cells and their box (kernel_cells_cpu). desc is validated by the caller.
     void count(cudaStream_t stream, const dcls_construct_desc &desc, const float *positions, const float *sigma,
                bool gradient);
+    // As count, with positions and sigma already in host memory (dcls_cuda_conv_plan_set_kernel_cells_host):
+    // no copy and no wait for the stream.
+    void count_host(const dcls_construct_desc &desc, const float *positions, const float *sigma, bool gradient) {
+        kernel_cells_cpu(desc, positions, sigma, gradient, cells_);
+    }
     // Lists the counted cells (kernel_cells_fill).
     void fill() { kernel_cells_fill(cells_); }
     const KernelCells &cells() const { return cells_; }

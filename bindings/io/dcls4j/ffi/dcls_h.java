@@ -3417,6 +3417,70 @@ public class dcls_h extends dcls_h$shared {
         }
     }
 
+    private static class dcls_cuda_conv_plan_set_kernel_cells_host {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            dcls_h.C_INT,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_POINTER,
+            dcls_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("dcls_cuda_conv_plan_set_kernel_cells_host");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *host_positions, const float *host_sigma, int32_t gradient)
+     * }
+     */
+    public static FunctionDescriptor dcls_cuda_conv_plan_set_kernel_cells_host$descriptor() {
+        return dcls_cuda_conv_plan_set_kernel_cells_host.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *host_positions, const float *host_sigma, int32_t gradient)
+     * }
+     */
+    public static MethodHandle dcls_cuda_conv_plan_set_kernel_cells_host$handle() {
+        return dcls_cuda_conv_plan_set_kernel_cells_host.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *host_positions, const float *host_sigma, int32_t gradient)
+     * }
+     */
+    public static MemorySegment dcls_cuda_conv_plan_set_kernel_cells_host$address() {
+        return dcls_cuda_conv_plan_set_kernel_cells_host.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dcls_status dcls_cuda_conv_plan_set_kernel_cells_host(dcls_cuda_conv_plan *plan, const dcls_construct_desc *desc, const float *host_positions, const float *host_sigma, int32_t gradient)
+     * }
+     */
+    public static int dcls_cuda_conv_plan_set_kernel_cells_host(MemorySegment plan, MemorySegment desc, MemorySegment host_positions, MemorySegment host_sigma, int gradient) {
+        var mh$ = dcls_cuda_conv_plan_set_kernel_cells_host.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dcls_cuda_conv_plan_set_kernel_cells_host", plan, desc, host_positions, host_sigma, gradient);
+            }
+            return (int)mh$.invokeExact(plan, desc, host_positions, host_sigma, gradient);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class dcls_cuda_conv_forward {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             dcls_h.C_INT,

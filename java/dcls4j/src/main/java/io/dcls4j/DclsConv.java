@@ -1,5 +1,6 @@
 package io.dcls4j;
 
+import io.dcls4j.internal.HostPositions;
 import io.dcls4j.internal.UseGuard;
 import io.dcls4j.ops.Positions;
 
@@ -63,6 +64,39 @@ public final class DclsConv implements AutoCloseable, io.dcls4j.nn.Module {
     private Tensor lastInput;
     private boolean closed;
     private boolean sigmaFrozen;
+
+    static {
+        HostPositions.register(new MirrorAccess());
+    }
+
+    /** The host mirrors of the layers' positions, for the models of io.dcls4j.nn (see {@link HostPositions}). */
+    private static final class MirrorAccess implements HostPositions.Layers {
+        @Override
+        public boolean enqueueRefresh(DclsConv layer, Tensor positions) {
+            boolean entered = layer.guard.enter(layer);
+            try {
+                layer.ensureOpen();
+                return layer.kernel.enqueueMirrorRefresh(positions, layer.sigma == null ? null : layer.sigma.value());
+            } finally {
+                layer.guard.exit(entered);
+            }
+        }
+
+        @Override
+        public void markFresh(DclsConv layer) {
+            layer.kernel.markMirrorFresh();
+        }
+
+        @Override
+        public void markStale(DclsConv layer) {
+            layer.kernel.markMirrorStale();
+        }
+
+        @Override
+        public long hostHints(DclsConv layer) {
+            return layer.kernel.hostHints();
+        }
+    }
 
     private DclsConv(DclsConvConfig config, DclsConv owner, SplittableRandom random) {
         this.config = config;

@@ -61,6 +61,22 @@ final class LayerBackend {
     }
 
     /**
+     * As {@link #setKernelCells}, with the positions and sigma in host tensors (a layer's host mirror, see
+     * {@link io.dcls4j.internal.HostPositions}): false, having done nothing, for a reshaped kind or a plan without
+     * the host entry.
+     */
+    static boolean setKernelCellsFromHost(Convolution plan, Construction construction, Tensor hostPositions,
+                                          Tensor hostSigma, boolean gradient) {
+        return construction instanceof Ops ops && io.dcls4j.internal.HostPositions.plans()
+                .setKernelCellsFromHost(plan, ops.k(), hostPositions, hostSigma, gradient);
+    }
+
+    /** Whether plans take this construction's cells ({@link #setKernelCells}); else, a reshaped kind, a window. */
+    static boolean takesCells(Construction construction) {
+        return construction instanceof Ops;
+    }
+
+    /**
      * Kernel construction as a layer sees it: see {@link KernelConstruction} for the semantics. The op itself, or
      * {@link ReshapedConstruction} over it for the kinds whose kernel is reshaped.
      */

@@ -26,6 +26,17 @@ final class LayerKernel {
     private boolean inference;
     /** Inference mode's construction and kernel inputs, made by the first {@link #enterInference} call. */
     private InferenceKernel inferenceKernel;
+    /**
+     * On a CUDA device, host copies of the positions and sigma that a model refreshes at the start of its forward
+     * ({@link #enqueueMirrorRefresh}), so that the hint of the kernel built in that forward lists the cells from
+     * them without waiting for the stream; pinned, allocated at the first refresh. Null until then.
+     */
+    private Tensor hostPositions;
+    private Tensor hostSigma;
+    /** Whether the mirror holds the values the next kernel is built from: set by the model, spent by one hint. */
+    private boolean mirrorFresh;
+    /** The hints that read the mirror (for tests). */
+    private long hostHints;
 
     LayerKernel(DclsConvConfig config, LayerBackend backend, Arena arena, Positions positionOps) {
         this.config = config;
@@ -87,16 +98,28 @@ final class LayerKernel {
      * without it (the reshaped kinds) gets the box of those cells instead, a kernel window. On a CUDA device the cells
      * and the box are worked out on the host, so this waits for the device's stream once per kernel built (each
      * training step): the price of choosing the engine from the actual positions; unmeasured on hardware so far.
+     * Unless a model refreshed this layer's host mirror for the current forward ({@link #enqueueMirrorRefresh},
+     * io.dcls4j.nn.PositionMirrors, with one wait for all its layers): the cells are then listed from the mirror,
+     * with no wait. A mirror serves one hint; inference mode and the reshaped kinds' windows take the device path.
      */
     void hint(ShapeCache.Entry entry, Tensor positions, Tensor sigma) {
+        boolean fromMirror = mirrorFresh && !inference;
+        mirrorFresh = false;   // one hint per refresh: a second forward reads the device again
         if (entry.hintedKernelVersion == version) {
             return;
         }
         Convolution plan = entry.plan;
-        boolean cells = inference
-                ? LayerBackend.setKernelCells(plan, inferenceKernel.construction(), inferenceKernel.positions(),
-                        inferenceKernel.sigma(), false)
-                : LayerBackend.setKernelCells(plan, construction, positions, sigma, true);
+        boolean cells;
+        if (inference) {
+            cells = LayerBackend.setKernelCells(plan, inferenceKernel.construction(), inferenceKernel.positions(),
+                    inferenceKernel.sigma(), false);
+        } else if (fromMirror
+                && LayerBackend.setKernelCellsFromHost(plan, construction, hostPositions, hostSigma, true)) {
+            cells = true;
+            hostHints++;
+        } else {
+            cells = LayerBackend.setKernelCells(plan, construction, positions, sigma, true);
+        }
         if (!cells) {
             if (!inference) {   // the inference kernel's window was set when it was built
                 construction.window(positions, sigma, window);
@@ -104,6 +127,41 @@ final class LayerKernel {
             plan.setKernelWindow(window);
         }
         entry.hintedKernelVersion = version;
+    }
+
+    /**
+     * Enqueues copies of {@code positions} (the device tensor the next kernel will be built from) and {@code sigma}
+     * into the host mirror, and marks it stale until {@link #markMirrorFresh}; see
+     * {@link io.dcls4j.internal.HostPositions.Layers#enqueueRefresh}. False, having done nothing, off CUDA, in
+     * inference mode (whose kernel and cells come from its own, possibly rounded, positions: the device path) and
+     * for the reshaped kinds (their window stays on the device path).
+     */
+    boolean enqueueMirrorRefresh(Tensor positions, Tensor sigma) {
+        mirrorFresh = false;
+        if (inference || !config.device().isCuda() || !LayerBackend.takesCells(construction)) {
+            return false;
+        }
+        if (hostPositions == null) {
+            hostPositions = Tensor.allocatePinned(arena, config.device(), config.positionShape());
+            hostSigma = sigma == null ? null : Tensor.allocatePinned(arena, config.device(), config.positionShape());
+        }
+        hostPositions.copyFrom(positions);   // pinned: enqueued on the stream, not waited for
+        if (sigma != null) {
+            hostSigma.copyFrom(sigma);
+        }
+        return true;
+    }
+
+    void markMirrorFresh() {
+        mirrorFresh = hostPositions != null;
+    }
+
+    void markMirrorStale() {
+        mirrorFresh = false;
+    }
+
+    long hostHints() {
+        return hostHints;
     }
 
     /**

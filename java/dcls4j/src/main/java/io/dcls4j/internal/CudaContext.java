@@ -310,6 +310,17 @@ public final class CudaContext implements DeviceOps {
             return true;
         }
 
+        /** The positions and sigma are read on the host, in place: no copy and no wait for the stream. */
+        @Override
+        public boolean setKernelCellsFromHost(ConstructDesc construct, MemorySegment hostPositions,
+                                              MemorySegment hostSigma, boolean gradient) {
+            synchronized (context) {
+                Cuda.check(dcls_h.dcls_cuda_conv_plan_set_kernel_cells_host(handle, construct.segment(),
+                        hostPositions, hostSigma, gradient ? 1 : 0));
+            }
+            return true;
+        }
+
         /** What the plan runs, e.g. "forward=cudnn:IMPLICIT_PRECOMP_GEMM backward_data=dcls:depthwise ...". */
         @Override
         public String info() {

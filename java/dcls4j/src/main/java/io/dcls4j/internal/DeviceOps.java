@@ -89,6 +89,16 @@ public sealed interface DeviceOps permits CpuOps, CudaContext, VectorOps {
         boolean setKernelCells(ConstructDesc construct, MemorySegment positions, MemorySegment sigma,
                                boolean gradient);
 
+        /**
+         * As {@link #setKernelCells}, with the positions and sigma in host memory on a device whose plans otherwise
+         * read them from device memory (CUDA: no copy, no wait for the stream); false, having done nothing, where
+         * the plan has no such entry (the caller then takes {@link #setKernelCells}).
+         */
+        default boolean setKernelCellsFromHost(ConstructDesc construct, MemorySegment hostPositions,
+                                               MemorySegment hostSigma, boolean gradient) {
+            return false;
+        }
+
         /** Which engine runs each pass. */
         String info();
 

@@ -66,6 +66,8 @@ public final class ConvNeXtDcls implements Module {
     private final Linear head;
     private final int inChannels;
     private boolean closed;
+    /** The DCLS layers' host mirrors, refreshed at each forward on CUDA (one wait instead of one per layer). */
+    private final PositionMirrors mirrors;
 
     private ConvNeXtDcls(Builder b) {
         interpolation = b.interpolation;
@@ -103,6 +105,17 @@ public final class ConvNeXtDcls implements Module {
             closeParts();
             throw e;
         }
+        List<DclsConv> layers = new ArrayList<>();
+        List<Parameter> sources = new ArrayList<>();
+        for (TiedStage stage : stages) {
+            for (ConvNeXtBlock block : stage.blocks()) {
+                if (block.dcls() != null) {
+                    layers.add(block.dcls());
+                    sources.add(stage.positions());   // a tied block's P is a copy of its stage's shared P
+                }
+            }
+        }
+        mirrors = new PositionMirrors(device, layers, sources);
     }
 
     private Conv conv(int in, int out, int k, SplittableRandom random) {
@@ -149,6 +162,11 @@ public final class ConvNeXtDcls implements Module {
         return new Builder();
     }
 
+    /** The DCLS layers' host mirrors (for tests). */
+    PositionMirrors positionMirrors() {
+        return mirrors;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         ensureOpen();
@@ -159,12 +177,17 @@ public final class ConvNeXtDcls implements Module {
             throw new IllegalArgumentException("ConvNeXtDcls: input has shape " + Arrays.toString(x.shape())
                     + "; expected (N, " + inChannels + ", H, W)");
         }
-        Tensor t = x;
-        for (int i = 0; i < stages.size(); i++) {
-            t = downsample.get(i).forward(t);
-            t = stages.get(i).forward(t);
+        try {
+            mirrors.begin();
+            Tensor t = x;
+            for (int i = 0; i < stages.size(); i++) {
+                t = downsample.get(i).forward(t);
+                t = stages.get(i).forward(t);
+            }
+            return head.forward(norm.forward(pool.forward(t)));
+        } finally {
+            mirrors.end();
         }
-        return head.forward(norm.forward(pool.forward(t)));
     }
 
     @Override

@@ -51,6 +51,8 @@ public final class ResNetDcls implements Module {
     private final int inChannels;
     private final Device device;
     private boolean closed;
+    /** The DCLS layers' host mirrors, refreshed at each forward on CUDA (one wait instead of one per layer). */
+    private final PositionMirrors mirrors;
 
     private ResNetDcls(Builder b) {
         interpolation = b.interpolation;
@@ -85,6 +87,7 @@ public final class ResNetDcls implements Module {
             net.close();
             throw e;
         }
+        mirrors = new PositionMirrors(device, dcls, dcls.stream().map(DclsConv::positions).toList());
     }
 
     private Module block(Builder b, int in, int planes, int stride, SplittableRandom random) {
@@ -129,6 +132,11 @@ public final class ResNetDcls implements Module {
         return new Builder(layout);
     }
 
+    /** The DCLS layers' host mirrors (for tests). */
+    PositionMirrors positionMirrors() {
+        return mirrors;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         ensureOpen();
@@ -136,7 +144,12 @@ public final class ResNetDcls implements Module {
             throw new IllegalArgumentException("ResNetDcls: input has shape "
                     + (x == null ? "null" : Arrays.toString(x.shape())) + "; expected (N, " + inChannels + ", H, W)");
         }
-        return net.forward(x);
+        try {
+            mirrors.begin();
+            return net.forward(x);
+        } finally {
+            mirrors.end();
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.dcls4j.Backend;
 import io.dcls4j.Device;
 import io.dcls4j.Tensor;
 import io.dcls4j.internal.DeviceOps;
+import io.dcls4j.internal.HostPositions;
 import io.dcls4j.internal.Native;
 import io.dcls4j.internal.MemoryBudget;
 import io.dcls4j.internal.Shapes;
@@ -246,6 +247,32 @@ public final class Convolution implements AutoCloseable {
                     gradient);
         } finally {
             guard.exit(entered);
+        }
+    }
+
+    static {
+        HostPositions.register(Convolution::setKernelCellsFromHost);
+    }
+
+    /**
+     * {@link #setKernelCells} with the positions and sigma in host memory (pinned or not), for a model that copied
+     * them from the device once for all its layers (see {@link HostPositions}); not public API. False, having done
+     * nothing, where the plan has no host entry (the caller then takes {@link #setKernelCells}).
+     */
+    private static boolean setKernelCellsFromHost(Convolution conv, KernelConstruction construction,
+                                                  Tensor hostPositions, Tensor hostSigma, boolean gradient) {
+        boolean entered = conv.guard.enter(conv);
+        try {
+            DeviceOps.Plan p = conv.plan();
+            if (construction != conv.cellsConstruction) {
+                conv.requireSameKernel(construction);
+                conv.cellsConstruction = construction;
+            }
+            construction.checkPositions(Device.cpu(), hostPositions, hostSigma);
+            return p.setKernelCellsFromHost(construction.descriptor(), hostPositions.nativeAddress(),
+                    addressOrNull(hostSigma), gradient);
+        } finally {
+            conv.guard.exit(entered);
         }
     }
 
