@@ -18,6 +18,22 @@ __device__ inline void split3(int64_t i, const int64_t s[3], int64_t c[3]) {
     c[0] = i / (s[2] * s[1]);
 }
 
+// Element e of an (N, channels, plane) tensor whose plane has 3 axes of sizes s: its batch index n,
+// its channel, its offset in the plane and that offset's 3 axis indices.
+struct PlaneElement {
+    int64_t n, channel, offset, at[3];
+};
+
+__device__ inline PlaneElement plane_element(int64_t e, int64_t channels, const int64_t s[3]) {
+    const int64_t plane = s[0] * s[1] * s[2];
+    PlaneElement p;
+    p.offset = e % plane;
+    p.channel = (e / plane) % channels;
+    p.n = e / (plane * channels);
+    split3(p.offset, s, p.at);
+    return p;
+}
+
 // The input plane offset that output o3 reads through cell k3, or -1 where that falls in the padding.
 __device__ inline int64_t input_offset(const ConvGeometry &g, const int64_t o3[3], const int64_t k3[3]) {
     const int64_t i0 = o3[0] * g.stride[0] - g.pad[0] + k3[0], i1 = o3[1] * g.stride[1] - g.pad[1] + k3[1],

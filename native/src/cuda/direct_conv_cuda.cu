@@ -20,10 +20,9 @@ __global__ void direct_forward_kernel(ConvGeometry g, KernelBox box, const float
     const int64_t total = g.batch * g.out_channels * g.out_plane();
     for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
     {
-        const int64_t o = e % g.out_plane(), oc = (e / g.out_plane()) % g.out_channels;
-        const int64_t n = e / (g.out_plane() * g.out_channels);
-        int64_t oc3[3];
-        split3(o, g.out, oc3);
+        const PlaneElement out = plane_element(e, g.out_channels, g.out);
+        const int64_t oc = out.channel, n = out.n;
+        const int64_t *oc3 = out.at;
         const int64_t ic0 = (oc / ocg) * icg;
         float acc = bias ? bias[oc] : 0.f;
         for (int64_t c = 0; c < icg; ++c) {
@@ -53,10 +52,9 @@ __global__ void direct_backward_data_kernel(ConvGeometry g, KernelBox box, const
     const int64_t total = g.batch * g.in_channels * g.in_plane();
     for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
     {
-        const int64_t i = e % g.in_plane(), ic = (e / g.in_plane()) % g.in_channels;
-        const int64_t n = e / (g.in_plane() * g.in_channels);
-        int64_t ic3[3];
-        split3(i, g.in, ic3);
+        const PlaneElement in = plane_element(e, g.in_channels, g.in);
+        const int64_t ic = in.channel, n = in.n;
+        const int64_t *ic3 = in.at;
         const int64_t oc0 = (ic / icg) * ocg, c = ic % icg;
         float acc = 0.f;
         for (int64_t k0 = box.lo[0]; k0 < box.lo[0] + box.size[0]; ++k0) {

@@ -22,10 +22,9 @@ __global__ void sparse_forward_kernel(ConvGeometry g, const int64_t *start, cons
     const int64_t total = g.batch * g.out_channels * g.out_plane();
     for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
     {
-        const int64_t o = e % g.out_plane(), oc = (e / g.out_plane()) % g.out_channels;
-        const int64_t n = e / (g.out_plane() * g.out_channels);
-        int64_t o3[3];
-        split3(o, g.out, o3);
+        const PlaneElement out = plane_element(e, g.out_channels, g.out);
+        const int64_t oc = out.channel, n = out.n;
+        const int64_t *o3 = out.at;
         const int64_t ic0 = (oc / ocg) * icg;
         float acc = bias ? bias[oc] : 0.f;
         for (int64_t c = 0; c < icg; ++c) {
@@ -49,10 +48,9 @@ __global__ void sparse_backward_data_kernel(ConvGeometry g, const int64_t *start
     const int64_t total = g.batch * g.in_channels * g.in_plane();
     for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x)
     {
-        const int64_t i = e % g.in_plane(), ic = (e / g.in_plane()) % g.in_channels;
-        const int64_t n = e / (g.in_plane() * g.in_channels);
-        int64_t i3[3];
-        split3(i, g.in, i3);
+        const PlaneElement in = plane_element(e, g.in_channels, g.in);
+        const int64_t ic = in.channel, n = in.n;
+        const int64_t *i3 = in.at;
         const int64_t oc0 = (ic / icg) * ocg, c = ic % icg;
         float acc = 0.f;
         for (int64_t m = 0; m < ocg; ++m) {
