@@ -168,26 +168,20 @@ final class CpuNnOps implements NnOps {
 
     @Override
     public void kernelSpread(KernelSpread g, Tensor weight, Tensor spread) {
-        MemorySegment from = weight.segment();
-        MemorySegment to = spread.segment();
-        long w = 0;
-        for (long pair = 0; pair < g.pairs; pair++) {
-            long cell = pair * g.cells;
-            for (int j0 = 0; j0 < g.kernel3[0]; j0++) {
-                for (int j1 = 0; j1 < g.kernel3[1]; j1++) {
-                    for (int j2 = 0; j2 < g.kernel3[2]; j2++) {
-                        long at = cell + j0 * g.tapStride3[0] + j1 * g.tapStride3[1] + j2 * g.tapStride3[2];
-                        to.setAtIndex(ValueLayout.JAVA_FLOAT, at, from.getAtIndex(ValueLayout.JAVA_FLOAT, w++));
-                    }
-                }
-            }
-        }
+        moveTaps(g, weight.segment(), spread.segment(), false);
     }
 
     @Override
     public void kernelGatherAdd(KernelSpread g, Tensor spreadGrad, Tensor weightGrad) {
-        MemorySegment from = spreadGrad.segment();
-        MemorySegment to = weightGrad.segment();
+        moveTaps(g, weightGrad.segment(), spreadGrad.segment(), true);
+        spreadGrad.fill(0f);
+    }
+
+    /**
+     * Over the taps in weight order: {@code spread[tap] = weights[w]}, or with {@code gather}
+     * {@code weights[w] += spread[tap]}.
+     */
+    private static void moveTaps(KernelSpread g, MemorySegment weights, MemorySegment spread, boolean gather) {
         long w = 0;
         for (long pair = 0; pair < g.pairs; pair++) {
             long cell = pair * g.cells;
@@ -195,12 +189,16 @@ final class CpuNnOps implements NnOps {
                 for (int j1 = 0; j1 < g.kernel3[1]; j1++) {
                     for (int j2 = 0; j2 < g.kernel3[2]; j2++, w++) {
                         long at = cell + j0 * g.tapStride3[0] + j1 * g.tapStride3[1] + j2 * g.tapStride3[2];
-                        to.setAtIndex(ValueLayout.JAVA_FLOAT, w, to.getAtIndex(ValueLayout.JAVA_FLOAT, w)
-                                + from.getAtIndex(ValueLayout.JAVA_FLOAT, at));
+                        if (gather) {
+                            weights.setAtIndex(ValueLayout.JAVA_FLOAT, w, weights.getAtIndex(ValueLayout.JAVA_FLOAT, w)
+                                    + spread.getAtIndex(ValueLayout.JAVA_FLOAT, at));
+                        } else {
+                            spread.setAtIndex(ValueLayout.JAVA_FLOAT, at,
+                                    weights.getAtIndex(ValueLayout.JAVA_FLOAT, w));
+                        }
                     }
                 }
             }
         }
-        spreadGrad.fill(0f);
     }
 }
