@@ -24,6 +24,8 @@ final class FusedNormMlp extends Layer<FusedNormMlp.MlpState> {
     private final LayerNorm norm;
     private final Linear pwconv1;
     private final Linear pwconv2;
+    /** The three layers, in order: what zeroGrad, train, eval and close go through. */
+    private final List<Module> parts;
     private final CudaNnOps cuda;
     private final Map<String, Parameter> parameters;
 
@@ -51,8 +53,8 @@ final class FusedNormMlp extends Layer<FusedNormMlp.MlpState> {
         this.norm = norm;
         this.pwconv1 = pwconv1;
         this.pwconv2 = pwconv2;
-        this.parameters = Collections.unmodifiableMap(Sequential.collect(List.of("norm", "pwconv1", "pwconv2"),
-                List.of(norm, pwconv1, pwconv2)));
+        this.parts = List.of(norm, pwconv1, pwconv2);
+        this.parameters = Collections.unmodifiableMap(Sequential.collect(List.of("norm", "pwconv1", "pwconv2"), parts));
     }
 
     /** Checked before the layer makes its ops: its kernels exist on CUDA only. */
@@ -117,34 +119,26 @@ final class FusedNormMlp extends Layer<FusedNormMlp.MlpState> {
     @Override
     public void zeroGrad() {
         ensureOpen();
-        norm.zeroGrad();
-        pwconv1.zeroGrad();
-        pwconv2.zeroGrad();
+        parts.forEach(Module::zeroGrad);
     }
 
     @Override
     public Module train() {
         super.train();
-        norm.train();
-        pwconv1.train();
-        pwconv2.train();
+        parts.forEach(Module::train);
         return this;
     }
 
     @Override
     public Module eval() {
         super.eval();
-        norm.eval();
-        pwconv1.eval();
-        pwconv2.eval();
+        parts.forEach(Module::eval);
         return this;
     }
 
     @Override
     public void close() {
-        norm.close();
-        pwconv1.close();
-        pwconv2.close();
+        parts.forEach(Module::close);
         super.close();
     }
 
